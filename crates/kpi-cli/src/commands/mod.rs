@@ -1,0 +1,3 @@
+//! One module per `kpi` subcommand.
+pub mod data;
+pub mod generate;

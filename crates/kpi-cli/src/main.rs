@@ -1,0 +1,48 @@
+//! `kpi`: the command line. Parses arguments, runs one command, maps failures to exit codes.
+#![forbid(unsafe_code)]
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// KPI rules for MSP scorecards: declare KPIs, targets and weights in `.kpi` files and evaluate
+/// them over PSA ticket and time-entry exports.
+#[derive(Parser)]
+#[command(name = "kpi", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a dataset export before evaluating it: rows, date ranges, nulls, warnings.
+    #[command(subcommand)]
+    Data(commands::data::DataCommand),
+    /// Write a deterministic synthetic MSP dataset.
+    Generate(commands::generate::GenerateArgs),
+}
+
+/// What a command reports back: success, or failure already explained on stderr.
+pub enum Outcome {
+    Ok,
+    /// The rules or data have errors (exit 1).
+    Failed,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Data(cmd) => commands::data::run(cmd),
+        Command::Generate(args) => commands::generate::run(args),
+    };
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::from(1),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! The canonical MSP dataset of data contract v1: the one place that names its tables, columns, links and groupings.
+//!
+//! The checker uses it to resolve names before any data is read; the data layer uses it to load and
+//! type the files; the evaluator uses it to follow links and to group rows.
+#![forbid(unsafe_code)]
+
+use std::fmt;
+
+/// The type of a column's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ColumnType {
+    Text,
+    Int,
+    Number,
+    Bool,
+    Timestamp,
+}
+
+impl ColumnType {
+    pub fn name(self) -> &'static str {
+        match self {
+            ColumnType::Text => "text",
+            ColumnType::Int => "int",
+            ColumnType::Number => "number",
+            ColumnType::Bool => "bool",
+            ColumnType::Timestamp => "timestamp",
+        }
+    }
+}
+
+impl fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The unit a numeric column carries into KPI values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ColumnUnit {
+    /// A plain number (a survey score).
+    Number,
+    /// Hours of work.
+    Hours,
+    /// A count of things (endpoints, reopens).
+    Count,
+}
+
+/// The value a null cell takes, as the data contract says ("default 0").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ColumnDefault {
+    Int(i64),
+    Number(f64),
+    Bool(bool),
+}
+
+/// One column of a canonical table.
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnSchema {
+    pub name: &'static str,
+    pub ty: ColumnType,
+    /// The header must be present and every cell non-empty (`*` in the contract).
+    pub required: bool,
+    /// Every value is distinct (the table's id).
+    pub unique: bool,
+    pub unit: Option<ColumnUnit>,
+    pub default: Option<ColumnDefault>,
+    pub doc: &'static str,
+}
+
+/// A many-to-one link: `column` of this table holds an id of `table`, reachable in rules as `name`
+/// (a time entry's `ticket`). The reverse direction is a to-many relation named after this table
+/// (a ticket's `time_entries`).
+#[derive(Debug, Clone, Copy)]
+pub struct Link {
+    pub name: &'static str,
+    pub column: &'static str,
+    pub table: &'static str,
+}
+
+/// How a scorecard groups its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Grouping {
+    Resource,
+    Client,
+    Team,
+    Queue,
+}
+
+impl Grouping {
+    pub const ALL: [Grouping; 4] = [Grouping::Resource, Grouping::Client, Grouping::Team, Grouping::Queue];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Grouping::Resource => "resource",
+            Grouping::Client => "client",
+            Grouping::Team => "team",
+            Grouping::Queue => "queue",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Grouping> {
+        Grouping::ALL.into_iter().find(|g| g.name() == name)
+    }
+}
+
+impl fmt::Display for Grouping {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where a table's row finds its group: follow `links` (by link name) then read `column`.
+/// `resource` of a ticket is `assigned_resource_id`; `client` of a time entry is `ticket.client_id`.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupPath {
+    pub grouping: Grouping,
+    pub links: &'static [&'static str],
+    pub column: &'static str,
+}
+
+/// One canonical table.
+#[derive(Debug, Clone, Copy)]
+pub struct TableSchema {
+    pub name: &'static str,
+    pub required: bool,
+    pub columns: &'static [ColumnSchema],
+    pub links: &'static [Link],
+    pub groups: &'static [GroupPath],
+    pub doc: &'static str,
+}
+
+impl TableSchema {
+    pub fn column(&self, name: &str) -> Option<&'static ColumnSchema> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn link(&self, name: &str) -> Option<&'static Link> {
+        self.links.iter().find(|l| l.name == name)
+    }
+
+    pub fn group_path(&self, grouping: Grouping) -> Option<&'static GroupPath> {
+        self.groups.iter().find(|g| g.grouping == grouping)
+    }
+
+    /// The id column (`id`), which every canonical table has.
+    pub fn id_column(&self) -> &'static ColumnSchema {
+        self.column("id").expect("every canonical table has an id column")
+    }
+}
+
+/// A to-many relation: the rows of `child` whose `link` points at a row of `parent`.
+#[derive(Debug, Clone, Copy)]
+pub struct Relation {
+    pub parent: &'static str,
+    pub child: &'static str,
+    pub link: &'static Link,
+}
+
+const fn col(name: &'static str, ty: ColumnType, doc: &'static str) -> ColumnSchema {
+    ColumnSchema { name, ty, required: false, unique: false, unit: None, default: None, doc }
+}
+
+const fn req(name: &'static str, ty: ColumnType, doc: &'static str) -> ColumnSchema {
+    ColumnSchema { name, ty, required: true, unique: false, unit: None, default: None, doc }
+}
+
+const fn id(doc: &'static str) -> ColumnSchema {
+    ColumnSchema { name: "id", ty: ColumnType::Text, required: true, unique: true, unit: None, default: None, doc }
+}
+
+const fn with_unit(mut c: ColumnSchema, unit: ColumnUnit) -> ColumnSchema {
+    c.unit = Some(unit);
+    c
+}
+
+const fn with_default(mut c: ColumnSchema, default: ColumnDefault) -> ColumnSchema {
+    c.default = Some(default);
+    c
+}
+
+use ColumnType::{Bool, Int, Number, Text, Timestamp};
+
+pub const RESOURCES: TableSchema = TableSchema {
+    name: "resources",
+    required: true,
+    doc: "the technicians",
+    columns: &[
+        id("resource id"),
+        req("name", Text, "display name"),
+        col("team", Text, "team or department"),
+        with_unit(col("hours_per_day", Number, "contracted hours per working day; null means the parameter `hours_per_day`"), ColumnUnit::Hours),
+        with_default(col("active", Bool, "inactive resources get no scorecard rows"), ColumnDefault::Bool(true)),
+    ],
+    links: &[],
+    groups: &[
+        GroupPath { grouping: Grouping::Resource, links: &[], column: "id" },
+        GroupPath { grouping: Grouping::Team, links: &[], column: "team" },
+    ],
+};
+
+pub const CLIENTS: TableSchema = TableSchema {
+    name: "clients",
+    required: false,
+    doc: "the MSP's clients (companies)",
+    columns: &[
+        id("client id"),
+        req("name", Text, "display name"),
+        with_default(with_unit(col("endpoints", Int, "managed endpoints under contract"), ColumnUnit::Count), ColumnDefault::Int(0)),
+    ],
+    links: &[],
+    groups: &[GroupPath { grouping: Grouping::Client, links: &[], column: "id" }],
+};
+
+pub const TICKETS: TableSchema = TableSchema {
+    name: "tickets",
+    required: true,
+    doc: "service tickets",
+    columns: &[
+        id("ticket id or number"),
+        col("client_id", Text, "the client of the ticket"),
+        col("assigned_resource_id", Text, "the assigned technician; null = unassigned"),
+        req("created_at", Timestamp, "ticket created"),
+        col("completed_at", Timestamp, "ticket completed or closed; null = open"),
+        col("status", Text, "PSA status label"),
+        col("priority", Text, "PSA priority label"),
+        col("queue", Text, "PSA queue or board label"),
+        col("issue_type", Text, "PSA issue type label"),
+        col("ticket_type", Text, "incident, service_request, problem, change_request, alert, project, maintenance, ..."),
+        col("source", Text, "phone, email, portal, monitoring, ..."),
+        with_unit(col("estimated_hours", Number, "estimate for the work"), ColumnUnit::Hours),
+        col("first_response_due", Timestamp, "SLA milestone 1 (Triage) due"),
+        col("first_response_at", Timestamp, "SLA milestone 1 (Triage) reached"),
+        col("resolution_plan_due", Timestamp, "SLA milestone 2 (Tech Engagement) due"),
+        col("resolution_plan_at", Timestamp, "SLA milestone 2 (Tech Engagement) reached"),
+        col("resolved_due", Timestamp, "SLA milestone 3 (Completion) due"),
+        col("resolved_at", Timestamp, "SLA milestone 3 (Completion) reached"),
+        col("due_at", Timestamp, "ticket due date"),
+        col("last_activity_at", Timestamp, "last activity of any kind"),
+        with_default(with_unit(col("reopen_count", Int, "times the ticket was reopened"), ColumnUnit::Count), ColumnDefault::Int(0)),
+        with_default(with_unit(col("escalation_count", Int, "times the ticket was escalated"), ColumnUnit::Count), ColumnDefault::Int(0)),
+    ],
+    links: &[
+        Link { name: "client", column: "client_id", table: "clients" },
+        Link { name: "resource", column: "assigned_resource_id", table: "resources" },
+    ],
+    groups: &[
+        GroupPath { grouping: Grouping::Resource, links: &[], column: "assigned_resource_id" },
+        GroupPath { grouping: Grouping::Client, links: &[], column: "client_id" },
+        GroupPath { grouping: Grouping::Team, links: &["resource"], column: "team" },
+        GroupPath { grouping: Grouping::Queue, links: &[], column: "queue" },
+    ],
+};
+
+pub const TIME_ENTRIES: TableSchema = TableSchema {
+    name: "time_entries",
+    required: true,
+    doc: "time worked by technicians",
+    columns: &[
+        id("entry id"),
+        req("resource_id", Text, "the technician who worked"),
+        col("ticket_id", Text, "the ticket worked on; null = internal or project time"),
+        req("started_at", Timestamp, "work started"),
+        req("ended_at", Timestamp, "work ended"),
+        with_unit(req("hours", Number, "hours worked"), ColumnUnit::Hours),
+        req("billable", Bool, "the MSP is entitled to be paid for it"),
+        col("created_at", Timestamp, "when the entry was recorded; null = unknown"),
+    ],
+    links: &[
+        Link { name: "resource", column: "resource_id", table: "resources" },
+        Link { name: "ticket", column: "ticket_id", table: "tickets" },
+    ],
+    groups: &[
+        GroupPath { grouping: Grouping::Resource, links: &[], column: "resource_id" },
+        GroupPath { grouping: Grouping::Client, links: &["ticket"], column: "client_id" },
+        GroupPath { grouping: Grouping::Team, links: &["resource"], column: "team" },
+        GroupPath { grouping: Grouping::Queue, links: &["ticket"], column: "queue" },
+    ],
+};
+
+pub const SURVEYS: TableSchema = TableSchema {
+    name: "surveys",
+    required: false,
+    doc: "client satisfaction survey responses",
+    columns: &[
+        id("survey response id"),
+        col("ticket_id", Text, "the ticket surveyed"),
+        col("resource_id", Text, "the technician surveyed"),
+        col("client_id", Text, "the client who answered"),
+        req("responded_at", Timestamp, "when the client answered"),
+        req("score", Number, "the answer"),
+        with_default(col("max_score", Number, "top of the scale"), ColumnDefault::Number(5.0)),
+    ],
+    links: &[
+        Link { name: "ticket", column: "ticket_id", table: "tickets" },
+        Link { name: "resource", column: "resource_id", table: "resources" },
+        Link { name: "client", column: "client_id", table: "clients" },
+    ],
+    groups: &[
+        GroupPath { grouping: Grouping::Resource, links: &[], column: "resource_id" },
+        GroupPath { grouping: Grouping::Client, links: &[], column: "client_id" },
+        GroupPath { grouping: Grouping::Team, links: &["resource"], column: "team" },
+        GroupPath { grouping: Grouping::Queue, links: &["ticket"], column: "queue" },
+    ],
+};
+
+/// Every canonical table, in the order files are loaded and listed.
+pub const TABLES: &[TableSchema] = &[RESOURCES, CLIENTS, TICKETS, TIME_ENTRIES, SURVEYS];
+
+pub fn table(name: &str) -> Option<&'static TableSchema> {
+    TABLES.iter().find(|t| t.name == name)
+}
+
+/// The to-many relation `name` of `parent` rows: `time_entries` of a ticket, `tickets` of a resource.
+pub fn relation(parent: &str, name: &str) -> Option<Relation> {
+    let child = table(name)?;
+    let link = child.links.iter().find(|l| l.table == parent)?;
+    Some(Relation { parent: table(parent)?.name, child: child.name, link })
+}
+
+/// Every to-many relation of `parent`, in table order.
+pub fn relations(parent: &str) -> impl Iterator<Item = Relation> + '_ {
+    TABLES.iter().filter_map(move |child| relation(parent, child.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_point_at_tables_and_columns() {
+        for t in TABLES {
+            for l in t.links {
+                assert!(table(l.table).is_some(), "{}.{} -> {}", t.name, l.name, l.table);
+                assert!(t.column(l.column).is_some(), "{}.{}", t.name, l.column);
+            }
+            for g in t.groups {
+                let mut here = t;
+                for link in g.links {
+                    here = table(here.link(link).unwrap().table).unwrap();
+                }
+                assert!(here.column(g.column).is_some(), "{} {}", t.name, g.grouping);
+            }
+        }
+    }
+
+    #[test]
+    fn reverse_relations() {
+        let r = relation("tickets", "time_entries").unwrap();
+        assert_eq!(r.link.column, "ticket_id");
+        let r = relation("resources", "tickets").unwrap();
+        assert_eq!(r.link.column, "assigned_resource_id");
+        assert!(relation("tickets", "clients").is_none());
+        assert_eq!(relations("tickets").count(), 2);
+    }
+}
