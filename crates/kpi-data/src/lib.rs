@@ -1,1 +1,228 @@
 //! The data layer: canonical MSP tables loaded from CSV or JSON Lines into typed columns.
+//!
+//! [`load`] reads a dataset directory (data contract v1) into a [`Dataset`]: one [`Table`] per
+//! canonical table of [`kpi_schema::TABLES`], each a list of typed [`Column`]s with a null mask.
+//! Text is interned per column ([`TextColumn`]), so ids and labels compare as `u32` codes.
+//! [`generate`] writes a deterministic synthetic dataset; [`Profile`] maps PSA exports.
+#![forbid(unsafe_code)]
+
+mod csv;
+mod error;
+pub mod generate;
+mod intern;
+mod load;
+mod profile;
+mod summary;
+mod value;
+
+pub use error::{DataError, DataWarning, LoadErrors};
+pub use intern::NULL_CODE;
+pub use load::{load, load_from_memory};
+pub use profile::{ColumnMapping, Profile, ProfileError, TableMapping};
+pub use summary::{summarize, TableSummary};
+pub use value::{format_timestamp, parse_timestamp};
+
+use std::collections::BTreeMap;
+
+/// How [`load`] reads a dataset directory.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// The zone naive timestamps are read in; also the zone of calendar months.
+    pub timezone: chrono_tz::Tz,
+    /// Leave rows with errors out (counted in [`Dataset::skipped_rows`]) instead of failing.
+    pub skip_bad_rows: bool,
+    /// A column-mapping profile for a PSA export; `None` reads canonical file and column names.
+    pub profile: Option<Profile>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions { timezone: chrono_tz::UTC, skip_bad_rows: false, profile: None }
+    }
+}
+
+/// A loaded dataset: every canonical table, typed and columnar.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub timezone: chrono_tz::Tz,
+    /// Exactly one per [`kpi_schema::TABLES`], in the same order. An absent optional table is
+    /// here with 0 rows and `present == false`.
+    pub tables: Vec<Table>,
+    /// Table name -> rows left out by `skip_bad_rows` (only tables with more than 0).
+    pub skipped_rows: BTreeMap<String, usize>,
+    pub warnings: Vec<DataWarning>,
+    /// Files in the directory that were not read.
+    pub other_files: Vec<String>,
+    /// `links[t][l]`: for each row of table `t`, the row of link `l`'s target, or `u32::MAX`.
+    links: Vec<Vec<Vec<u32>>>,
+}
+
+impl Dataset {
+    /// A dataset from tables already built (tests, other loaders). `tables` must hold one table per
+    /// [`kpi_schema::TABLES`] in order; links are resolved here.
+    pub fn new(timezone: chrono_tz::Tz, tables: Vec<Table>) -> Dataset {
+        let links = load::resolve_links(&tables);
+        Dataset {
+            timezone,
+            tables,
+            skipped_rows: BTreeMap::new(),
+            warnings: Vec::new(),
+            other_files: Vec::new(),
+            links,
+        }
+    }
+
+    /// The table `name`. Panics only when `name` is not a canonical table name.
+    pub fn table(&self, name: &str) -> &Table {
+        match kpi_schema::TABLES.iter().position(|t| t.name == name) {
+            Some(i) => &self.tables[i],
+            None => panic!("`{name}` is not a canonical table"),
+        }
+    }
+
+    /// For each row of `table`, the row index in the table linked by the schema link `link`
+    /// (`("time_entries", "ticket")` gives tickets rows); `u32::MAX` when null or dangling.
+    /// Panics only on a non-canonical table or link name.
+    pub fn link_rows(&self, table: &str, link: &str) -> &[u32] {
+        let Some(ti) = kpi_schema::TABLES.iter().position(|t| t.name == table) else {
+            panic!("`{table}` is not a canonical table");
+        };
+        let Some(li) = kpi_schema::TABLES[ti].links.iter().position(|l| l.name == link) else {
+            panic!("`{table}` has no link `{link}`");
+        };
+        &self.links[ti][li]
+    }
+
+    /// Rows left out of `table` by `skip_bad_rows`.
+    pub fn skipped(&self, table: &str) -> usize {
+        self.skipped_rows.get(table).copied().unwrap_or(0)
+    }
+}
+
+/// One canonical table: canonical columns in schema order, then custom columns.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub name: String,
+    /// False when an optional table's file is absent.
+    pub present: bool,
+    pub len: usize,
+    pub columns: Vec<Column>,
+}
+
+impl Table {
+    /// An absent table: every canonical column, 0 rows.
+    pub fn absent(schema: &kpi_schema::TableSchema) -> Table {
+        let columns = schema
+            .columns
+            .iter()
+            .map(|c| Column {
+                name: c.name.to_string(),
+                custom: false,
+                data: ColumnData::empty(c.ty),
+                valid: None,
+            })
+            .collect();
+        Table { name: schema.name.to_string(), present: false, len: 0, columns }
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The row whose `id` is `id`.
+    pub fn row_of_id(&self, id: &str) -> Option<u32> {
+        let ColumnData::Text(ids) = &self.column("id")?.data else { return None };
+        let code = ids.code_of(id)?;
+        // The loader interns ids in row order, so the code is the row; tables built by hand may not be.
+        if ids.codes.get(code as usize) == Some(&code) {
+            Some(code)
+        } else {
+            ids.codes.iter().position(|&c| c == code).map(|r| r as u32)
+        }
+    }
+}
+
+/// One column: typed values plus a null mask.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    /// An extra column of the file, not in the schema (always text).
+    pub custom: bool,
+    pub data: ColumnData,
+    /// `valid[row]` is false for a null cell; `None` when the column has no nulls.
+    pub valid: Option<Vec<bool>>,
+}
+
+impl Column {
+    pub fn is_valid(&self, row: usize) -> bool {
+        match &self.valid {
+            None => true,
+            Some(v) => v.get(row).copied().unwrap_or(false),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of null cells.
+    pub fn null_count(&self) -> usize {
+        self.valid.as_ref().map_or(0, |v| v.iter().filter(|&&b| !b).count())
+    }
+}
+
+/// The values of a column. Null cells hold a placeholder (0, `NaN`, `false`, [`NULL_CODE`]);
+/// check [`Column::is_valid`].
+#[derive(Debug, Clone)]
+pub enum ColumnData {
+    Text(TextColumn),
+    Int(Vec<i64>),
+    Number(Vec<f64>),
+    Bool(Vec<bool>),
+    /// Microseconds since the Unix epoch, UTC.
+    Timestamp(Vec<i64>),
+}
+
+impl ColumnData {
+    pub fn empty(ty: kpi_schema::ColumnType) -> ColumnData {
+        use kpi_schema::ColumnType as T;
+        match ty {
+            T::Text => ColumnData::Text(TextColumn::new()),
+            T::Int => ColumnData::Int(Vec::new()),
+            T::Number => ColumnData::Number(Vec::new()),
+            T::Bool => ColumnData::Bool(Vec::new()),
+            T::Timestamp => ColumnData::Timestamp(Vec::new()),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            ColumnData::Text(t) => t.codes.len(),
+            ColumnData::Int(v) => v.len(),
+            ColumnData::Number(v) => v.len(),
+            ColumnData::Bool(v) => v.len(),
+            ColumnData::Timestamp(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn ty(&self) -> kpi_schema::ColumnType {
+        use kpi_schema::ColumnType as T;
+        match self {
+            ColumnData::Text(_) => T::Text,
+            ColumnData::Int(_) => T::Int,
+            ColumnData::Number(_) => T::Number,
+            ColumnData::Bool(_) => T::Bool,
+            ColumnData::Timestamp(_) => T::Timestamp,
+        }
+    }
+}
+
+pub use intern::TextColumn;

@@ -1,0 +1,267 @@
+//! Column-mapping profiles (TOML): how a PSA export's files and columns feed the canonical tables.
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+/// A mapping profile: per canonical table, the source file and column mappings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// A short name shown in reports.
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// chrono format strings tried for every timestamp column before the contract's own forms.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub timestamp_formats: Vec<String>,
+    pub resources: Option<TableMapping>,
+    pub clients: Option<TableMapping>,
+    pub tickets: Option<TableMapping>,
+    pub time_entries: Option<TableMapping>,
+    pub surveys: Option<TableMapping>,
+}
+
+/// How one canonical table is read.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableMapping {
+    /// Source file name(s) in the dataset directory; the first that exists is read.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub file: Vec<String>,
+    /// Canonical column -> mapping. Unmapped canonical columns are read from a header of their own
+    /// name; source columns that feed nothing are kept as custom columns.
+    #[serde(default)]
+    pub columns: BTreeMap<String, ColumnMapping>,
+}
+
+/// Where one canonical column comes from. In TOML either `"sourceColumn"`, a list of alternative
+/// source columns, or a table with the fields below.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ColumnMapping {
+    /// Alternative source columns; the first present in the header is read.
+    pub from: Vec<String>,
+    /// Source columns joined with a space (skipping empty ones), e.g. first and last name.
+    pub join: Vec<String>,
+    /// Source value -> canonical value, applied before typing (unlisted values pass through).
+    pub values: BTreeMap<String, String>,
+    /// For a bool column: the source says the opposite (`isNonBillable` -> `billable`).
+    pub invert: bool,
+    /// chrono format strings for a timestamp column, tried before the contract's own forms.
+    pub format: Vec<String>,
+    /// Value used when the source column is absent or the cell is empty.
+    pub default: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ColumnMappingSpec {
+    #[serde(default, deserialize_with = "one_or_many")]
+    from: Vec<String>,
+    #[serde(default)]
+    join: Vec<String>,
+    #[serde(default)]
+    values: BTreeMap<String, String>,
+    #[serde(default)]
+    invert: bool,
+    #[serde(default, deserialize_with = "one_or_many")]
+    format: Vec<String>,
+    default: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for ColumnMapping {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ColumnMapping;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a source column name, a list of them, or a table { from, join, values, invert, format, default }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ColumnMapping, E> {
+                Ok(ColumnMapping { from: vec![v.to_string()], ..ColumnMapping::default() })
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ColumnMapping, A::Error> {
+                let mut from = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    from.push(s);
+                }
+                Ok(ColumnMapping { from, ..ColumnMapping::default() })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ColumnMapping, A::Error> {
+                let s = ColumnMappingSpec::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(ColumnMapping {
+                    from: s.from,
+                    join: s.join,
+                    values: s.values,
+                    invert: s.invert,
+                    format: s.format,
+                    default: s.default,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a string or a list of strings")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<String>, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+            let mut out = Vec::new();
+            while let Some(s) = seq.next_element::<String>()? {
+                out.push(s);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// A profile that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("cannot read profile {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    /// TOML syntax or an unknown key; the message carries line and column.
+    #[error("profile {path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("profile {path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("no built-in profile `{0}` (built-in profiles: autotask, connectwise)")]
+    UnknownBuiltin(String),
+}
+
+const AUTOTASK: &str = include_str!("../../../profiles/autotask.toml");
+const CONNECTWISE: &str = include_str!("../../../profiles/connectwise.toml");
+
+impl Profile {
+    /// The names of the shipped profiles.
+    pub const BUILTIN: &'static [&'static str] = &["autotask", "connectwise"];
+
+    /// A shipped profile: `autotask` or `connectwise`.
+    pub fn builtin(name: &str) -> Result<Profile, ProfileError> {
+        let text = match name {
+            "autotask" => AUTOTASK,
+            "connectwise" => CONNECTWISE,
+            _ => return Err(ProfileError::UnknownBuiltin(name.to_string())),
+        };
+        Profile::from_toml(text, &format!("profiles/{name}.toml"))
+    }
+
+    /// The TOML source of a shipped profile, for copying and editing.
+    pub fn builtin_source(name: &str) -> Option<&'static str> {
+        match name {
+            "autotask" => Some(AUTOTASK),
+            "connectwise" => Some(CONNECTWISE),
+            _ => None,
+        }
+    }
+
+    pub fn from_file(path: &Path) -> Result<Profile, ProfileError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ProfileError::Io { path: shown.clone(), source })?;
+        Profile::from_toml(&text, &shown)
+    }
+
+    /// A built-in name, or else a file path.
+    pub fn from_name_or_file(spec: &str) -> Result<Profile, ProfileError> {
+        if Profile::BUILTIN.contains(&spec) {
+            Profile::builtin(spec)
+        } else {
+            Profile::from_file(Path::new(spec))
+        }
+    }
+
+    /// Parses and validates a profile; `origin` names it in messages.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Profile, ProfileError> {
+        let profile: Profile = toml::from_str(text)
+            .map_err(|e| ProfileError::Parse { path: origin.to_string(), message: e.to_string() })?;
+        profile.validate().map_err(|message| ProfileError::Invalid { path: origin.to_string(), message })?;
+        Ok(profile)
+    }
+
+    /// The mapping of canonical table `name`.
+    pub fn table(&self, name: &str) -> Option<&TableMapping> {
+        match name {
+            "resources" => self.resources.as_ref(),
+            "clients" => self.clients.as_ref(),
+            "tickets" => self.tickets.as_ref(),
+            "time_entries" => self.time_entries.as_ref(),
+            "surveys" => self.surveys.as_ref(),
+            _ => None,
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        use kpi_schema::ColumnType;
+        for schema in kpi_schema::TABLES {
+            let Some(mapping) = self.table(schema.name) else { continue };
+            for (name, m) in &mapping.columns {
+                let Some(col) = schema.column(name) else {
+                    let known: Vec<_> = schema.columns.iter().map(|c| c.name).collect();
+                    return Err(format!(
+                        "[{}.columns] maps `{name}`, which is not a column of `{}` (columns: {})",
+                        schema.name,
+                        schema.name,
+                        known.join(", ")
+                    ));
+                };
+                if m.from.is_empty() && m.join.is_empty() && m.default.is_none() {
+                    return Err(format!(
+                        "[{}.columns] `{name}` has no `from`, `join` or `default`",
+                        schema.name
+                    ));
+                }
+                if m.invert && col.ty != ColumnType::Bool {
+                    return Err(format!(
+                        "[{}.columns] `{name}`: `invert` needs a bool column, not {}",
+                        schema.name, col.ty
+                    ));
+                }
+                if !m.format.is_empty() && col.ty != ColumnType::Timestamp {
+                    return Err(format!(
+                        "[{}.columns] `{name}`: `format` needs a timestamp column, not {}",
+                        schema.name, col.ty
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_parse() {
+        for name in Profile::BUILTIN {
+            Profile::builtin(name).unwrap();
+        }
+    }
+
+    #[test]
+    fn unknown_field_has_location() {
+        let err =
+            Profile::from_toml("[tickets.columns]\ncreated_at = { form = \"x\" }\n", "p.toml").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("line 2"), "{msg}");
+        assert!(msg.contains("unknown field `form`"), "{msg}");
+        let err = Profile::from_toml("[ticket]\n", "p.toml").unwrap_err().to_string();
+        assert!(err.contains("unknown field `ticket`") && err.contains("line 1"), "{err}");
+        let err =
+            Profile::from_toml("[tickets.columns]\ncreated = \"x\"\n", "p.toml").unwrap_err().to_string();
+        assert!(err.contains("not a column of `tickets`"), "{err}");
+    }
+}

@@ -1,0 +1,325 @@
+//! Cell parsers (bool, int, number, timestamp) working on bytes, and time-zone resolution of naive times.
+use chrono::{NaiveDate, NaiveDateTime, Offset, TimeZone};
+use chrono_tz::Tz;
+
+pub(crate) fn parse_bool(s: &str) -> Option<bool> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    match b.len() {
+        1 => match b[0] {
+            b'1' => Some(true),
+            b'0' => Some(false),
+            _ => None,
+        },
+        2 if s.eq_ignore_ascii_case("no") => Some(false),
+        3 if s.eq_ignore_ascii_case("yes") => Some(true),
+        4 if s.eq_ignore_ascii_case("true") => Some(true),
+        5 if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+pub(crate) fn parse_int(s: &str) -> Option<i64> {
+    let b = s.trim().as_bytes();
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + i64::from(d - b'0');
+    }
+    Some(if neg { -v } else { v })
+}
+
+/// A number as the contract allows: optional `-`, digits, optional `.` and digits.
+pub(crate) fn parse_number(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    let digits = match b.first() {
+        Some(b'-') => &b[1..],
+        _ => b,
+    };
+    let mut seen_digit = false;
+    let mut seen_dot = false;
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => seen_digit = true,
+            b'.' if !seen_dot => seen_dot = true,
+            _ => return None,
+        }
+    }
+    if !seen_digit {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day number (inverse of [`days_from_civil`]).
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
+    let s = b.get(at..at + n)?;
+    let mut v = 0u32;
+    for &c in s {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(c - b'0');
+    }
+    Some(v)
+}
+
+/// Resolves naive local times of one zone to UTC, caching per 15-minute block (zone transitions
+/// fall on quarter hours).
+///
+/// A local time in a spring-forward gap is read with the offset before the gap, which moves it
+/// forward by the gap length (02:30 in New York on the change day is 03:30 EDT). An ambiguous
+/// fall-back time is the earlier instant (the first 01:30, still on daylight time).
+pub(crate) struct ZoneResolver {
+    tz: Tz,
+    utc: bool,
+    cache: Vec<(i64, i32)>,
+}
+
+const CACHE_SLOTS: usize = 1024;
+const BLOCK_SECS: i64 = 900;
+
+impl ZoneResolver {
+    pub fn new(tz: Tz) -> ZoneResolver {
+        ZoneResolver { tz, utc: tz == chrono_tz::UTC, cache: vec![(i64::MIN, 0); CACHE_SLOTS] }
+    }
+
+    /// UTC seconds of local seconds (seconds since the epoch as if the zone were UTC).
+    pub fn utc_of_local(&mut self, local_secs: i64) -> i64 {
+        if self.utc {
+            return local_secs;
+        }
+        let block = local_secs.div_euclid(BLOCK_SECS);
+        let slot = (block as usize) % CACHE_SLOTS;
+        let (key, offset) = self.cache[slot];
+        if key == block {
+            return local_secs - i64::from(offset);
+        }
+        let offset = self.offset_at(block * BLOCK_SECS);
+        self.cache[slot] = (block, offset);
+        local_secs - i64::from(offset)
+    }
+
+    /// The offset (local minus UTC, seconds) that applies to a naive local time.
+    fn offset_at(&self, local_secs: i64) -> i32 {
+        let Some(naive) = chrono::DateTime::from_timestamp(local_secs, 0).map(|d| d.naive_utc()) else {
+            return 0;
+        };
+        match self.tz.offset_from_local_datetime(&naive) {
+            chrono::LocalResult::Single(o) => o.fix().local_minus_utc(),
+            // The earlier instant has the larger offset.
+            chrono::LocalResult::Ambiguous(a, b) => a.fix().local_minus_utc().max(b.fix().local_minus_utc()),
+            chrono::LocalResult::None => {
+                // The offset in force just before the gap (gaps are an hour or less).
+                let before = naive - chrono::Duration::hours(3);
+                match self.tz.offset_from_local_datetime(&before).earliest() {
+                    Some(o) => o.fix().local_minus_utc(),
+                    None => 0,
+                }
+            }
+        }
+    }
+
+    pub fn naive_to_utc(&mut self, dt: NaiveDateTime) -> i64 {
+        self.utc_of_local(dt.and_utc().timestamp()) * 1_000_000 + i64::from(dt.and_utc().timestamp_subsec_micros())
+    }
+}
+
+/// Parses a timestamp of the contract: RFC 3339 with `Z` or an offset, naive
+/// `YYYY-MM-DD[T ]HH:MM[:SS[.fff]]` in the zone, or a date `YYYY-MM-DD` (local midnight).
+/// Returns microseconds since the epoch, UTC.
+pub(crate) fn parse_timestamp_with(s: &str, zone: &mut ZoneResolver) -> Option<i64> {
+    let b = s.trim().as_bytes();
+    let year = digits(b, 0, 4)?;
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let month = digits(b, 5, 2)?;
+    let day = digits(b, 8, 2)?;
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(i64::from(year), month) {
+        return None;
+    }
+    let days = days_from_civil(i64::from(year), month, day);
+    if b.len() == 10 {
+        return Some(zone.utc_of_local(days * 86_400) * 1_000_000);
+    }
+    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) || b.get(13) != Some(&b':') {
+        return None;
+    }
+    let hour = digits(b, 11, 2)?;
+    let minute = digits(b, 14, 2)?;
+    let mut p = 16;
+    let mut second = 0;
+    if b.get(p) == Some(&b':') {
+        second = digits(b, 17, 2)?;
+        p = 19;
+    }
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let mut micros: i64 = 0;
+    if b.get(p) == Some(&b'.') {
+        p += 1;
+        let start = p;
+        while p < b.len() && b[p].is_ascii_digit() {
+            if p - start < 6 {
+                micros = micros * 10 + i64::from(b[p] - b'0');
+            }
+            p += 1;
+        }
+        let n = p - start;
+        if n == 0 {
+            return None;
+        }
+        for _ in n..6 {
+            micros *= 10;
+        }
+    }
+    let local = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
+    let utc = match b.get(p) {
+        None => zone.utc_of_local(local),
+        Some(b'Z' | b'z') if p + 1 == b.len() => local,
+        Some(&sign @ (b'+' | b'-')) => {
+            let oh = digits(b, p + 1, 2)?;
+            let (om, end) = if b.get(p + 3) == Some(&b':') {
+                (digits(b, p + 4, 2)?, p + 6)
+            } else {
+                (digits(b, p + 3, 2)?, p + 5)
+            };
+            if end != b.len() || oh > 23 || om > 59 {
+                return None;
+            }
+            let off = i64::from(oh * 3600 + om * 60);
+            if sign == b'+' {
+                local - off
+            } else {
+                local + off
+            }
+        }
+        _ => return None,
+    };
+    Some(utc * 1_000_000 + micros)
+}
+
+/// Parses one timestamp cell as the loader does, in zone `tz` (see the crate docs for the forms).
+pub fn parse_timestamp(s: &str, tz: Tz) -> Option<i64> {
+    parse_timestamp_with(s, &mut ZoneResolver::new(tz))
+}
+
+/// Parses with a chrono format string from a mapping profile: with an offset (`%z`), naive in the
+/// zone, or a date only.
+pub(crate) fn parse_timestamp_format(s: &str, format: &str, zone: &mut ZoneResolver) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(dt) = chrono::DateTime::parse_from_str(s, format) {
+        return Some(dt.timestamp_micros());
+    }
+    if let Ok(dt) = NaiveDateTime::parse_from_str(s, format) {
+        return Some(zone.naive_to_utc(dt));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, format) {
+        return Some(zone.naive_to_utc(d.and_time(chrono::NaiveTime::MIN)));
+    }
+    None
+}
+
+/// Formats microseconds since the epoch as RFC 3339 in UTC, seconds precision unless fractional
+/// (`2026-03-02T14:30:00Z`).
+pub fn format_timestamp(micros: i64) -> String {
+    let mut out = Vec::with_capacity(24);
+    write_timestamp(&mut out, micros.div_euclid(1_000_000));
+    let frac = micros.rem_euclid(1_000_000);
+    if frac != 0 {
+        out.pop();
+        out.extend_from_slice(format!(".{frac:06}Z").as_bytes());
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Appends `secs` (UTC) as `YYYY-MM-DDTHH:MM:SSZ`; the generator's hot path.
+pub(crate) fn write_timestamp(out: &mut Vec<u8>, secs: i64) {
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let y = y.clamp(0, 9999) as u32;
+    let two = |out: &mut Vec<u8>, v: u32| {
+        out.push(b'0' + (v / 10) as u8);
+        out.push(b'0' + (v % 10) as u8);
+    };
+    two(out, y / 100);
+    two(out, y % 100);
+    out.push(b'-');
+    two(out, m);
+    out.push(b'-');
+    two(out, d);
+    out.push(b'T');
+    two(out, (sod / 3600) as u32);
+    out.push(b':');
+    two(out, (sod / 60 % 60) as u32);
+    out.push(b':');
+    two(out, (sod % 60) as u32);
+    out.push(b'Z');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_round_trip() {
+        for d in [-800_000i64, -1, 0, 1, 19_000, 20_727, 2_000_000] {
+            let (y, m, dd) = civil_from_days(d);
+            assert_eq!(days_from_civil(y, m, dd), d);
+        }
+        assert_eq!(days_from_civil(2026, 3, 2), 20_514);
+    }
+
+    #[test]
+    fn format_round_trip() {
+        let t = parse_timestamp("2026-03-02T14:30:05.25Z", chrono_tz::UTC).unwrap();
+        assert_eq!(format_timestamp(t), "2026-03-02T14:30:05.250000Z");
+        assert_eq!(format_timestamp(t - 250_000), "2026-03-02T14:30:05Z");
+    }
+}
