@@ -17,6 +17,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Parse and check rule files (no data is read).
+    Check(commands::check::CheckArgs),
     /// Check a dataset export before evaluating it: rows, date ranges, nulls, warnings.
     #[command(subcommand)]
     Data(commands::data::DataCommand),
@@ -34,6 +36,7 @@ pub enum Outcome {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Check(args) => commands::check::run(args),
         Command::Data(cmd) => commands::data::run(cmd),
         Command::Generate(args) => commands::generate::run(args),
     };

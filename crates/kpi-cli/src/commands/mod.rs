@@ -1,3 +1,4 @@
 //! One module per `kpi` subcommand.
+pub mod check;
 pub mod data;
 pub mod generate;

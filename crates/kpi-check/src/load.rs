@@ -1,0 +1,174 @@
+//! Reading rule files from disk: directories, imports relative to the importing file, cycles.
+use kpi_syntax::ast::{Item, Module, Span};
+use kpi_syntax::{codes, decode, parse, Diagnostic, FileId, SourceMap};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Rule files larger than this are refused before parsing (real rule files are a few kilobytes).
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Every rule file of a run, parsed, with the diagnostics found so far.
+#[derive(Debug, Default)]
+pub struct Rules {
+    pub sources: SourceMap,
+    pub modules: Vec<LoadedModule>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Debug)]
+pub struct LoadedModule {
+    pub file: FileId,
+    pub module: Module,
+    /// Named on the command line (or found in a directory named there), not only imported.
+    pub root: bool,
+}
+
+/// Load `.kpi` files and directories of them (recursively, in name order), following imports.
+pub fn load(paths: &[PathBuf]) -> Rules {
+    let mut loader = Loader::default();
+    for path in paths {
+        if path.is_dir() {
+            let mut files = Vec::new();
+            collect_kpi_files(path, &mut files, &mut loader.rules.diagnostics);
+            if files.is_empty() {
+                loader.rules.diagnostics.push(
+                    Diagnostic::error(codes::UNREADABLE, format!("no .kpi files in `{}`", path.display()))
+                        .help("name a .kpi file or a directory that holds some"),
+                );
+            }
+            for file in files {
+                loader.load_file(&file, true, &mut Vec::new());
+            }
+        } else {
+            loader.load_file(path, true, &mut Vec::new());
+        }
+    }
+    loader.rules
+}
+
+/// Parse rule text that is not on disk (tests, `kpi test` inline rules).
+pub fn load_text(path: &str, text: &str) -> Rules {
+    let mut rules = Rules::default();
+    let file = rules.sources.add(path, text);
+    let (module, diags) = parse(file, text);
+    rules.diagnostics.extend(diags);
+    rules.modules.push(LoadedModule { file, module, root: true });
+    rules
+}
+
+fn collect_kpi_files(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) => {
+            diags.push(Diagnostic::error(codes::UNREADABLE, format!("cannot read `{}`: {err}", dir.display())));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            collect_kpi_files(&path, out, diags);
+        } else if path.extension().is_some_and(|e| e == "kpi") {
+            out.push(path);
+        }
+    }
+}
+
+#[derive(Default)]
+struct Loader {
+    rules: Rules,
+    /// Canonical path -> index into `rules.modules`.
+    loaded: HashMap<PathBuf, usize>,
+}
+
+impl Loader {
+    /// Load one file and, depth first, what it imports. `stack` is the import chain that led here.
+    fn load_file(&mut self, path: &Path, root: bool, stack: &mut Vec<PathBuf>) -> Option<FileId> {
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        if let Some(&index) = self.loaded.get(&canonical) {
+            let module = &mut self.rules.modules[index];
+            module.root |= root;
+            return Some(module.file);
+        }
+        let shown = path.display().to_string();
+        let bytes = match std::fs::metadata(path) {
+            Ok(meta) if meta.len() > MAX_FILE_BYTES => {
+                self.rules.diagnostics.push(
+                    Diagnostic::error(
+                        codes::UNREADABLE,
+                        format!("`{shown}` is {} bytes; rule files are limited to {MAX_FILE_BYTES}", meta.len()),
+                    )
+                    .help("is this really a .kpi rule file?"),
+                );
+                return None;
+            }
+            Ok(_) => std::fs::read(path),
+            Err(err) => Err(err),
+        };
+        let bytes = match bytes {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                self.rules.diagnostics.push(
+                    Diagnostic::error(codes::UNREADABLE, format!("cannot read `{shown}`: {err}"))
+                        .help("check the path; rules are .kpi files or directories of them"),
+                );
+                return None;
+            }
+        };
+        let next_id = FileId(self.rules.sources.files().count() as u32);
+        let text = match decode(next_id, bytes) {
+            Ok(text) => text,
+            Err((lossy, diag)) => {
+                let file = self.rules.sources.add(shown, lossy);
+                self.rules.diagnostics.push(diag);
+                self.loaded.insert(canonical, self.rules.modules.len());
+                self.rules.modules.push(LoadedModule { file, module: Module::default(), root });
+                return Some(file);
+            }
+        };
+        let file = self.rules.sources.add(shown, text);
+        let (module, diags) = parse(file, &self.rules.sources.get(file).text);
+        self.rules.diagnostics.extend(diags);
+        let imports: Vec<(String, Span)> = module
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Import(import) => Some((import.path.value.clone(), import.path.span)),
+                _ => None,
+            })
+            .collect();
+        self.loaded.insert(canonical.clone(), self.rules.modules.len());
+        self.rules.modules.push(LoadedModule { file, module, root });
+        stack.push(canonical);
+        let base = path.parent().unwrap_or(Path::new(""));
+        for (import, span) in imports {
+            let target = base.join(&import);
+            let target_canonical = target.canonicalize().unwrap_or_else(|_| target.clone());
+            if let Some(pos) = stack.iter().position(|p| *p == target_canonical) {
+                let chain: Vec<String> = stack[pos..]
+                    .iter()
+                    .chain(std::iter::once(&target_canonical))
+                    .map(|p| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into()))
+                    .collect();
+                self.rules.diagnostics.push(
+                    Diagnostic::error(codes::IMPORT_CYCLE, format!("import cycle: {}", chain.join(" -> ")))
+                        .at(file, span, "this import closes the cycle")
+                        .help("move what both files need into a third file that both import"),
+                );
+                continue;
+            }
+            if !target.is_file() {
+                self.rules.diagnostics.push(
+                    Diagnostic::error(codes::IMPORT_NOT_FOUND, format!("cannot find `{}`", target.display()))
+                        .at(file, span, "imported here")
+                        .help("import paths are relative to the file that imports them"),
+                );
+                continue;
+            }
+            self.load_file(&target, false, stack);
+        }
+        stack.pop();
+        Some(file)
+    }
+}

@@ -1,0 +1,10 @@
+//! The `.kpi` language front end: the pest grammar (`grammar/kpi.pest`), the typed AST with spans,
+//! and the diagnostics every later stage reports through.
+#![forbid(unsafe_code)]
+
+pub mod ast;
+pub mod diagnostic;
+mod parser;
+
+pub use diagnostic::{codes, Diagnostic, FileId, Severity, SourceFile, SourceMap};
+pub use parser::{decode, parse, MAX_NESTING, MAX_OPERATORS};

@@ -1,0 +1,706 @@
+//! From source text to the typed AST: pest does the grammar, one `build_x` per rule does the rest.
+//! Nothing downstream sees a pest `Pair`.
+use crate::ast::*;
+use crate::diagnostic::{codes, Diagnostic, FileId};
+use pest::error::InputLocation;
+use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser as _;
+use std::sync::LazyLock;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../../grammar/kpi.pest"]
+struct KpiParser;
+
+/// Deepest bracket nesting accepted; pest's recursion is bounded by this, not by its call limit.
+pub const MAX_NESTING: usize = 64;
+/// Most operators in one expression; deeper trees would strain every recursive stage after parsing.
+pub const MAX_OPERATORS: usize = 256;
+/// Most syntax errors reported per file; the rest are counted.
+pub const MAX_SYNTAX_ERRORS: usize = 50;
+
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::op_or, Assoc::Left))
+        .op(Op::infix(Rule::op_and, Assoc::Left))
+        .op(Op::prefix(Rule::op_not))
+        .op(Op::infix(Rule::op_eq, Assoc::Left)
+            | Op::infix(Rule::op_ne, Assoc::Left)
+            | Op::infix(Rule::op_lt, Assoc::Left)
+            | Op::infix(Rule::op_le, Assoc::Left)
+            | Op::infix(Rule::op_gt, Assoc::Left)
+            | Op::infix(Rule::op_ge, Assoc::Left)
+            | Op::infix(Rule::op_in, Assoc::Left)
+            | Op::infix(Rule::op_not_in, Assoc::Left)
+            | Op::infix(Rule::op_starts_with, Assoc::Left)
+            | Op::infix(Rule::op_ends_with, Assoc::Left)
+            | Op::infix(Rule::op_contains, Assoc::Left))
+        .op(Op::postfix(Rule::op_is_null) | Op::postfix(Rule::op_is_not_null))
+        .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+        .op(Op::infix(Rule::op_mul, Assoc::Left) | Op::infix(Rule::op_div, Assoc::Left))
+        .op(Op::prefix(Rule::op_neg))
+});
+
+/// Decode a rule file; invalid UTF-8 is a diagnostic at the first bad byte.
+pub fn decode(file: FileId, bytes: Vec<u8>) -> Result<String, (String, Diagnostic)> {
+    String::from_utf8(bytes).map_err(|err| {
+        let at = err.utf8_error().valid_up_to();
+        let lossy = String::from_utf8_lossy(err.as_bytes()).into_owned();
+        let diag = Diagnostic::error(codes::INVALID_UTF8, "this file is not valid UTF-8")
+            .at(file, Span::new(at, at + 1), "invalid byte here")
+            .help("save the file as UTF-8 text; rule files are plain text");
+        (lossy, diag)
+    })
+}
+
+/// Parse one rule file. Always returns a module: what could be parsed, plus every error found.
+pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
+    let mut builder = Builder { file, text, diags: Vec::new(), syntax_errors: 0, last_bad_line: None };
+    if let Some(diag) = check_nesting(file, text) {
+        return (Module::default(), vec![diag]);
+    }
+    let module = match KpiParser::parse(Rule::file, text) {
+        Ok(mut pairs) => builder.build_file(pairs.next().expect("file rule yields one pair")),
+        Err(err) => {
+            builder.syntax_error(err, 0);
+            Module::default()
+        }
+    };
+    if builder.syntax_errors > MAX_SYNTAX_ERRORS {
+        let more = builder.syntax_errors - MAX_SYNTAX_ERRORS;
+        builder.diags.push(
+            Diagnostic::warning(codes::TOO_MANY, format!("{more} more syntax errors in this file not shown"))
+                .help("fix the errors above first; is this really a .kpi rule file?"),
+        );
+    }
+    (module, builder.diags)
+}
+
+/// Reject bracket nesting deeper than [`MAX_NESTING`] before pest recurses into it.
+fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(
+                        Diagnostic::error(codes::TOO_DEEP, format!("brackets nested more than {MAX_NESTING} deep"))
+                            .at(file, Span::new(i, i + 1), "too deep here")
+                            .help("split the expression into smaller KPIs or params"),
+                    );
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+struct Builder<'a> {
+    file: FileId,
+    text: &'a str,
+    diags: Vec<Diagnostic>,
+    syntax_errors: usize,
+    /// Line number of the last unparsable line, so a run of them is reported once.
+    last_bad_line: Option<usize>,
+}
+
+fn span(pair: &Pair<Rule>) -> Span {
+    let s = pair.as_span();
+    Span::new(s.start(), s.end())
+}
+
+impl Builder<'_> {
+    fn build_file(&mut self, pair: Pair<Rule>) -> Module {
+        let mut items = Vec::new();
+        for p in pair.into_children() {
+            match p.as_rule() {
+                Rule::import_decl => items.push(Item::Import(self.build_import(p))),
+                Rule::param_decl => items.push(Item::Param(self.build_param(p))),
+                Rule::scorecard => items.push(Item::Scorecard(self.build_scorecard(p))),
+                Rule::kpi => items.push(Item::Kpi(self.build_kpi(p))),
+                Rule::use_kpi => items.push(Item::Use(self.build_use(p))),
+                Rule::stray_line => self.bad_line(p, Context::TopLevel),
+                Rule::EOI => {}
+                r => unreachable!("{r:?} in build_file"),
+            }
+        }
+        Module { items }
+    }
+
+    fn build_docs(&self, pair: Pair<Rule>) -> Vec<String> {
+        pair.into_children()
+            .map(|doc| {
+                let text = doc.into_children().next().map_or("", |t| t.as_str());
+                text.strip_prefix(' ').unwrap_or(text).trim_end().to_string()
+            })
+            .collect()
+    }
+
+    fn build_import(&mut self, pair: Pair<Rule>) -> Import {
+        let span = span(&pair);
+        let mut inner = pair.into_children();
+        let doc = self.build_docs(inner.next().expect("docs"));
+        let path = self.build_string(inner.next().expect("import path"));
+        Import { doc, path, span }
+    }
+
+    fn build_param(&mut self, pair: Pair<Rule>) -> Param {
+        let span = span(&pair);
+        let mut inner = pair.into_children();
+        let doc = self.build_docs(inner.next().expect("docs"));
+        let name = build_ident(inner.next().expect("param name"));
+        let default = self.build_expr(inner.next().expect("param value"));
+        Param { doc, name, default, span }
+    }
+
+    fn build_scorecard(&mut self, pair: Pair<Rule>) -> Scorecard {
+        let span = span(&pair);
+        let mut inner = pair.into_children();
+        let doc = self.build_docs(inner.next().expect("docs"));
+        let id = build_ident(inner.next().expect("scorecard id"));
+        let mut title = None;
+        let mut members = Vec::new();
+        for p in inner {
+            match p.as_rule() {
+                Rule::string => title = Some(self.build_string(p)),
+                Rule::period_clause => members.push(Member::Period(build_ident(last_inner(p)))),
+                Rule::per_clause => members.push(Member::Per(build_ident(last_inner(p)))),
+                Rule::kpi => members.push(Member::Kpi(self.build_kpi(p))),
+                Rule::use_kpi => members.push(Member::Use(self.build_use(p))),
+                Rule::bad_line => self.bad_line(p, Context::Scorecard),
+                r => unreachable!("{r:?} in build_scorecard"),
+            }
+        }
+        Scorecard { doc, id, title, members, span }
+    }
+
+    fn build_kpi(&mut self, pair: Pair<Rule>) -> Kpi {
+        let (doc, id, title, clauses, span) = self.build_kpi_parts(pair, Context::Kpi);
+        Kpi { doc, id, title, clauses, span }
+    }
+
+    fn build_use(&mut self, pair: Pair<Rule>) -> UseKpi {
+        let (doc, id, title, clauses, span) = self.build_kpi_parts(pair, Context::Use);
+        UseKpi { doc, id, title, clauses, span }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn build_kpi_parts(
+        &mut self,
+        pair: Pair<Rule>,
+        context: Context,
+    ) -> (Vec<String>, Ident, Option<Text>, Vec<Clause>, Span) {
+        let span = span(&pair);
+        let mut inner = pair.into_children();
+        let doc = self.build_docs(inner.next().expect("docs"));
+        let id = build_ident(inner.next().expect("kpi id"));
+        let mut title = None;
+        let mut clauses = Vec::new();
+        for p in inner {
+            match p.as_rule() {
+                Rule::string => title = Some(self.build_string(p)),
+                Rule::bad_line => self.bad_line(p, context),
+                _ => clauses.push(self.build_clause(p)),
+            }
+        }
+        (doc, id, title, clauses, span)
+    }
+
+    fn build_clause(&mut self, pair: Pair<Rule>) -> Clause {
+        let span = span(&pair);
+        let rule = pair.as_rule();
+        let mut inner = pair.into_children();
+        let kind = match rule {
+            Rule::from_clause => {
+                let table = build_ident(inner.next().expect("from table"));
+                let placement = inner.next().map(|p| match p.as_rule() {
+                    Rule::by_placement => Placement::By(build_ident(last_inner(p))),
+                    Rule::open_placement => Placement::OpenAt(build_ident(last_inner(p))),
+                    r => unreachable!("{r:?} in build_clause placement"),
+                });
+                ClauseKind::From { table, placement }
+            }
+            Rule::where_clause => ClauseKind::Where(self.build_expr(inner.next().expect("where expr"))),
+            Rule::value_clause => ClauseKind::Value(self.build_expr(inner.next().expect("value expr"))),
+            Rule::unit_clause => ClauseKind::Unit(build_ident(inner.next().expect("unit"))),
+            Rule::target_clause => {
+                let op = match inner.next().expect("cmp op").as_str() {
+                    ">=" => CmpOp::Ge,
+                    ">" => CmpOp::Gt,
+                    "<=" => CmpOp::Le,
+                    "<" => CmpOp::Lt,
+                    s => unreachable!("{s:?} in build_clause cmp_op"),
+                };
+                ClauseKind::Target { op, value: self.build_expr(inner.next().expect("target value")) }
+            }
+            Rule::weight_clause => ClauseKind::Weight(self.build_expr(inner.next().expect("weight"))),
+            Rule::min_rows_clause => ClauseKind::MinRows(self.build_expr(inner.next().expect("min_rows"))),
+            Rule::scoring_clause => {
+                let p = inner.next().expect("scoring method");
+                ClauseKind::Scoring(match p.as_rule() {
+                    Rule::ident => Scoring::Named(build_ident(p)),
+                    Rule::bands => {
+                        let bands_span = span_of(&p);
+                        let points = p
+                            .into_children()
+                            .map(|band| {
+                                let mut b = band.into_children();
+                                let value = self.build_expr(b.next().expect("band value"));
+                                let score = self.build_expr(b.next().expect("band attainment"));
+                                (value, score)
+                            })
+                            .collect();
+                        Scoring::Bands { points, span: bands_span }
+                    }
+                    r => unreachable!("{r:?} in build_clause scoring"),
+                })
+            }
+            r => unreachable!("{r:?} in build_clause"),
+        };
+        Clause { kind, span }
+    }
+
+    fn build_string(&mut self, pair: Pair<Rule>) -> Text {
+        let span = span(&pair);
+        let raw = pair.into_children().next().map_or("", |p| p.as_str());
+        let mut value = String::with_capacity(raw.len());
+        let mut chars = raw.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                value.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('n') => value.push('\n'),
+                Some('t') => value.push('\t'),
+                Some(c @ ('"' | '\\')) => value.push(c),
+                Some(other) => {
+                    self.diags.push(
+                        Diagnostic::error(codes::SYNTAX, format!("unknown escape `\\{other}` in a string"))
+                            .at(self.file, span, "in this string")
+                            .help("the escapes are \\\" \\\\ \\n and \\t"),
+                    );
+                    value.push(other);
+                }
+                None => {}
+            }
+        }
+        Text { value, span }
+    }
+
+    fn build_expr(&mut self, pair: Pair<Rule>) -> Expr {
+        let whole = span(&pair);
+        let parts: Vec<Pair<Rule>> = pair.into_children().collect();
+        let operators = parts.iter().filter(|p| !matches!(p.as_rule(), Rule::paren | Rule::list | Rule::call | Rule::path) && !is_literal(p.as_rule())).count();
+        if operators > MAX_OPERATORS {
+            self.diags.push(
+                Diagnostic::error(codes::TOO_DEEP, format!("expression with more than {MAX_OPERATORS} operators"))
+                    .at(self.file, whole, "this expression")
+                    .help("split it into several KPIs or params"),
+            );
+            return Expr { kind: ExprKind::Invalid, span: whole };
+        }
+        PRATT
+            .map_primary(|p| self.build_primary(p))
+            .map_prefix(|op, expr| {
+                let kind = match op.as_rule() {
+                    Rule::op_not => UnaryOp::Not,
+                    Rule::op_neg => UnaryOp::Neg,
+                    r => unreachable!("{r:?} in build_expr prefix"),
+                };
+                Expr { span: span(&op).to(expr.span), kind: ExprKind::Unary { op: kind, expr: Box::new(expr) } }
+            })
+            .map_postfix(|expr, op| {
+                let negated = op.as_rule() == Rule::op_is_not_null;
+                Expr { span: expr.span.to(span(&op)), kind: ExprKind::IsNull { expr: Box::new(expr), negated } }
+            })
+            .map_infix(|left, op, right| {
+                let op = match op.as_rule() {
+                    Rule::op_or => BinaryOp::Or,
+                    Rule::op_and => BinaryOp::And,
+                    Rule::op_eq => BinaryOp::Eq,
+                    Rule::op_ne => BinaryOp::Ne,
+                    Rule::op_lt => BinaryOp::Lt,
+                    Rule::op_le => BinaryOp::Le,
+                    Rule::op_gt => BinaryOp::Gt,
+                    Rule::op_ge => BinaryOp::Ge,
+                    Rule::op_in => BinaryOp::In,
+                    Rule::op_not_in => BinaryOp::NotIn,
+                    Rule::op_starts_with => BinaryOp::StartsWith,
+                    Rule::op_ends_with => BinaryOp::EndsWith,
+                    Rule::op_contains => BinaryOp::Contains,
+                    Rule::op_add => BinaryOp::Add,
+                    Rule::op_sub => BinaryOp::Sub,
+                    Rule::op_mul => BinaryOp::Mul,
+                    Rule::op_div => BinaryOp::Div,
+                    r => unreachable!("{r:?} in build_expr infix"),
+                };
+                Expr {
+                    span: left.span.to(right.span),
+                    kind: ExprKind::Binary { op, left: Box::new(left), right: Box::new(right) },
+                }
+            })
+            .parse(parts.into_iter())
+    }
+
+    fn build_primary(&mut self, pair: Pair<Rule>) -> Expr {
+        let span = span(&pair);
+        let text = pair.as_str();
+        let kind = match pair.as_rule() {
+            Rule::paren => return self.build_expr(last_inner(pair)),
+            Rule::list => ExprKind::List(pair.into_children().map(|p| self.build_expr(p)).collect()),
+            Rule::number => ExprKind::Number(text.parse().unwrap_or(f64::NAN)),
+            Rule::percent => ExprKind::Percent(text[..text.len() - 1].parse::<f64>().unwrap_or(f64::NAN) / 100.0),
+            Rule::duration => ExprKind::Duration(parse_duration_hours(text)),
+            Rule::date => {
+                if !valid_date(text) {
+                    self.diags.push(
+                        Diagnostic::error(codes::SYNTAX, format!("`{text}` is not a calendar date"))
+                            .at(self.file, span, "no such date")
+                            .help("dates are written YYYY-MM-DD, e.g. 2026-01-31"),
+                    );
+                }
+                ExprKind::Date(text.to_string())
+            }
+            Rule::string => ExprKind::String(self.build_string(pair).value),
+            Rule::boolean => ExprKind::Bool(text == "true"),
+            Rule::null => ExprKind::Null,
+            Rule::path => ExprKind::Path(pair.into_children().map(build_ident).collect()),
+            Rule::call => {
+                let mut inner = pair.into_children();
+                let name = build_ident(inner.next().expect("call name"));
+                let args = inner
+                    .map(|arg| {
+                        let mut a = arg.into_children();
+                        let value = self.build_expr(a.next().expect("argument"));
+                        let filter = a.next().map(|f| self.build_expr(f));
+                        Arg { value, filter }
+                    })
+                    .collect();
+                ExprKind::Call { name, args }
+            }
+            r => unreachable!("{r:?} in build_primary"),
+        };
+        Expr { kind, span }
+    }
+
+    /// Report a line that no rule accepted, by re-parsing it strictly to learn what was expected.
+    fn bad_line(&mut self, pair: Pair<Rule>, context: Context) {
+        let start = pair.as_span().start();
+        let line = crate::diagnostic::line_col(self.text, start).0;
+        let follows_bad_line = self.last_bad_line == Some(line.saturating_sub(1))
+            || self.text[..start].trim_end().ends_with('{') && self.last_bad_line.is_some_and(|l| l + 1 >= line);
+        self.last_bad_line = Some(line);
+        if follows_bad_line {
+            return;
+        }
+        let text = pair.as_str();
+        match KpiParser::parse(Rule::strict_line, text) {
+            Ok(mut pairs) => {
+                let rule = pairs.next().map(|p| p.as_rule());
+                let found = span(&pair);
+                self.push_syntax(misplaced(rule, context, text).at(self.file, found, "not allowed here"));
+            }
+            Err(err) => self.syntax_error(err, start),
+        }
+    }
+
+    fn syntax_error(&mut self, err: pest::error::Error<Rule>, offset: usize) {
+        let (pos, end) = match err.location {
+            InputLocation::Pos(p) => (p, p),
+            InputLocation::Span((s, e)) => (s, e),
+        };
+        let (start, end) = (offset + pos, offset + end.max(pos));
+        let found = found_token(self.text, start);
+        let expected = match &err.variant {
+            pest::error::ErrorVariant::ParsingError { positives, .. } => expected_words(positives),
+            pest::error::ErrorVariant::CustomError { message } => message.clone(),
+        };
+        let message = format!("expected {expected}, found {found}");
+        let label_end = if end > start { end } else { start + found_len(self.text, start) };
+        let diag = Diagnostic::error(codes::SYNTAX, message)
+            .at(self.file, Span::new(start, label_end), format!("expected {expected}"))
+            .help(help_for_expected(&expected));
+        self.push_syntax(diag);
+    }
+
+    fn push_syntax(&mut self, diag: Diagnostic) {
+        self.syntax_errors += 1;
+        if self.syntax_errors <= MAX_SYNTAX_ERRORS {
+            self.diags.push(diag);
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Context {
+    TopLevel,
+    Scorecard,
+    Kpi,
+    Use,
+}
+
+/// The message for a line that parses, but not where it stands.
+fn misplaced(rule: Option<Rule>, context: Context, text: &str) -> Diagnostic {
+    let keyword = text.split_whitespace().next().unwrap_or("");
+    let (message, help) = match (rule, context) {
+        (Some(Rule::kpi_head | Rule::scorecard_head), Context::Kpi | Context::Use) => (
+            format!("`{keyword}` starts inside a KPI that was not closed"),
+            "add the missing `}` that ends the KPI above".to_string(),
+        ),
+        (Some(Rule::scorecard_head), Context::Scorecard) => (
+            "`scorecard` starts inside a scorecard that was not closed".to_string(),
+            "add the missing `}` that ends the scorecard above".to_string(),
+        ),
+        (Some(Rule::period_clause | Rule::per_clause), _) => (
+            format!("`{keyword}` belongs directly inside a scorecard"),
+            "move it to the scorecard's body, before its KPIs".to_string(),
+        ),
+        (Some(Rule::import_decl | Rule::param_decl), _) => (
+            format!("`{keyword}` belongs at the top level of a file"),
+            "move it outside every scorecard and KPI".to_string(),
+        ),
+        _ => (
+            format!("`{keyword}` is a KPI clause and belongs inside `kpi {{ ... }}` or `use ... {{ ... }}`"),
+            "move it into a KPI".to_string(),
+        ),
+    };
+    Diagnostic::error(codes::SYNTAX, message).help(help)
+}
+
+fn found_len(text: &str, start: usize) -> usize {
+    let rest = &text[start.min(text.len())..];
+    match rest.chars().next() {
+        None | Some('\n') => 0,
+        Some(c) if c.is_alphanumeric() || c == '_' => {
+            rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len())
+        }
+        Some(c) => c.len_utf8(),
+    }
+}
+
+fn found_token(text: &str, start: usize) -> String {
+    let rest = &text[start.min(text.len())..];
+    match rest.chars().next() {
+        None => "the end of the file".into(),
+        Some('\n' | '\r') => "the end of the line".into(),
+        Some(c) if c.is_control() => format!("the control character U+{:04X}", c as u32),
+        Some(_) => format!("`{}`", &rest[..found_len(text, start)]),
+    }
+}
+
+/// Human words for what the grammar expected (pest's rule names are for the grammar's authors).
+fn expected_words(rules: &[Rule]) -> String {
+    let mut words: Vec<&str> = Vec::new();
+    let mut owned: Vec<String> = Vec::new();
+    for rule in rules {
+        let word = match rule {
+            Rule::op_or
+            | Rule::op_and
+            | Rule::op_eq
+            | Rule::op_ne
+            | Rule::op_le
+            | Rule::op_ge
+            | Rule::op_lt
+            | Rule::op_gt
+            | Rule::op_in
+            | Rule::op_not_in
+            | Rule::op_starts_with
+            | Rule::op_ends_with
+            | Rule::op_contains
+            | Rule::op_add
+            | Rule::op_sub
+            | Rule::op_mul
+            | Rule::op_div
+            | Rule::op_is_null
+            | Rule::op_is_not_null => "an operator",
+            Rule::expr
+            | Rule::paren
+            | Rule::list
+            | Rule::call
+            | Rule::path
+            | Rule::number
+            | Rule::percent
+            | Rule::duration
+            | Rule::date
+            | Rule::string
+            | Rule::boolean
+            | Rule::null
+            | Rule::op_not
+            | Rule::op_neg
+            | Rule::arg => "a value",
+            Rule::ident => "a name",
+            Rule::cmp_op => "a comparison (>=, >, <=, <)",
+            Rule::by_placement | Rule::open_placement => "`by COLUMN` or `open at INSTANT`",
+            Rule::bands => "`bands [...]`",
+            Rule::band => "a band `VALUE => ATTAINMENT`",
+            Rule::EOI => "the end of the line",
+            r if keyword(*r).is_some() => {
+                let word = format!("`{}`", keyword(*r).unwrap_or_default());
+                if !owned.contains(&word) {
+                    owned.push(word);
+                }
+                continue;
+            }
+            Rule::import_decl | Rule::param_decl | Rule::scorecard_head | Rule::kpi_head | Rule::use_head => {
+                "a declaration (import, param, scorecard, kpi, use)"
+            }
+            Rule::period_clause | Rule::per_clause => "`period` or `per`",
+            Rule::from_clause
+            | Rule::where_clause
+            | Rule::value_clause
+            | Rule::unit_clause
+            | Rule::target_clause
+            | Rule::weight_clause
+            | Rule::scoring_clause
+            | Rule::min_rows_clause => "a clause (from, where, value, unit, target, weight, scoring, min_rows)",
+            Rule::scorecard | Rule::kpi | Rule::use_kpi => "a declaration (import, param, scorecard, kpi, use)",
+            _ => "something else",
+        };
+        if !words.contains(&word) {
+            words.push(word);
+        }
+    }
+    let mut words: Vec<&str> = words;
+    words.extend(owned.iter().map(String::as_str));
+    match words.len() {
+        0 => "something else".into(),
+        1 => words[0].into(),
+        n => format!("{} or {}", words[..n - 1].join(", "), words[n - 1]),
+    }
+}
+
+fn help_for_expected(expected: &str) -> String {
+    if expected.contains("a clause") {
+        "a KPI's lines start with from, where, value, unit, target, weight, scoring or min_rows".into()
+    } else if expected.contains("a declaration") {
+        "a file holds import, param, scorecard and kpi declarations".into()
+    } else if expected.contains("comparison") {
+        "write the target as `target >= 80%` or `target <= 24h`".into()
+    } else if expected.contains("an operator") {
+        "check for a missing `)` or `]`, or an operator between two values".into()
+    } else {
+        "see docs/language.md for the syntax of each construct".into()
+    }
+}
+
+fn build_ident(pair: Pair<Rule>) -> Ident {
+    Ident { name: pair.as_str().to_string(), span: span(&pair) }
+}
+
+fn span_of(pair: &Pair<Rule>) -> Span {
+    span(pair)
+}
+
+fn last_inner(pair: Pair<Rule>) -> Pair<Rule> {
+    pair.into_children().last().expect("rule has an inner pair")
+}
+
+/// Keywords are atomic rules (so that `param` cannot match the start of `paramx`); the AST skips them.
+trait Children<'i> {
+    fn into_children(self) -> std::iter::Filter<pest::iterators::Pairs<'i, Rule>, fn(&Pair<'i, Rule>) -> bool>;
+}
+
+impl<'i> Children<'i> for Pair<'i, Rule> {
+    fn into_children(self) -> std::iter::Filter<pest::iterators::Pairs<'i, Rule>, fn(&Pair<'i, Rule>) -> bool> {
+        self.into_inner().filter(|p| keyword(p.as_rule()).is_none())
+    }
+}
+
+/// The word of a keyword rule.
+fn keyword(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::kw_import => "import",
+        Rule::kw_param => "param",
+        Rule::kw_scorecard => "scorecard",
+        Rule::kw_period => "period",
+        Rule::kw_per => "per",
+        Rule::kw_use => "use",
+        Rule::kw_kpi => "kpi",
+        Rule::kw_from => "from",
+        Rule::kw_by => "by",
+        Rule::kw_open => "open",
+        Rule::kw_at => "at",
+        Rule::kw_where => "where",
+        Rule::kw_value => "value",
+        Rule::kw_unit => "unit",
+        Rule::kw_target => "target",
+        Rule::kw_weight => "weight",
+        Rule::kw_scoring => "scoring",
+        Rule::kw_bands => "bands",
+        Rule::kw_min_rows => "min_rows",
+        Rule::kw_not => "not",
+        Rule::kw_and => "and",
+        Rule::kw_or => "or",
+        Rule::kw_in => "in",
+        Rule::kw_is => "is",
+        Rule::kw_null => "null",
+        Rule::kw_true => "true",
+        Rule::kw_false => "false",
+        Rule::kw_starts_with => "starts_with",
+        Rule::kw_ends_with => "ends_with",
+        Rule::kw_contains => "contains",
+        _ => return None,
+    })
+}
+
+/// `1h30m` -> 1.5 (hours).
+fn parse_duration_hours(text: &str) -> f64 {
+    let mut hours = 0.0;
+    let mut number_start = 0;
+    for (i, c) in text.char_indices() {
+        let per_unit = match c {
+            's' => 1.0 / 3600.0,
+            'm' => 1.0 / 60.0,
+            'h' => 1.0,
+            'd' => 24.0,
+            'w' => 168.0,
+            _ => continue,
+        };
+        hours += text[number_start..i].parse::<f64>().unwrap_or(f64::NAN) * per_unit;
+        number_start = i + 1;
+    }
+    hours
+}
+
+fn is_literal(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::date | Rule::duration | Rule::percent | Rule::number | Rule::string | Rule::boolean | Rule::null
+    )
+}
+
+fn valid_date(text: &str) -> bool {
+    let num = |r: std::ops::Range<usize>| text[r].parse::<u32>().unwrap_or(0);
+    let (year, month, day) = (num(0..4), num(5..7), num(8..10));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
+}
