@@ -45,7 +45,7 @@ pub fn check(rules: &Rules) -> Checked {
     checker.check_scorecards(rules);
     checker.check_unused_kpis(rules);
     checker.warn_unused_params();
-    let mut diagnostics = checker.diags;
+    let mut diagnostics = suppress_cascades(&rules.sources, checker.diags);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()).then_with(|| a.message.cmp(&b.message)));
     diagnostics.dedup();
     Checked { program: checker.program, diagnostics }
@@ -302,8 +302,10 @@ impl<'a> Checker<'a> {
                 kpis.push(def);
             }
         }
+        let members = s.members.iter().filter(|m| matches!(m, Member::Kpi(_) | Member::Use(_))).count();
         let total: f64 = kpis.iter().filter_map(|k| self.const_number(&k.weight)).sum();
-        if !kpis.is_empty() && (total - 100.0).abs() > 1e-9 {
+        // With a broken KPI the sum would mislead; the broken KPI's own error says enough.
+        if !kpis.is_empty() && kpis.len() == members && (total - 100.0).abs() > 1e-9 {
             self.error(
                 Diagnostic::warning(codes::WEIGHTS_SUM, format!("the weights of `{}` sum to {}", s.id.name, total))
                     .at(file, s.id.span, "weights do not sum to 100")
@@ -1336,6 +1338,17 @@ impl<'a> Checker<'a> {
         };
         Self::texpr(kind, ty, span, file)
     }
+}
+
+/// Drop the errors that a syntax error on the same line caused: the syntax error explains them.
+fn suppress_cascades(sources: &kpi_syntax::SourceMap, diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let line_of = |d: &Diagnostic| d.primary.as_ref().map(|p| (p.file, sources.line_col(p.file, p.span.start).0));
+    let syntax_lines: BTreeSet<(FileId, usize)> =
+        diags.iter().filter(|d| d.code == codes::SYNTAX).filter_map(line_of).collect();
+    diags
+        .into_iter()
+        .filter(|d| d.code == codes::SYNTAX || line_of(d).is_none_or(|l| !syntax_lines.contains(&l)))
+        .collect()
 }
 
 fn u_desc(u: Unit) -> String {

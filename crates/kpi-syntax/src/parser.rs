@@ -415,14 +415,22 @@ impl Builder<'_> {
         if follows_bad_line {
             return;
         }
-        let text = pair.as_str();
-        match KpiParser::parse(Rule::strict_line, text) {
+        // A bad line that starts after a clause on the same line: the clause ended too early, so
+        // re-parse the whole line to say where and why.
+        let line_start = self.text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let (from, text) = if self.text[line_start..start].trim().is_empty() {
+            (start, pair.as_str())
+        } else {
+            (line_start, &self.text[line_start..pair.as_span().end()])
+        };
+        let text = text.trim_end();
+        match KpiParser::parse(Rule::strict_line, text.trim_start()) {
             Ok(mut pairs) => {
                 let rule = pairs.next().map(|p| p.as_rule());
                 let found = span(&pair);
-                self.push_syntax(misplaced(rule, context, text).at(self.file, found, "not allowed here"));
+                self.push_syntax(misplaced(rule, context, text.trim_start()).at(self.file, found, "not allowed here"));
             }
-            Err(err) => self.syntax_error(err, start),
+            Err(err) => self.syntax_error(err, from + (text.len() - text.trim_start().len())),
         }
     }
 
@@ -600,6 +608,8 @@ fn help_for_expected(expected: &str) -> String {
         "write the target as `target >= 80%` or `target <= 24h`".into()
     } else if expected.contains("an operator") {
         "check for a missing `)` or `]`, or an operator between two values".into()
+    } else if expected.contains("a value") {
+        "a value is a number, percentage, duration, text, field, param or call; is a `)` or `]` missing?".into()
     } else {
         "see docs/language.md for the syntax of each construct".into()
     }
