@@ -55,6 +55,8 @@ pub struct Dataset {
     pub other_files: Vec<String>,
     /// `links[t][l]`: for each row of table `t`, the row of link `l`'s target, or `u32::MAX`.
     links: Vec<Vec<Vec<u32>>>,
+    /// The file each table was read from ("" when absent).
+    files: Vec<String>,
 }
 
 impl Dataset {
@@ -68,6 +70,7 @@ impl Dataset {
             skipped_rows: BTreeMap::new(),
             warnings: Vec::new(),
             other_files: Vec::new(),
+            files: vec![String::new(); kpi_schema::TABLES.len()],
             links,
         }
     }
@@ -91,6 +94,12 @@ impl Dataset {
             panic!("`{table}` has no link `{link}`");
         };
         &self.links[ti][li]
+    }
+
+    /// The file `table` was read from, when present.
+    pub fn file_of(&self, table: &str) -> Option<&str> {
+        let i = kpi_schema::TABLES.iter().position(|t| t.name == table)?;
+        self.files.get(i).map(|s| s.as_str()).filter(|s| !s.is_empty())
     }
 
     /// Rows left out of `table` by `skip_bad_rows`.

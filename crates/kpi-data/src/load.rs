@@ -252,6 +252,7 @@ fn load_with(
         warnings: warnings.finish(),
         other_files,
         links,
+        files,
     })
 }
 

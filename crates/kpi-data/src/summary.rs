@@ -1,12 +1,78 @@
 //! A per-table summary of a loaded dataset, for `kpi data check`.
-use crate::Dataset;
+use crate::{ColumnData, Dataset};
+use chrono::TimeZone;
 
 /// What `kpi data check` shows for one table.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TableSummary {
     pub name: String,
+    /// The file read, or `None` for an absent optional table.
+    pub file: Option<String>,
+    pub rows: usize,
+    pub skipped: usize,
+    /// The table's main timestamp column and its range as dates in the dataset zone.
+    pub date_range: Option<(&'static str, String, String)>,
+    /// (column, null cells) for the columns that matter most to the KPIs.
+    pub nulls: Vec<(&'static str, usize)>,
+    pub warnings: usize,
+    pub custom_columns: Vec<String>,
 }
 
-pub fn summarize(_dataset: &Dataset) -> Vec<TableSummary> {
-    Vec::new()
+fn main_timestamp(table: &str) -> Option<&'static str> {
+    match table {
+        "tickets" => Some("created_at"),
+        "time_entries" => Some("started_at"),
+        "surveys" => Some("responded_at"),
+        _ => None,
+    }
+}
+
+fn key_columns(table: &str) -> &'static [&'static str] {
+    match table {
+        "resources" => &["team", "hours_per_day"],
+        "clients" => &[],
+        "tickets" => &["client_id", "assigned_resource_id", "completed_at", "ticket_type", "resolved_due"],
+        "time_entries" => &["ticket_id", "created_at"],
+        "surveys" => &["ticket_id", "resource_id", "client_id"],
+        _ => &[],
+    }
+}
+
+/// One summary per canonical table, in schema order.
+pub fn summarize(d: &Dataset) -> Vec<TableSummary> {
+    d.tables
+        .iter()
+        .map(|t| {
+            let file = d.file_of(&t.name).map(str::to_string);
+            let date_range = main_timestamp(&t.name).and_then(|name| {
+                let col = t.column(name)?;
+                let ColumnData::Timestamp(v) = &col.data else { return None };
+                let mut it = v.iter().enumerate().filter(|(r, _)| col.is_valid(*r)).map(|(_, &x)| x);
+                let first = it.next()?;
+                let (lo, hi) = it.fold((first, first), |(lo, hi), x| (lo.min(x), hi.max(x)));
+                let day = |micros: i64| {
+                    d.timezone.timestamp_micros(micros).single().map(|x| x.format("%Y-%m-%d").to_string()).unwrap_or_default()
+                };
+                Some((name, day(lo), day(hi)))
+            });
+            let nulls = key_columns(&t.name)
+                .iter()
+                .filter_map(|&c| t.column(c).map(|col| (c, if t.present { col.null_count() } else { 0 })))
+                .collect();
+            let warnings = match &file {
+                Some(f) => d.warnings.iter().filter(|w| &w.file == f).map(|w| w.count).sum(),
+                None => 0,
+            };
+            TableSummary {
+                name: t.name.clone(),
+                file,
+                rows: t.len,
+                skipped: d.skipped(&t.name),
+                date_range,
+                nulls,
+                warnings,
+                custom_columns: t.columns.iter().filter(|c| c.custom).map(|c| c.name.clone()).collect(),
+            }
+        })
+        .collect()
 }
