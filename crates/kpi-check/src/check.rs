@@ -949,8 +949,8 @@ impl<'a> Checker<'a> {
                     }
                 } else {
                     match (a, b) {
+                        (a, b) if a == b && *a != Unit::Plain => Unit::Ratio,
                         (u, Unit::Plain | Unit::Number) => *u,
-                        (a, b) if a == b => Unit::Ratio,
                         (u, Unit::Ratio | Unit::Count) => *u,
                         _ => Unit::Number,
                     }

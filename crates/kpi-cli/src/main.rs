@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod config;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -19,6 +20,8 @@ struct Cli {
 enum Command {
     /// Parse and check rule files (no data is read).
     Check(commands::check::CheckArgs),
+    /// Evaluate scorecards over a dataset and print them.
+    Evaluate(commands::evaluate::EvaluateArgs),
     /// Check a dataset export before evaluating it: rows, date ranges, nulls, warnings.
     #[command(subcommand)]
     Data(commands::data::DataCommand),
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => commands::check::run(args),
+        Command::Evaluate(args) => commands::evaluate::run(args),
         Command::Data(cmd) => commands::data::run(cmd),
         Command::Generate(args) => commands::generate::run(args),
     };
@@ -48,4 +52,15 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Write a file via a temporary file and a rename, so that a reader never sees half of it.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }

@@ -1,4 +1,5 @@
 //! One module per `kpi` subcommand.
 pub mod check;
 pub mod data;
+pub mod evaluate;
 pub mod generate;

@@ -1,0 +1,112 @@
+//! The client config (`--config CLIENT.toml`): time zone, holidays and param overrides.
+//! Unknown keys and bad values are errors with the file's line and column.
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    /// IANA time zone of naive timestamps and of calendar periods; default UTC.
+    pub timezone: Option<Spanned<String>>,
+    /// Dates excluded from workdays.
+    #[serde(default)]
+    pub holidays: Vec<Spanned<String>>,
+    /// Param overrides.
+    #[serde(default)]
+    pub params: BTreeMap<String, Spanned<toml::Value>>,
+}
+
+/// A loaded config, with its text kept for error locations.
+pub struct Loaded {
+    pub path: PathBuf,
+    pub text: String,
+    pub config: ClientConfig,
+}
+
+impl Loaded {
+    /// `path:line:col` of a byte offset.
+    pub fn at(&self, offset: usize) -> String {
+        let (line, col) = kpi_syntax::diagnostic::line_col(&self.text, offset);
+        format!("{}:{line}:{col}", self.path.display())
+    }
+
+    pub fn timezone(&self) -> Result<Option<chrono_tz::Tz>, String> {
+        let Some(tz) = &self.config.timezone else { return Ok(None) };
+        tz.get_ref().parse().map(Some).map_err(|_| {
+            format!(
+                "{}: unknown time zone `{}`; use an IANA name such as America/Chicago or Europe/London",
+                self.at(tz.span().start),
+                tz.get_ref()
+            )
+        })
+    }
+
+    pub fn holidays(&self) -> Result<Vec<chrono::NaiveDate>, String> {
+        self.config
+            .holidays
+            .iter()
+            .map(|h| {
+                h.get_ref().parse().map_err(|_| {
+                    format!("{}: `{}` is not a date; write holidays as \"YYYY-MM-DD\"", self.at(h.span().start), h.get_ref())
+                })
+            })
+            .collect()
+    }
+}
+
+pub fn load(path: &Path) -> Result<Loaded, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read config `{}`: {e}", path.display()))?;
+    let config: ClientConfig = toml::from_str(&text).map_err(|e| {
+        let location = e.span().map(|s| {
+            let (line, col) = kpi_syntax::diagnostic::line_col(&text, s.start);
+            format!("{}:{line}:{col}", path.display())
+        });
+        let message = e.message().to_string();
+        let hint = did_you_mean_key(&message);
+        format!("{}: {message}{hint}", location.unwrap_or_else(|| path.display().to_string()))
+    })?;
+    Ok(Loaded { path: path.to_path_buf(), text, config })
+}
+
+/// serde lists the expected keys; point at the closest one.
+fn did_you_mean_key(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else { return String::new() };
+    let Some((unknown, expected)) = rest.split_once('`') else { return String::new() };
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    candidates
+        .iter()
+        .map(|c| (strsim::levenshtein(unknown, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min()
+        .map(|(_, c)| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default()
+}
+
+/// A TOML value as a param value: strings go through the rule language's literal syntax.
+pub fn param_value(value: &toml::Value) -> Result<ParamInput, String> {
+    Ok(match value {
+        toml::Value::String(s) => ParamInput::Text(s.clone()),
+        toml::Value::Integer(i) => ParamInput::Value(kpi_check::Value::Number(*i as f64)),
+        toml::Value::Float(f) => ParamInput::Value(kpi_check::Value::Number(*f)),
+        toml::Value::Boolean(b) => ParamInput::Value(kpi_check::Value::Bool(*b)),
+        toml::Value::Array(items) => ParamInput::Value(kpi_check::Value::List(
+            items
+                .iter()
+                .map(|i| match i {
+                    toml::Value::String(s) => Ok(kpi_check::Value::Text(s.clone())),
+                    toml::Value::Integer(i) => Ok(kpi_check::Value::Number(*i as f64)),
+                    toml::Value::Float(f) => Ok(kpi_check::Value::Number(*f)),
+                    _ => Err("list items must be text or numbers".to_string()),
+                })
+                .collect::<Result<_, _>>()?,
+        )),
+        other => return Err(format!("a param cannot be a {}", other.type_str())),
+    })
+}
+
+pub enum ParamInput {
+    Text(String),
+    Value(kpi_check::Value),
+}

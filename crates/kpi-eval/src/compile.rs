@@ -1,0 +1,464 @@
+//! Compiles checked KPIs into plans over the dataset's typed columns: names become column slices,
+//! text constants become per-dictionary answers, params become constants. Done once per run.
+use crate::kernel::{Arith, Children, Cmp, Node, NumSource, Via};
+use crate::params::Params;
+use crate::periods::{local_midnight, period_of, Period};
+use crate::EvalError;
+use kpi_check::{AggFunc, AggSource, Builtin, Instant, KpiDef, Placement, RowFunc, TExpr, TKind, Type, Value};
+use kpi_data::{ColumnData, Dataset, TextColumn};
+use kpi_schema::{self as schema, TableSchema};
+use kpi_syntax::ast::{BinaryOp, UnaryOp};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Rows of a table bucketed by the period their timestamp falls in.
+pub struct Buckets {
+    pub offsets: Vec<u32>,
+    pub rows: Vec<u32>,
+}
+
+/// Which rows of the population table a period looks at.
+pub enum Rows {
+    /// Rows whose timestamp is in the period.
+    Bucketed(Arc<Buckets>),
+    /// Every row (the filter decides, e.g. with `period_end`).
+    All,
+    /// Rows open at the instant: `created_at` <= t and (`completed_at` null or > t).
+    OpenAt(Instant),
+}
+
+pub enum VNode {
+    Num(f64),
+    Instant(Instant),
+    Agg(usize),
+    Builtin(Builtin),
+    Neg(Box<VNode>),
+    Arith(Arith, Box<VNode>, Box<VNode>),
+    /// timestamp - timestamp in hours (timestamps are carried as microseconds).
+    TimeDiff(Box<VNode>, Box<VNode>),
+    Coalesce(Vec<VNode>),
+    Func(RowFunc, Box<VNode>),
+}
+
+pub struct AggPlan<'d> {
+    /// `None`: the KPI's population; `Some`: all rows of another table, grouped.
+    pub table: Option<(&'static TableSchema, Arc<Vec<u32>>)>,
+    pub agg: AggFunc,
+    pub args: Vec<Node<'d>>,
+    pub filter: Option<Node<'d>>,
+}
+
+pub struct KpiPlan<'d> {
+    pub table_len: usize,
+    pub rows: Rows,
+    pub filter: Option<Node<'d>>,
+    pub groups: Arc<Vec<u32>>,
+    pub aggs: Vec<AggPlan<'d>>,
+    pub value: VNode,
+    pub min_rows: Option<f64>,
+    /// Columns for `open at`: created, completed.
+    pub open_columns: Option<(&'d [i64], Option<&'d [bool]>, &'d [i64], Option<&'d [bool]>)>,
+}
+
+/// Shared indexes, built once per scorecard and shared by its KPIs.
+pub struct Compiler<'d> {
+    pub dataset: &'d Dataset,
+    pub params: &'d Params,
+    pub tz: chrono_tz::Tz,
+    pub periods: &'d [Period],
+    pub groups: &'d crate::groups::Groups,
+    children: HashMap<(&'static str, &'static str), Arc<Children>>,
+    group_rows: HashMap<&'static str, Arc<Vec<u32>>>,
+    buckets: HashMap<(&'static str, String), Arc<Buckets>>,
+    /// The KPI being compiled, for error messages.
+    kpi: String,
+}
+
+impl<'d> Compiler<'d> {
+    pub fn new(
+        dataset: &'d Dataset,
+        params: &'d Params,
+        periods: &'d [Period],
+        groups: &'d crate::groups::Groups,
+    ) -> Compiler<'d> {
+        Compiler {
+            dataset,
+            params,
+            tz: dataset.timezone,
+            periods,
+            groups,
+            children: HashMap::new(),
+            group_rows: HashMap::new(),
+            buckets: HashMap::new(),
+            kpi: String::new(),
+        }
+    }
+
+    fn error(&self, message: impl Into<String>) -> EvalError {
+        EvalError::Plan { kpi: self.kpi.clone(), message: message.into() }
+    }
+
+    fn group_rows(&mut self, table: &'static TableSchema) -> Arc<Vec<u32>> {
+        let (dataset, groups) = (self.dataset, self.groups);
+        self.group_rows
+            .entry(table.name)
+            .or_insert_with(|| Arc::new(crate::groups::row_groups(dataset, table.name, groups)))
+            .clone()
+    }
+
+    fn buckets(&mut self, table: &'static TableSchema, column: &str) -> Result<Arc<Buckets>, EvalError> {
+        if let Some(b) = self.buckets.get(&(table.name, column.to_string())) {
+            return Ok(b.clone());
+        }
+        let col = self
+            .dataset
+            .table(table.name)
+            .column(column)
+            .ok_or_else(|| self.error(format!("{} has no column `{column}`", table.name)))?;
+        let ColumnData::Timestamp(values) = &col.data else {
+            return Err(self.error(format!("`{}.{column}` is not a timestamp column", table.name)));
+        };
+        let period_ids: Vec<u32> = values
+            .iter()
+            .enumerate()
+            .map(|(r, &t)| {
+                if !col.is_valid(r) {
+                    return u32::MAX;
+                }
+                period_of(self.periods, t).map_or(u32::MAX, |p| p as u32)
+            })
+            .collect();
+        let children = Children::build(self.periods.len(), &period_ids);
+        let b = Arc::new(Buckets { offsets: children.offsets, rows: children.rows });
+        self.buckets.insert((table.name, column.to_string()), b.clone());
+        Ok(b)
+    }
+
+    fn children(&mut self, parent: &'static str, child: &'static str, link: &'static str) -> Arc<Children> {
+        let dataset = self.dataset;
+        self.children
+            .entry((parent, child))
+            .or_insert_with(|| Arc::new(Children::build(dataset.table(parent).len, dataset.link_rows(child, link))))
+            .clone()
+    }
+
+    pub fn kpi(&mut self, kpi: &KpiDef) -> Result<KpiPlan<'d>, EvalError> {
+        self.kpi = kpi.id.clone();
+        let table = kpi.population.table;
+        let data = self.dataset.table(table.name);
+        let mut open_columns = None;
+        let rows = match &kpi.population.placement {
+            Placement::All => Rows::All,
+            Placement::By(column) => Rows::Bucketed(self.buckets(table, column)?),
+            Placement::OpenAt(instant) => {
+                let times = |name: &str| match data.column(name) {
+                    Some(c) => match &c.data {
+                        ColumnData::Timestamp(v) => Some((v.as_slice(), c.valid.as_deref())),
+                        _ => None,
+                    },
+                    None => None,
+                };
+                let (Some(created), Some(completed)) = (times("created_at"), times("completed_at")) else {
+                    return Err(self.error(format!("{} has no created_at and completed_at", table.name)));
+                };
+                open_columns = Some((created.0, created.1, completed.0, completed.1));
+                Rows::OpenAt(*instant)
+            }
+        };
+        let filter = kpi.population.filter.as_ref().map(|f| self.row(f, table)).transpose()?;
+        let mut aggs = Vec::new();
+        let value = self.value(&kpi.value, table, &mut aggs)?;
+        let min_rows = match &kpi.min_rows {
+            Some(e) => Some(self.const_number(e)?),
+            None => None,
+        };
+        Ok(KpiPlan {
+            table_len: data.len,
+            rows,
+            filter,
+            groups: self.group_rows(table),
+            aggs,
+            value,
+            min_rows,
+            open_columns,
+        })
+    }
+
+    pub fn const_number(&self, e: &TExpr) -> Result<f64, EvalError> {
+        match kpi_check::eval_const(e, &|name| self.params.value(name)) {
+            Some(Value::Number(x)) => Ok(x),
+            _ => Err(self.error("a target, weight or min_rows that is not a number")),
+        }
+    }
+
+    fn value(&mut self, e: &TExpr, table: &'static TableSchema, aggs: &mut Vec<AggPlan<'d>>) -> Result<VNode, EvalError> {
+        Ok(match &e.kind {
+            TKind::Const(Value::Number(x)) => VNode::Num(*x),
+            TKind::Const(_) => VNode::Num(f64::NAN),
+            TKind::Param(name) => match self.params.value(name) {
+                Some(Value::Number(x)) => VNode::Num(x),
+                _ => return Err(self.error(format!("param `{name}` is not a number"))),
+            },
+            TKind::Instant(i) => VNode::Instant(*i),
+            TKind::Builtin(b) => VNode::Builtin(*b),
+            TKind::Unary(UnaryOp::Neg, inner) => VNode::Neg(Box::new(self.value(inner, table, aggs)?)),
+            TKind::Binary(op, l, r) => {
+                let times = l.ty == Type::Timestamp && r.ty == Type::Timestamp;
+                let (lv, rv) = (self.value(l, table, aggs)?, self.value(r, table, aggs)?);
+                match (op, times) {
+                    (BinaryOp::Sub, true) => VNode::TimeDiff(Box::new(lv), Box::new(rv)),
+                    _ => VNode::Arith(arith(*op).ok_or_else(|| self.error("a comparison in a KPI value"))?, Box::new(lv), Box::new(rv)),
+                }
+            }
+            TKind::Call(RowFunc::Coalesce, items) => {
+                VNode::Coalesce(items.iter().map(|i| self.value(i, table, aggs)).collect::<Result<_, _>>()?)
+            }
+            TKind::Call(func, items) => VNode::Func(*func, Box::new(self.value(&items[0], table, aggs)?)),
+            TKind::Aggregate { source, agg, args, filter } => {
+                let (row_table, grouped) = match source {
+                    AggSource::Population => (table, None),
+                    AggSource::Table(t) => (*t, Some((*t, self.group_rows(t)))),
+                };
+                let plan = AggPlan {
+                    table: grouped,
+                    agg: *agg,
+                    args: args.iter().map(|a| self.row(a, row_table)).collect::<Result<_, _>>()?,
+                    filter: filter.as_ref().map(|f| self.row(f, row_table)).transpose()?,
+                };
+                aggs.push(plan);
+                VNode::Agg(aggs.len() - 1)
+            }
+            _ => return Err(self.error("a row value where the KPI value needs an aggregate")),
+        })
+    }
+
+    /// A constant (literal or param) as a row node.
+    fn constant(&self, v: &Value, ty: &Type) -> Result<Node<'d>, EvalError> {
+        Ok(match v {
+            Value::Number(x) => Node::Num(*x),
+            Value::Bool(b) => Node::Bool(*b),
+            Value::Text(s) => Node::Text(s.clone()),
+            Value::Date(d) => {
+                let date = d.parse().map_err(|_| self.error(format!("`{d}` is not a date")))?;
+                Node::Time(local_midnight(date, self.tz))
+            }
+            Value::Null => match ty {
+                Type::Timestamp | Type::Date => Node::Time(crate::kernel::NULL_TIME),
+                _ => Node::Num(f64::NAN),
+            },
+            Value::List(_) => return Err(self.error("a list outside `in`")),
+        })
+    }
+
+    /// A constant's value, for `in` lists and text tests.
+    fn const_value(&self, e: &TExpr) -> Option<Value> {
+        match &e.kind {
+            TKind::Const(v) => Some(v.clone()),
+            TKind::Param(name) => self.params.value(name),
+            TKind::List(items) => items.iter().map(|i| self.const_value(i)).collect::<Option<Vec<_>>>().map(Value::List),
+            _ => None,
+        }
+    }
+
+    pub fn row(&mut self, e: &TExpr, table: &'static TableSchema) -> Result<Node<'d>, EvalError> {
+        Ok(match &e.kind {
+            TKind::Const(v) => self.constant(v, &e.ty)?,
+            TKind::Param(name) => {
+                let v = self.params.value(name).ok_or_else(|| self.error(format!("no param `{name}`")))?;
+                self.constant(&v, &e.ty)?
+            }
+            TKind::Instant(i) => Node::Instant(*i),
+            TKind::Column { links, column } => {
+                let mut via = Via { links: Vec::new() };
+                let mut here = table;
+                for link in links {
+                    via.links.push(self.dataset.link_rows(here.name, link.name));
+                    here = schema::table(link.table).expect("link target");
+                }
+                let col = self
+                    .dataset
+                    .table(here.name)
+                    .column(column.name)
+                    .ok_or_else(|| self.error(format!("{} has no column `{}`", here.name, column.name)))?;
+                column_node(&col.data, col.valid.as_deref(), via)
+            }
+            TKind::Custom(name) => {
+                let data = self.dataset.table(table.name);
+                let col = data.column(name).filter(|c| c.custom).ok_or_else(|| {
+                    let customs: Vec<&str> = data.columns.iter().filter(|c| c.custom).map(|c| c.name.as_str()).collect();
+                    self.error(format!(
+                        "custom(\"{name}\"): {} has no extra column `{name}` (its extra columns: {})",
+                        table.name,
+                        if customs.is_empty() { "none".to_string() } else { customs.join(", ") }
+                    ))
+                })?;
+                column_node(&col.data, col.valid.as_deref(), Via { links: Vec::new() })
+            }
+            TKind::List(_) => return Err(self.error("a list outside `in`")),
+            TKind::Unary(UnaryOp::Not, inner) => Node::Not(Box::new(self.row(inner, table)?)),
+            TKind::Unary(UnaryOp::Neg, inner) => Node::Neg(Box::new(self.row(inner, table)?)),
+            TKind::IsNull { expr, negated } => {
+                let node = Node::IsNull(Box::new(self.row(expr, table)?));
+                if *negated {
+                    Node::Not(Box::new(node))
+                } else {
+                    node
+                }
+            }
+            TKind::Binary(op, l, r) => self.binary(*op, l, r, table)?,
+            TKind::Call(RowFunc::Coalesce, items) => {
+                Node::Coalesce(items.iter().map(|i| self.row(i, table)).collect::<Result<_, _>>()?)
+            }
+            TKind::Call(func, items) => Node::Func(*func, Box::new(self.row(&items[0], table)?)),
+            TKind::Related { relation, agg, args, filter } => {
+                let child = schema::table(relation.child).expect("relation child");
+                Node::Related {
+                    children: self.children(relation.parent, relation.child, relation.link.name),
+                    agg: *agg,
+                    args: args.iter().map(|a| self.row(a, child)).collect::<Result<_, _>>()?,
+                    filter: filter.as_ref().map(|f| self.row(f, child).map(Box::new)).transpose()?,
+                }
+            }
+            TKind::Aggregate { .. } | TKind::Builtin(_) => {
+                return Err(self.error("an aggregate where a row value is needed"))
+            }
+        })
+    }
+
+    fn binary(&mut self, op: BinaryOp, l: &TExpr, r: &TExpr, table: &'static TableSchema) -> Result<Node<'d>, EvalError> {
+        use BinaryOp as B;
+        let not = |n: Node<'d>| Node::Not(Box::new(n));
+        let is_time = |t: &Type| matches!(t, Type::Timestamp | Type::Date);
+        Ok(match op {
+            B::And => Node::And(Box::new(self.row(l, table)?), Box::new(self.row(r, table)?)),
+            B::Or => Node::Or(Box::new(self.row(l, table)?), Box::new(self.row(r, table)?)),
+            B::Ne => not(self.binary(B::Eq, l, r, table)?),
+            B::NotIn => not(self.binary(B::In, l, r, table)?),
+            B::Eq | B::Lt | B::Le | B::Gt | B::Ge | B::StartsWith | B::EndsWith | B::Contains
+                if l.ty == Type::Text || r.ty == Type::Text =>
+            {
+                self.text_test(op, l, r, table)?
+            }
+            B::Eq | B::Lt | B::Le | B::Gt | B::Ge => {
+                let cmp = cmp(op);
+                let (a, b) = (Box::new(self.row(l, table)?), Box::new(self.row(r, table)?));
+                if is_time(&l.ty) || is_time(&r.ty) {
+                    Node::TimeCmp(cmp, a, b)
+                } else if l.ty == Type::Bool {
+                    Node::BoolEq(a, b)
+                } else {
+                    Node::NumCmp(cmp, a, b)
+                }
+            }
+            B::In => match self.const_value(r) {
+                Some(Value::List(items)) if l.ty == Type::Text => {
+                    let wanted: Vec<String> =
+                        items.into_iter().filter_map(|v| if let Value::Text(s) = v { Some(s) } else { None }).collect();
+                    let text = self.row(l, table)?;
+                    self.text_match(text, |s| wanted.iter().any(|w| w == s))?
+                }
+                Some(Value::List(items)) => {
+                    let numbers = items.into_iter().filter_map(|v| if let Value::Number(x) = v { Some(x) } else { None }).collect();
+                    Node::NumIn(Box::new(self.row(l, table)?), numbers)
+                }
+                _ => return Err(self.error("`in` needs a constant list on its right")),
+            },
+            B::Add | B::Sub | B::Mul | B::Div => {
+                let (a, b) = (self.row(l, table)?, self.row(r, table)?);
+                match (&l.ty, &r.ty) {
+                    (Type::Timestamp, Type::Timestamp) => Node::TimeDiff(Box::new(a), Box::new(b)),
+                    (Type::Timestamp, _) => {
+                        Node::TimeShift { time: Box::new(a), hours: Box::new(b), sign: if op == B::Sub { -1.0 } else { 1.0 } }
+                    }
+                    (_, Type::Timestamp) => Node::TimeShift { time: Box::new(b), hours: Box::new(a), sign: 1.0 },
+                    _ => Node::NumArith(arith(op).expect("arithmetic operator"), Box::new(a), Box::new(b)),
+                }
+            }
+            B::StartsWith | B::EndsWith | B::Contains => return Err(self.error("a string test on a value that is not text")),
+        })
+    }
+
+    /// A text test: against a constant it becomes one answer per dictionary code.
+    fn text_test(&mut self, op: BinaryOp, l: &TExpr, r: &TExpr, table: &'static TableSchema) -> Result<Node<'d>, EvalError> {
+        use BinaryOp as B;
+        let (column_side, constant, flipped) = match (self.const_value(l), self.const_value(r)) {
+            (_, Some(Value::Text(s))) => (l, s, false),
+            (Some(Value::Text(s)), _) => (r, s, true),
+            _ => {
+                // Both sides vary per row: compare the strings.
+                let (a, b) = (Box::new(self.row(l, table)?), Box::new(self.row(r, table)?));
+                return match op {
+                    B::Eq | B::Lt | B::Le | B::Gt | B::Ge => Ok(Node::TextCmp(cmp(op), a, b)),
+                    _ => Err(self.error("string tests need a constant text on the right")),
+                };
+            }
+        };
+        let text = self.row(column_side, table)?;
+        let op = if flipped {
+            match op {
+                B::Lt => B::Gt,
+                B::Le => B::Ge,
+                B::Gt => B::Lt,
+                B::Ge => B::Le,
+                B::StartsWith | B::EndsWith | B::Contains => {
+                    return Err(self.error("a string test needs the constant on its right"))
+                }
+                other => other,
+            }
+        } else {
+            op
+        };
+        let c = constant.as_str();
+        self.text_match(text, |s: &str| match op {
+            B::Eq => s == c,
+            B::Lt => s < c,
+            B::Le => s <= c,
+            B::Gt => s > c,
+            B::Ge => s >= c,
+            B::StartsWith => s.starts_with(c),
+            B::EndsWith => s.ends_with(c),
+            B::Contains => s.contains(c),
+            _ => false,
+        })
+    }
+
+    fn text_match(&self, text: Node<'d>, test: impl Fn(&str) -> bool) -> Result<Node<'d>, EvalError> {
+        let dict: &TextColumn = match &text {
+            Node::TextCol { column, .. } => column,
+            Node::Text(s) => return Ok(Node::Bool(test(s))),
+            _ => return Err(self.error("a text test on a computed text; test a text field directly")),
+        };
+        let answers = dict.dict.iter().map(|s| test(s)).collect();
+        Ok(Node::TextMatch { text: Box::new(text), answers })
+    }
+}
+
+fn column_node<'d>(data: &'d ColumnData, valid: Option<&'d [bool]>, via: Via<'d>) -> Node<'d> {
+    match data {
+        ColumnData::Number(v) => Node::NumCol { via, values: NumSource::F64(v), valid },
+        ColumnData::Int(v) => Node::NumCol { via, values: NumSource::I64(v), valid },
+        ColumnData::Bool(v) => Node::BoolCol { via, values: v, valid },
+        ColumnData::Timestamp(v) => Node::TimeCol { via, values: v, valid },
+        ColumnData::Text(t) => Node::TextCol { via, column: t },
+    }
+}
+
+fn cmp(op: BinaryOp) -> Cmp {
+    match op {
+        BinaryOp::Lt => Cmp::Lt,
+        BinaryOp::Le => Cmp::Le,
+        BinaryOp::Gt => Cmp::Gt,
+        BinaryOp::Ge => Cmp::Ge,
+        _ => Cmp::Eq,
+    }
+}
+
+fn arith(op: BinaryOp) -> Option<Arith> {
+    Some(match op {
+        BinaryOp::Add => Arith::Add,
+        BinaryOp::Sub => Arith::Sub,
+        BinaryOp::Mul => Arith::Mul,
+        BinaryOp::Div => Arith::Div,
+        _ => return None,
+    })
+}

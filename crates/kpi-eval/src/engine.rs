@@ -1,0 +1,182 @@
+//! Runs a compiled KPI plan: for each period, scan the population in chunks, keep the rows that
+//! pass the filter, and accumulate every aggregate per group; then compute the value per group.
+use crate::compile::{KpiPlan, Rows, VNode};
+use crate::groups::NO_GROUP;
+use crate::kernel::{Acc, Arith, Env, Instants, NULL_TIME};
+use kpi_check::{Builtin, RowFunc};
+
+/// Rows evaluated together: large enough to amortise dispatch, small enough for the cache.
+const CHUNK: usize = 2048;
+const MICROS_PER_HOUR: f64 = 3_600_000_000.0;
+
+/// One KPI's result for one (period, group), before scoring.
+#[derive(Debug, Clone, Copy)]
+pub struct Cell {
+    /// `NaN` when undefined.
+    pub value: f64,
+    /// Population rows behind the value (after the KPI's `where`).
+    pub rows: u64,
+    /// The numerator and denominator, when the value is one (a share, ratio, mean or `a / b`).
+    pub parts: Option<(f64, f64)>,
+}
+
+/// Per-period, per-group values the built-ins need.
+pub struct PeriodFacts {
+    pub instants: Instants,
+    /// Workdays of the period (`NaN` for a snapshot).
+    pub workdays: f64,
+    /// Available hours per group: workdays x hours per day, summed over the group's active resources.
+    pub available_hours: Vec<f64>,
+}
+
+/// Evaluate one KPI for every period; `out[period][group]`.
+pub fn run(plan: &KpiPlan, facts: &[PeriodFacts], n_groups: usize, tz: chrono_tz::Tz) -> Vec<Vec<Cell>> {
+    facts.iter().enumerate().map(|(p, f)| run_period(plan, p, f, n_groups, tz)).collect()
+}
+
+fn run_period(plan: &KpiPlan, period: usize, facts: &PeriodFacts, n_groups: usize, tz: chrono_tz::Tz) -> Vec<Cell> {
+    let env = Env { instants: facts.instants, tz };
+    let mut population = vec![0u64; n_groups];
+    let mut accs: Vec<Vec<Acc>> = plan.aggs.iter().map(|_| vec![Acc::default(); n_groups]).collect();
+    let population_aggs: Vec<usize> = (0..plan.aggs.len()).filter(|&i| plan.aggs[i].table.is_none()).collect();
+
+    let mut scan = |chunk: &[u32]| {
+        let mut keep: Vec<u32> = Vec::with_capacity(chunk.len());
+        let pass = plan.filter.as_ref().map(|f| f.eval(chunk, &env).bool());
+        let open_at = match &plan.rows {
+            Rows::OpenAt(instant) => Some(facts.instants.get(*instant)),
+            _ => None,
+        };
+        for (i, &row) in chunk.iter().enumerate() {
+            if pass.as_ref().is_some_and(|p| !p[i]) || plan.groups[row as usize] == NO_GROUP {
+                continue;
+            }
+            if let (Some(t), Some((created, created_valid, completed, completed_valid))) = (open_at, plan.open_columns) {
+                let r = row as usize;
+                let created_ok = created_valid.is_none_or(|v| v[r]) && created[r] <= t;
+                let completed_null = completed_valid.is_some_and(|v| !v[r]);
+                if !created_ok || !(completed_null || completed[r] > t) {
+                    continue;
+                }
+            }
+            keep.push(row);
+        }
+        for &row in &keep {
+            population[plan.groups[row as usize] as usize] += 1;
+        }
+        if keep.is_empty() {
+            return;
+        }
+        for &a in &population_aggs {
+            accumulate(&plan.aggs[a], &keep, &plan.groups, &env, &mut accs[a]);
+        }
+    };
+    match &plan.rows {
+        Rows::Bucketed(b) => {
+            let rows = &b.rows[b.offsets[period] as usize..b.offsets[period + 1] as usize];
+            rows.chunks(CHUNK).for_each(&mut scan);
+        }
+        Rows::All | Rows::OpenAt(_) => for_each_chunk(plan.table_len, &mut scan),
+    }
+    // Aggregates over another table's rows of the group, whatever the period.
+    for (a, agg) in plan.aggs.iter().enumerate() {
+        let Some((_, groups)) = &agg.table else { continue };
+        let acc = &mut accs[a];
+        for_each_chunk(groups.len(), &mut |chunk: &[u32]| {
+            let keep: Vec<u32> = chunk.iter().copied().filter(|&r| groups[r as usize] != NO_GROUP).collect();
+            accumulate(agg, &keep, groups, &env, acc);
+        });
+    }
+    (0..n_groups)
+        .map(|g| {
+            let agg_values: Vec<f64> = plan
+                .aggs
+                .iter()
+                .zip(&accs)
+                .map(|(agg, acc)| acc[g].finish(agg.agg, !agg.args.is_empty()))
+                .collect();
+            let mut value = eval_value(&plan.value, &agg_values, facts, g);
+            if plan.min_rows.is_some_and(|m| (population[g] as f64) < m) || !value.is_finite() {
+                value = f64::NAN;
+            }
+            let parts = parts(&plan.value, plan, &accs, &agg_values, facts, g);
+            Cell { value, rows: population[g], parts }
+        })
+        .collect()
+}
+
+fn for_each_chunk(len: usize, f: &mut dyn FnMut(&[u32])) {
+    let mut buf: Vec<u32> = Vec::with_capacity(CHUNK);
+    let mut start = 0;
+    while start < len {
+        let end = (start + CHUNK).min(len);
+        buf.clear();
+        buf.extend(start as u32..end as u32);
+        f(&buf);
+        start = end;
+    }
+}
+
+fn accumulate(agg: &crate::compile::AggPlan, rows: &[u32], groups: &[u32], env: &Env, acc: &mut [Acc]) {
+    if rows.is_empty() {
+        return;
+    }
+    let pass = agg.filter.as_ref().map(|f| f.eval(rows, env).bool());
+    let args: Vec<Vec<f64>> = agg.args.iter().map(|a| a.eval(rows, env).num()).collect();
+    for (i, &row) in rows.iter().enumerate() {
+        if pass.as_ref().is_some_and(|p| !p[i]) {
+            continue;
+        }
+        let g = groups[row as usize];
+        if g != NO_GROUP {
+            acc[g as usize].add(agg.agg, &args, i);
+        }
+    }
+}
+
+fn eval_value(v: &VNode, aggs: &[f64], facts: &PeriodFacts, g: usize) -> f64 {
+    match v {
+        VNode::Num(x) => *x,
+        VNode::Instant(i) => facts.instants.get(*i) as f64,
+        VNode::Agg(i) => aggs[*i],
+        VNode::Builtin(Builtin::Workdays) => facts.workdays,
+        VNode::Builtin(Builtin::AvailableHours) => facts.available_hours.get(g).copied().unwrap_or(f64::NAN),
+        VNode::Neg(e) => -eval_value(e, aggs, facts, g),
+        VNode::Arith(op, a, b) => op.apply(eval_value(a, aggs, facts, g), eval_value(b, aggs, facts, g)),
+        VNode::TimeDiff(a, b) => {
+            (eval_value(a, aggs, facts, g) - eval_value(b, aggs, facts, g)) / MICROS_PER_HOUR
+        }
+        VNode::Coalesce(items) => {
+            items.iter().map(|i| eval_value(i, aggs, facts, g)).find(|x| !x.is_nan()).unwrap_or(f64::NAN)
+        }
+        VNode::Func(func, e) => {
+            let x = eval_value(e, aggs, facts, g);
+            match func {
+                RowFunc::Abs => x.abs(),
+                RowFunc::Round => x.round(),
+                _ => {
+                    let t = if x.is_nan() { NULL_TIME } else { x as i64 };
+                    let node = crate::kernel::Node::Func(*func, Box::new(crate::kernel::Node::Time(t)));
+                    node.eval(&[0], &Env { instants: facts.instants, tz: chrono_tz::UTC }).num()[0]
+                }
+            }
+        }
+    }
+}
+
+/// The numerator and denominator behind a value, for explanations.
+fn parts(v: &VNode, plan: &KpiPlan, accs: &[Vec<Acc>], aggs: &[f64], facts: &PeriodFacts, g: usize) -> Option<(f64, f64)> {
+    match v {
+        VNode::Arith(Arith::Div, a, b) => Some((eval_value(a, aggs, facts, g), eval_value(b, aggs, facts, g))),
+        VNode::Agg(i) => {
+            let acc = &accs[*i][g];
+            match plan.aggs[*i].agg {
+                kpi_check::AggFunc::Share => Some((acc.hits as f64, acc.rows as f64)),
+                kpi_check::AggFunc::Avg => Some((acc.sum, acc.values as f64)),
+                kpi_check::AggFunc::Ratio => Some((acc.sum, acc.sum2)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}

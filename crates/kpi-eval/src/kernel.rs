@@ -1,0 +1,545 @@
+//! Row expressions compiled against the dataset's columns, evaluated a chunk of rows at a time.
+//! Nulls: `NaN` for numbers, `i64::MIN` for timestamps, `NULL_CODE` for text; predicates are
+//! two-valued (a comparison with a null is false).
+use kpi_check::{AggFunc, Instant, RowFunc};
+use kpi_data::{TextColumn, NULL_CODE};
+use std::sync::Arc;
+
+pub const NULL_TIME: i64 = i64::MIN;
+const MICROS_PER_HOUR: f64 = 3_600_000_000.0;
+
+/// The instants of the period being evaluated.
+#[derive(Debug, Clone, Copy)]
+pub struct Instants {
+    pub as_of: i64,
+    pub period_start: i64,
+    pub period_end: i64,
+}
+
+impl Instants {
+    pub fn get(&self, i: Instant) -> i64 {
+        match i {
+            Instant::AsOf => self.as_of,
+            Instant::PeriodStart => self.period_start,
+            Instant::PeriodEnd => self.period_end,
+        }
+    }
+}
+
+/// Where a column's rows come from: the current rows, or rows reached through many-to-one links.
+#[derive(Clone)]
+pub struct Via<'d> {
+    pub links: Vec<&'d [u32]>,
+}
+
+impl Via<'_> {
+    /// The row of the column's table for each selected row (`u32::MAX`: none).
+    fn rows(&self, sel: &[u32]) -> Option<Vec<u32>> {
+        if self.links.is_empty() {
+            return None;
+        }
+        let mut rows: Vec<u32> = sel.to_vec();
+        for link in &self.links {
+            for r in rows.iter_mut() {
+                if *r != u32::MAX {
+                    *r = link[*r as usize];
+                }
+            }
+        }
+        Some(rows)
+    }
+}
+
+#[derive(Clone, Copy)]
+pub enum NumSource<'d> {
+    F64(&'d [f64]),
+    I64(&'d [i64]),
+}
+
+/// Children of each parent row (a ticket's time entries), built once per relation.
+#[derive(Debug)]
+pub struct Children {
+    pub offsets: Vec<u32>,
+    pub rows: Vec<u32>,
+}
+
+impl Children {
+    /// From the child table's link to the parent (`u32::MAX` = no parent).
+    pub fn build(parent_len: usize, child_to_parent: &[u32]) -> Children {
+        let mut offsets = vec![0u32; parent_len + 1];
+        for &p in child_to_parent {
+            if p != u32::MAX {
+                offsets[p as usize + 1] += 1;
+            }
+        }
+        for i in 0..parent_len {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut next = offsets.clone();
+        let mut rows = vec![0u32; offsets[parent_len] as usize];
+        for (child, &p) in child_to_parent.iter().enumerate() {
+            if p != u32::MAX {
+                rows[next[p as usize] as usize] = child as u32;
+                next[p as usize] += 1;
+            }
+        }
+        Children { offsets, rows }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Cmp {
+    Eq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Cmp {
+    fn num(self, a: f64, b: f64) -> bool {
+        match self {
+            Cmp::Eq => a == b,
+            Cmp::Lt => a < b,
+            Cmp::Le => a <= b,
+            Cmp::Gt => a > b,
+            Cmp::Ge => a >= b,
+        }
+    }
+
+    fn time(self, a: i64, b: i64) -> bool {
+        a != NULL_TIME
+            && b != NULL_TIME
+            && match self {
+                Cmp::Eq => a == b,
+                Cmp::Lt => a < b,
+                Cmp::Le => a <= b,
+                Cmp::Gt => a > b,
+                Cmp::Ge => a >= b,
+            }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl Arith {
+    pub fn apply(self, a: f64, b: f64) -> f64 {
+        match self {
+            Arith::Add => a + b,
+            Arith::Sub => a - b,
+            Arith::Mul => a * b,
+            // x / 0 is undefined: null, never infinity.
+            Arith::Div if b == 0.0 => f64::NAN,
+            Arith::Div => a / b,
+        }
+    }
+}
+
+/// A compiled row expression.
+pub enum Node<'d> {
+    Num(f64),
+    Bool(bool),
+    Time(i64),
+    /// A text constant that meets no column (compared only through [`Node::TextMatch`]).
+    Text(String),
+    Instant(Instant),
+    NumCol { via: Via<'d>, values: NumSource<'d>, valid: Option<&'d [bool]> },
+    BoolCol { via: Via<'d>, values: &'d [bool], valid: Option<&'d [bool]> },
+    TimeCol { via: Via<'d>, values: &'d [i64], valid: Option<&'d [bool]> },
+    TextCol { via: Via<'d>, column: &'d TextColumn },
+    Not(Box<Node<'d>>),
+    Neg(Box<Node<'d>>),
+    And(Box<Node<'d>>, Box<Node<'d>>),
+    Or(Box<Node<'d>>, Box<Node<'d>>),
+    NumArith(Arith, Box<Node<'d>>, Box<Node<'d>>),
+    /// timestamp - timestamp, in hours.
+    TimeDiff(Box<Node<'d>>, Box<Node<'d>>),
+    /// timestamp + hours (or - hours with `sign` -1).
+    TimeShift { time: Box<Node<'d>>, hours: Box<Node<'d>>, sign: f64 },
+    NumCmp(Cmp, Box<Node<'d>>, Box<Node<'d>>),
+    TimeCmp(Cmp, Box<Node<'d>>, Box<Node<'d>>),
+    BoolEq(Box<Node<'d>>, Box<Node<'d>>),
+    /// A text column tested against constants: one answer per dictionary code.
+    TextMatch { text: Box<Node<'d>>, answers: Vec<bool> },
+    /// Two texts that are both computed per row (rare): compared as strings.
+    TextCmp(Cmp, Box<Node<'d>>, Box<Node<'d>>),
+    NumIn(Box<Node<'d>>, Vec<f64>),
+    IsNull(Box<Node<'d>>),
+    Coalesce(Vec<Node<'d>>),
+    Func(RowFunc, Box<Node<'d>>),
+    Related { children: Arc<Children>, agg: AggFunc, args: Vec<Node<'d>>, filter: Option<Box<Node<'d>>> },
+}
+
+/// The values of a node for a selection of rows.
+pub enum Values<'d> {
+    Num(Vec<f64>),
+    Bool(Vec<bool>),
+    Time(Vec<i64>),
+    Text(Vec<u32>, Option<&'d TextColumn>),
+}
+
+impl<'d> Values<'d> {
+    pub fn num(self) -> Vec<f64> {
+        match self {
+            Values::Num(v) => v,
+            Values::Time(v) => v.into_iter().map(|t| if t == NULL_TIME { f64::NAN } else { t as f64 }).collect(),
+            Values::Bool(v) => v.into_iter().map(|b| if b { 1.0 } else { 0.0 }).collect(),
+            Values::Text(v, _) => vec![f64::NAN; v.len()],
+        }
+    }
+
+    pub fn bool(self) -> Vec<bool> {
+        match self {
+            Values::Bool(v) => v,
+            Values::Num(v) => v.into_iter().map(|x| x != 0.0 && !x.is_nan()).collect(),
+            Values::Time(v) => vec![false; v.len()],
+            Values::Text(v, _) => vec![false; v.len()],
+        }
+    }
+
+    fn time(self) -> Vec<i64> {
+        match self {
+            Values::Time(v) => v,
+            Values::Num(v) => v.into_iter().map(|x| if x.is_nan() { NULL_TIME } else { x as i64 }).collect(),
+            other => vec![NULL_TIME; other.len()],
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Values::Num(v) => v.len(),
+            Values::Bool(v) => v.len(),
+            Values::Time(v) => v.len(),
+            Values::Text(v, _) => v.len(),
+        }
+    }
+
+    fn is_null(&self) -> Vec<bool> {
+        match self {
+            Values::Num(v) => v.iter().map(|x| x.is_nan()).collect(),
+            Values::Time(v) => v.iter().map(|&t| t == NULL_TIME).collect(),
+            Values::Text(v, _) => v.iter().map(|&c| c == NULL_CODE).collect(),
+            Values::Bool(v) => vec![false; v.len()],
+        }
+    }
+}
+
+fn gather<T: Copy>(values: &[T], valid: Option<&[bool]>, via: &Via, sel: &[u32], null: T) -> Vec<T> {
+    let read = |r: u32| {
+        if r == u32::MAX || valid.is_some_and(|v| !v[r as usize]) {
+            null
+        } else {
+            values[r as usize]
+        }
+    };
+    match via.rows(sel) {
+        Some(rows) => rows.into_iter().map(read).collect(),
+        None => sel.iter().map(|&r| read(r)).collect(),
+    }
+}
+
+/// Local hour and ISO weekday need the dataset's time zone.
+#[derive(Clone, Copy)]
+pub struct Env {
+    pub instants: Instants,
+    pub tz: chrono_tz::Tz,
+}
+
+impl<'d> Node<'d> {
+    pub fn eval(&self, sel: &[u32], env: &Env) -> Values<'d> {
+        let n = sel.len();
+        match self {
+            Node::Num(x) => Values::Num(vec![*x; n]),
+            Node::Bool(b) => Values::Bool(vec![*b; n]),
+            Node::Time(t) => Values::Time(vec![*t; n]),
+            Node::Text(_) => Values::Text(vec![NULL_CODE; n], None),
+            Node::Instant(i) => Values::Time(vec![env.instants.get(*i); n]),
+            Node::NumCol { via, values, valid } => Values::Num(match values {
+                NumSource::F64(v) => gather(v, *valid, via, sel, f64::NAN),
+                NumSource::I64(v) => {
+                    let ints = gather(v, *valid, via, sel, i64::MIN);
+                    ints.into_iter().map(|x| if x == i64::MIN { f64::NAN } else { x as f64 }).collect()
+                }
+            }),
+            Node::BoolCol { via, values, valid } => Values::Bool(gather(values, *valid, via, sel, false)),
+            Node::TimeCol { via, values, valid } => Values::Time(gather(values, *valid, via, sel, NULL_TIME)),
+            Node::TextCol { via, column } => Values::Text(gather(&column.codes, None, via, sel, NULL_CODE), Some(column)),
+            Node::Not(e) => Values::Bool(e.eval(sel, env).bool().into_iter().map(|b| !b).collect()),
+            Node::Neg(e) => Values::Num(e.eval(sel, env).num().into_iter().map(|x| -x).collect()),
+            Node::And(a, b) => {
+                let mut l = a.eval(sel, env).bool();
+                let r = b.eval(sel, env).bool();
+                l.iter_mut().zip(r).for_each(|(x, y)| *x &= y);
+                Values::Bool(l)
+            }
+            Node::Or(a, b) => {
+                let mut l = a.eval(sel, env).bool();
+                let r = b.eval(sel, env).bool();
+                l.iter_mut().zip(r).for_each(|(x, y)| *x |= y);
+                Values::Bool(l)
+            }
+            Node::NumArith(op, a, b) => {
+                let mut l = a.eval(sel, env).num();
+                let r = b.eval(sel, env).num();
+                l.iter_mut().zip(r).for_each(|(x, y)| *x = op.apply(*x, y));
+                Values::Num(l)
+            }
+            Node::TimeDiff(a, b) => {
+                let l = a.eval(sel, env).time();
+                let r = b.eval(sel, env).time();
+                Values::Num(
+                    l.into_iter()
+                        .zip(r)
+                        .map(|(x, y)| {
+                            if x == NULL_TIME || y == NULL_TIME {
+                                f64::NAN
+                            } else {
+                                (x - y) as f64 / MICROS_PER_HOUR
+                            }
+                        })
+                        .collect(),
+                )
+            }
+            Node::TimeShift { time, hours, sign } => {
+                let t = time.eval(sel, env).time();
+                let h = hours.eval(sel, env).num();
+                Values::Time(
+                    t.into_iter()
+                        .zip(h)
+                        .map(|(t, h)| {
+                            if t == NULL_TIME || h.is_nan() {
+                                NULL_TIME
+                            } else {
+                                t + (sign * h * MICROS_PER_HOUR).round() as i64
+                            }
+                        })
+                        .collect(),
+                )
+            }
+            Node::NumCmp(op, a, b) => {
+                let l = a.eval(sel, env).num();
+                let r = b.eval(sel, env).num();
+                Values::Bool(l.into_iter().zip(r).map(|(x, y)| op.num(x, y)).collect())
+            }
+            Node::TimeCmp(op, a, b) => {
+                let l = a.eval(sel, env).time();
+                let r = b.eval(sel, env).time();
+                Values::Bool(l.into_iter().zip(r).map(|(x, y)| op.time(x, y)).collect())
+            }
+            Node::BoolEq(a, b) => {
+                let l = a.eval(sel, env).bool();
+                let r = b.eval(sel, env).bool();
+                Values::Bool(l.into_iter().zip(r).map(|(x, y)| x == y).collect())
+            }
+            Node::TextMatch { text, answers } => match text.eval(sel, env) {
+                Values::Text(codes, _) => Values::Bool(
+                    codes.into_iter().map(|c| c != NULL_CODE && answers.get(c as usize).copied().unwrap_or(false)).collect(),
+                ),
+                other => Values::Bool(vec![false; other.len()]),
+            },
+            Node::TextCmp(op, a, b) => {
+                let (Values::Text(l, Some(lc)), Values::Text(r, Some(rc))) = (a.eval(sel, env), b.eval(sel, env)) else {
+                    return Values::Bool(vec![false; n]);
+                };
+                Values::Bool(
+                    l.into_iter()
+                        .zip(r)
+                        .map(|(x, y)| match (lc.text(x), rc.text(y)) {
+                            (Some(x), Some(y)) => match op {
+                                Cmp::Eq => x == y,
+                                Cmp::Lt => x < y,
+                                Cmp::Le => x <= y,
+                                Cmp::Gt => x > y,
+                                Cmp::Ge => x >= y,
+                            },
+                            _ => false,
+                        })
+                        .collect(),
+                )
+            }
+            Node::NumIn(e, list) => {
+                Values::Bool(e.eval(sel, env).num().into_iter().map(|x| list.contains(&x)).collect())
+            }
+            Node::IsNull(e) => match e.as_ref() {
+                // Computed booleans are never null; a boolean column is null where its cell is.
+                Node::BoolCol { via, valid, .. } => {
+                    let present = |r: u32| r != u32::MAX && valid.is_none_or(|v| v[r as usize]);
+                    Values::Bool(match via.rows(sel) {
+                        Some(rows) => rows.into_iter().map(|r| !present(r)).collect(),
+                        None => sel.iter().map(|&r| !present(r)).collect(),
+                    })
+                }
+                _ => Values::Bool(e.eval(sel, env).is_null()),
+            },
+            Node::Coalesce(items) => {
+                let mut out = items[0].eval(sel, env);
+                for item in &items[1..] {
+                    let nulls = out.is_null();
+                    if !nulls.iter().any(|&x| x) {
+                        break;
+                    }
+                    let next = item.eval(sel, env);
+                    out = match (out, next) {
+                        (Values::Num(mut a), b) => {
+                            let b = b.num();
+                            a.iter_mut().zip(b).zip(&nulls).for_each(|((x, y), &null)| {
+                                if null {
+                                    *x = y
+                                }
+                            });
+                            Values::Num(a)
+                        }
+                        (Values::Time(mut a), b) => {
+                            let b = b.time();
+                            a.iter_mut().zip(b).zip(&nulls).for_each(|((x, y), &null)| {
+                                if null {
+                                    *x = y
+                                }
+                            });
+                            Values::Time(a)
+                        }
+                        (Values::Text(mut a, dict), Values::Text(b, bdict)) if dict.is_none() || bdict.is_none() || std::ptr::eq(dict.unwrap(), bdict.unwrap()) => {
+                            a.iter_mut().zip(b).zip(&nulls).for_each(|((x, y), &null)| {
+                                if null {
+                                    *x = y
+                                }
+                            });
+                            Values::Text(a, dict.or(bdict))
+                        }
+                        (other, _) => other,
+                    };
+                }
+                out
+            }
+            Node::Func(func, e) => {
+                let v = e.eval(sel, env);
+                match func {
+                    RowFunc::Abs => Values::Num(v.num().into_iter().map(f64::abs).collect()),
+                    RowFunc::Round => Values::Num(v.num().into_iter().map(f64::round).collect()),
+                    RowFunc::Hour | RowFunc::Weekday => {
+                        use chrono::{Datelike, Timelike};
+                        let tz = env.tz;
+                        Values::Num(
+                            v.time()
+                                .into_iter()
+                                .map(|t| {
+                                    if t == NULL_TIME {
+                                        return f64::NAN;
+                                    }
+                                    let Some(utc) = chrono::DateTime::from_timestamp_micros(t) else { return f64::NAN };
+                                    let local = utc.with_timezone(&tz);
+                                    if *func == RowFunc::Hour {
+                                        local.hour() as f64
+                                    } else {
+                                        local.weekday().number_from_monday() as f64
+                                    }
+                                })
+                                .collect(),
+                        )
+                    }
+                    RowFunc::Coalesce => v,
+                }
+            }
+            Node::Related { children, agg, args, filter } => {
+                let mut child_sel = Vec::new();
+                let mut owner = Vec::new();
+                for (slot, &parent) in sel.iter().enumerate() {
+                    if parent == u32::MAX {
+                        continue;
+                    }
+                    let (a, b) = (children.offsets[parent as usize], children.offsets[parent as usize + 1]);
+                    child_sel.extend_from_slice(&children.rows[a as usize..b as usize]);
+                    owner.extend(std::iter::repeat_n(slot as u32, (b - a) as usize));
+                }
+                let keep = filter.as_ref().map(|f| f.eval(&child_sel, env).bool());
+                let values: Vec<Vec<f64>> = args.iter().map(|a| a.eval(&child_sel, env).num()).collect();
+                let mut acc = vec![Acc::default(); n];
+                for (i, &slot) in owner.iter().enumerate() {
+                    if keep.as_ref().is_some_and(|k| !k[i]) {
+                        continue;
+                    }
+                    acc[slot as usize].add(*agg, &values, i);
+                }
+                Values::Num(acc.iter().map(|a| a.finish(*agg, !args.is_empty())).collect())
+            }
+        }
+    }
+}
+
+/// The running state of one aggregate for one group.
+#[derive(Debug, Clone, Copy)]
+pub struct Acc {
+    /// Rows counted (that passed every filter).
+    pub rows: u64,
+    /// Rows whose condition held (count(cond), share).
+    pub hits: u64,
+    /// Non-null values seen (avg).
+    pub values: u64,
+    pub sum: f64,
+    /// The denominator's sum (ratio).
+    pub sum2: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Default for Acc {
+    fn default() -> Acc {
+        Acc { rows: 0, hits: 0, values: 0, sum: 0.0, sum2: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY }
+    }
+}
+
+impl Acc {
+    /// Add row `i` of the evaluated arguments.
+    #[inline]
+    pub fn add(&mut self, agg: AggFunc, args: &[Vec<f64>], i: usize) {
+        self.rows += 1;
+        let Some(first) = args.first() else { return };
+        let x = first[i];
+        match agg {
+            AggFunc::Count | AggFunc::Share => {
+                if x != 0.0 && !x.is_nan() {
+                    self.hits += 1;
+                }
+            }
+            AggFunc::Sum | AggFunc::Avg | AggFunc::Min | AggFunc::Max => {
+                if !x.is_nan() {
+                    self.values += 1;
+                    self.sum += x;
+                    self.min = self.min.min(x);
+                    self.max = self.max.max(x);
+                }
+            }
+            AggFunc::Ratio => {
+                let y = args[1][i];
+                if !x.is_nan() {
+                    self.sum += x;
+                }
+                if !y.is_nan() {
+                    self.sum2 += y;
+                }
+            }
+        }
+    }
+
+    /// The aggregate's value; `NaN` when undefined (an empty mean, a zero denominator).
+    pub fn finish(&self, agg: AggFunc, has_arg: bool) -> f64 {
+        match agg {
+            AggFunc::Count if has_arg => self.hits as f64,
+            AggFunc::Count => self.rows as f64,
+            AggFunc::Sum => self.sum,
+            AggFunc::Avg | AggFunc::Min | AggFunc::Max if self.values == 0 => f64::NAN,
+            AggFunc::Avg => self.sum / self.values as f64,
+            AggFunc::Min => self.min,
+            AggFunc::Max => self.max,
+            AggFunc::Share if self.rows == 0 => f64::NAN,
+            AggFunc::Share => self.hits as f64 / self.rows as f64,
+            AggFunc::Ratio => Arith::Div.apply(self.sum, self.sum2),
+        }
+    }
+}

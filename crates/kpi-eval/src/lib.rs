@@ -1,0 +1,287 @@
+//! Evaluation of checked scorecards over a loaded dataset: periods and groups, KPI plans compiled
+//! once over typed columns, chunked kernels, and scoring. KPIs run in parallel (rayon); each KPI's
+//! rows are summed in a fixed order, so output is the same on every run.
+#![forbid(unsafe_code)]
+
+mod compile;
+mod engine;
+pub mod groups;
+mod kernel;
+pub mod params;
+pub mod periods;
+pub mod score;
+
+pub use engine::Cell;
+pub use groups::Groups;
+pub use params::{ParamSource, Params};
+pub use periods::Period;
+pub use score::{Scoring, Status};
+
+use chrono::NaiveDate;
+use kpi_check::{Grain, Program, ScorecardDef, Unit};
+use kpi_data::{ColumnData, Dataset};
+use kpi_schema::Grouping;
+use kpi_syntax::ast::CmpOp;
+use rayon::prelude::*;
+use std::collections::BTreeSet;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("KPI `{kpi}`: {message}")]
+    Plan { kpi: String, message: String },
+    #[error("no scorecard `{id}` in the rules{hint}")]
+    UnknownScorecard { id: String, hint: String },
+}
+
+/// What to evaluate, and when.
+#[derive(Debug, Clone)]
+pub struct EvalOptions {
+    /// The evaluation instant, microseconds UTC.
+    pub as_of: i64,
+    /// Evaluate the periods that start in [from, to); without them, every period the data touches.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub holidays: BTreeSet<NaiveDate>,
+    pub params: Params,
+    /// Only these scorecards (by id); empty means every scorecard of the root rule files.
+    pub scorecards: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScorecardResult {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub grain: Grain,
+    pub group_by: Option<Grouping>,
+    pub as_of: i64,
+    pub kpis: Vec<KpiInfo>,
+    pub rows: Vec<RowResult>,
+}
+
+/// What every row of a scorecard shares about a KPI.
+#[derive(Debug, Clone)]
+pub struct KpiInfo {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub unit: Unit,
+    pub op: CmpOp,
+    pub target: f64,
+    pub weight: f64,
+    pub scoring: Scoring,
+}
+
+#[derive(Debug, Clone)]
+pub struct RowResult {
+    pub period: Option<Period>,
+    /// The group's key (resource or client id, team or queue label); `None` company-wide.
+    pub group: Option<String>,
+    pub group_name: Option<String>,
+    pub score: Option<f64>,
+    /// One per KPI, in the order of [`ScorecardResult::kpis`].
+    pub kpis: Vec<KpiResult>,
+}
+
+#[derive(Debug, Clone)]
+pub struct KpiResult {
+    pub value: Option<f64>,
+    pub status: Status,
+    pub attainment: Option<f64>,
+    /// Population rows behind the value.
+    pub rows: u64,
+    pub parts: Option<(f64, f64)>,
+}
+
+/// Evaluate the scorecards of `program` over `dataset`.
+pub fn evaluate(program: &Program, dataset: &Dataset, options: &EvalOptions) -> Result<Vec<ScorecardResult>, EvalError> {
+    let mut selected: Vec<&ScorecardDef> = Vec::new();
+    if options.scorecards.is_empty() {
+        selected.extend(program.scorecards.iter().filter(|s| s.root));
+    } else {
+        for id in &options.scorecards {
+            let card = program.scorecard(id).ok_or_else(|| {
+                let ids: Vec<&str> = program.scorecards.iter().map(|s| s.id.as_str()).collect();
+                EvalError::UnknownScorecard { id: id.clone(), hint: format!("; the scorecards are: {}", ids.join(", ")) }
+            })?;
+            selected.push(card);
+        }
+    }
+    selected.into_iter().map(|card| evaluate_scorecard(card, dataset, options)).collect()
+}
+
+fn evaluate_scorecard(card: &ScorecardDef, dataset: &Dataset, options: &EvalOptions) -> Result<ScorecardResult, EvalError> {
+    let tz = dataset.timezone;
+    let periods = scorecard_periods(card.grain, dataset, options);
+    let groups = groups::groups(dataset, card.group_by);
+    let facts = period_facts(card, &periods, &groups, dataset, options);
+    let mut compiler = compile::Compiler::new(dataset, &options.params, &periods, &groups);
+    let mut infos = Vec::new();
+    let mut plans = Vec::new();
+    for kpi in &card.kpis {
+        plans.push(compiler.kpi(kpi)?);
+        let scoring = match &kpi.scoring {
+            kpi_check::Scoring::Attainment => Scoring::Attainment,
+            kpi_check::Scoring::PassFail => Scoring::PassFail,
+            kpi_check::Scoring::Bands(points) => Scoring::Bands(
+                points
+                    .iter()
+                    .map(|(v, a)| Ok((compiler.const_number(v)?, compiler.const_number(a)?)))
+                    .collect::<Result<_, EvalError>>()?,
+            ),
+        };
+        infos.push(KpiInfo {
+            id: kpi.id.clone(),
+            title: kpi.title.clone(),
+            description: kpi.description.clone(),
+            unit: kpi.unit,
+            op: kpi.target.op,
+            target: compiler.const_number(&kpi.target.value)?,
+            weight: compiler.const_number(&kpi.weight)?,
+            scoring,
+        });
+    }
+    let cells: Vec<Vec<Vec<Cell>>> = plans.par_iter().map(|plan| engine::run(plan, &facts, groups.len(), tz)).collect();
+    let mut rows = Vec::with_capacity(facts.len() * groups.len());
+    let snapshot = card.grain == Grain::Snapshot;
+    for p in 0..facts.len() {
+        for g in 0..groups.len() {
+            let kpis: Vec<KpiResult> = infos
+                .iter()
+                .zip(&cells)
+                .map(|(info, cells)| {
+                    let cell = cells[p][g];
+                    let value = if cell.value.is_finite() { Some(normalize_zero(cell.value)) } else { None };
+                    KpiResult {
+                        value,
+                        status: score::status(value, info.op, info.target),
+                        attainment: score::attainment(value, info.op, info.target, &info.scoring),
+                        rows: cell.rows,
+                        parts: cell.parts,
+                    }
+                })
+                .collect();
+            let score = score::score(infos.iter().zip(&kpis).map(|(i, k)| (i.weight, k.attainment)));
+            rows.push(RowResult {
+                period: if snapshot { None } else { Some(periods[p].clone()) },
+                group: card.group_by.map(|_| groups.keys[g].clone()),
+                group_name: groups.names[g].clone(),
+                score,
+                kpis,
+            });
+        }
+    }
+    Ok(ScorecardResult {
+        id: card.id.clone(),
+        title: card.title.clone(),
+        description: card.doc.clone(),
+        grain: card.grain,
+        group_by: card.group_by,
+        as_of: options.as_of,
+        kpis: infos,
+        rows,
+    })
+}
+
+/// `-0.0` prints as `-0`; a KPI value of zero is zero.
+fn normalize_zero(x: f64) -> f64 {
+    if x == 0.0 {
+        0.0
+    } else {
+        x
+    }
+}
+
+/// The periods to evaluate: those starting in [from, to), or those the data's activity touches
+/// (ticket creation and time entry starts), up to `as_of`. A snapshot has one pseudo-period.
+fn scorecard_periods(grain: Grain, dataset: &Dataset, options: &EvalOptions) -> Vec<Period> {
+    let tz = dataset.timezone;
+    if grain == Grain::Snapshot {
+        let date = periods::local_date(options.as_of, tz);
+        return vec![Period { label: String::new(), start_date: date, end_date: date, start: options.as_of, end: options.as_of }];
+    }
+    match (options.from, options.to) {
+        (Some(from), Some(to)) => periods::periods_between(grain, tz, from, to),
+        (from, to) => {
+            let mut range: Option<(i64, i64)> = None;
+            for (table, column) in [("tickets", "created_at"), ("time_entries", "started_at")] {
+                if let Some(c) = dataset.table(table).column(column) {
+                    if let ColumnData::Timestamp(v) = &c.data {
+                        for (r, &t) in v.iter().enumerate() {
+                            if c.is_valid(r) && t <= options.as_of {
+                                range = Some(range.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+                            }
+                        }
+                    }
+                }
+            }
+            let Some((first, last)) = range else { return Vec::new() };
+            let mut ps = periods::periods_covering(grain, tz, first, last);
+            ps.retain(|p| from.is_none_or(|f| p.start_date >= f) && to.is_none_or(|t| p.start_date < t));
+            if let (Some(from), None) = (from, to) {
+                if ps.is_empty() || ps[0].start_date > from {
+                    let end = ps.last().map_or(from, |p| p.end_date);
+                    ps = periods::periods_between(grain, tz, from, end.max(from));
+                }
+            }
+            ps
+        }
+    }
+}
+
+fn period_facts(
+    card: &ScorecardDef,
+    periods: &[Period],
+    groups: &Groups,
+    dataset: &Dataset,
+    options: &EvalOptions,
+) -> Vec<PeriodFactsAlias> {
+    let snapshot = card.grain == Grain::Snapshot;
+    // Hours per day of each resource row (its own, or the param), and its group.
+    let default_hpd = match options.params.value("hours_per_day") {
+        Some(kpi_check::Value::Number(x)) => x,
+        _ => 8.0,
+    };
+    let resources = dataset.table("resources");
+    let hpd: Vec<f64> = match resources.column("hours_per_day") {
+        Some(c) => match &c.data {
+            ColumnData::Number(v) => (0..resources.len).map(|r| if c.is_valid(r) { v[r] } else { default_hpd }).collect(),
+            _ => vec![default_hpd; resources.len],
+        },
+        None => vec![default_hpd; resources.len],
+    };
+    let active: Vec<bool> = match resources.column("active").map(|c| (&c.data, c)) {
+        Some((ColumnData::Bool(v), c)) => (0..resources.len).map(|r| !c.is_valid(r) || v[r]).collect(),
+        _ => vec![true; resources.len],
+    };
+    let resource_groups = groups::row_groups(dataset, "resources", groups);
+    let mut hours_per_group = vec![0.0; groups.len()];
+    for r in 0..resources.len {
+        let g = resource_groups[r];
+        if active[r] && g != groups::NO_GROUP {
+            hours_per_group[g as usize] += hpd[r];
+        }
+    }
+    periods
+        .iter()
+        .map(|p| {
+            let instants = kernel::Instants {
+                as_of: options.as_of,
+                period_start: if snapshot { options.as_of } else { p.start },
+                period_end: if snapshot { options.as_of } else { p.end.min(options.as_of) },
+            };
+            let workdays = if snapshot {
+                f64::NAN
+            } else {
+                periods::workdays(p.start_date, p.end_date, &options.holidays) as f64
+            };
+            engine::PeriodFacts {
+                instants,
+                workdays,
+                available_hours: hours_per_group.iter().map(|h| h * workdays).collect(),
+            }
+        })
+        .collect()
+}
+
+type PeriodFactsAlias = engine::PeriodFacts;

@@ -1,0 +1,172 @@
+//! Calendar periods in the dataset's time zone, and which period a timestamp falls in.
+use chrono::{Datelike, Duration, NaiveDate, TimeZone, Weekday};
+use chrono_tz::Tz;
+use kpi_check::Grain;
+use std::collections::BTreeSet;
+
+/// One period [start, end): local midnight to local midnight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Period {
+    pub label: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    /// Microseconds since the epoch, UTC.
+    pub start: i64,
+    pub end: i64,
+}
+
+/// The first day of the period of `grain` that holds `date`.
+fn grain_start(grain: Grain, date: NaiveDate) -> NaiveDate {
+    let ymd = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("a valid calendar date");
+    match grain {
+        Grain::Week => date - Duration::days(date.weekday().num_days_from_monday() as i64),
+        Grain::Month => ymd(date.year(), date.month(), 1),
+        Grain::Quarter => ymd(date.year(), (date.month() - 1) / 3 * 3 + 1, 1),
+        Grain::Year | Grain::Snapshot => ymd(date.year(), 1, 1),
+    }
+}
+
+fn next_start(grain: Grain, start: NaiveDate) -> NaiveDate {
+    let months = |n: u32| start.checked_add_months(chrono::Months::new(n)).expect("a date within chrono's range");
+    match grain {
+        Grain::Week => start + Duration::days(7),
+        Grain::Month => months(1),
+        Grain::Quarter => months(3),
+        Grain::Year | Grain::Snapshot => months(12),
+    }
+}
+
+fn label(grain: Grain, start: NaiveDate) -> String {
+    match grain {
+        Grain::Week => {
+            let w = start.iso_week();
+            format!("{}-W{:02}", w.year(), w.week())
+        }
+        Grain::Month => format!("{}-{:02}", start.year(), start.month()),
+        Grain::Quarter => format!("{}-Q{}", start.year(), (start.month() - 1) / 3 + 1),
+        Grain::Year | Grain::Snapshot => format!("{}", start.year()),
+    }
+}
+
+/// Local midnight of `date` in `tz`, in microseconds UTC. Where midnight does not exist (a DST
+/// change at midnight) the day starts at the first instant that does.
+pub fn local_midnight(date: NaiveDate, tz: Tz) -> i64 {
+    let midnight = date.and_hms_opt(0, 0, 0).expect("midnight");
+    for minutes in (0..=180).step_by(30) {
+        if let Some(t) = tz.from_local_datetime(&(midnight + Duration::minutes(minutes))).earliest() {
+            return t.timestamp_micros();
+        }
+    }
+    tz.from_utc_datetime(&midnight).timestamp_micros()
+}
+
+/// The local calendar date of a UTC instant.
+pub fn local_date(micros: i64, tz: Tz) -> NaiveDate {
+    let utc = chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default();
+    utc.with_timezone(&tz).date_naive()
+}
+
+/// The periods of `grain` that start in [from, to).
+pub fn periods_between(grain: Grain, tz: Tz, from: NaiveDate, to: NaiveDate) -> Vec<Period> {
+    let mut start = grain_start(grain, from);
+    if start < from {
+        start = next_start(grain, start);
+    }
+    let mut out = Vec::new();
+    while start < to {
+        let end = next_start(grain, start);
+        out.push(Period {
+            label: label(grain, start),
+            start_date: start,
+            end_date: end,
+            start: local_midnight(start, tz),
+            end: local_midnight(end, tz),
+        });
+        start = end;
+    }
+    out
+}
+
+/// The periods of `grain` that hold any instant in [first, last].
+pub fn periods_covering(grain: Grain, tz: Tz, first: i64, last: i64) -> Vec<Period> {
+    let from = grain_start(grain, local_date(first, tz));
+    let to = local_date(last, tz) + Duration::days(1);
+    periods_between(grain, tz, from, to)
+}
+
+/// Monday-to-Friday dates in [start, end) that are not holidays.
+pub fn workdays(start: NaiveDate, end: NaiveDate, holidays: &BTreeSet<NaiveDate>) -> u32 {
+    let mut n = 0;
+    let mut d = start;
+    while d < end {
+        if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) && !holidays.contains(&d) {
+            n += 1;
+        }
+        d += Duration::days(1);
+    }
+    n
+}
+
+/// The index of the period holding `t`, by binary search over contiguous periods.
+pub fn period_of(periods: &[Period], t: i64) -> Option<usize> {
+    let first = periods.first()?;
+    if t < first.start || t >= periods.last()?.end {
+        return None;
+    }
+    Some(periods.partition_point(|p| p.end <= t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn months_start_at_local_midnight() {
+        let ps = periods_between(Grain::Month, chrono_tz::America::Chicago, d("2026-01-01"), d("2026-04-01"));
+        let labels: Vec<&str> = ps.iter().map(|p| p.label.as_str()).collect();
+        assert_eq!(labels, ["2026-01", "2026-02", "2026-03"]);
+        // Chicago is UTC-6 in January.
+        assert_eq!(ps[0].start, chrono::DateTime::parse_from_rfc3339("2026-01-01T06:00:00Z").unwrap().timestamp_micros());
+        // March 2026 holds the spring-forward day: 31 days minus one hour.
+        assert_eq!(ps[2].end - ps[2].start, (31 * 24 - 1) * 3_600_000_000);
+    }
+
+    #[test]
+    fn from_inside_a_month_skips_it() {
+        let ps = periods_between(Grain::Month, chrono_tz::UTC, d("2026-01-15"), d("2026-03-01"));
+        assert_eq!(ps.len(), 1);
+        assert_eq!(ps[0].label, "2026-02");
+    }
+
+    #[test]
+    fn weeks_quarters_years() {
+        let ps = periods_between(Grain::Week, chrono_tz::UTC, d("2026-01-01"), d("2026-01-20"));
+        assert_eq!(ps.iter().map(|p| p.label.clone()).collect::<Vec<_>>(), ["2026-W02", "2026-W03"]);
+        let ps = periods_between(Grain::Quarter, chrono_tz::UTC, d("2026-01-01"), d("2027-01-01"));
+        assert_eq!(ps.len(), 4);
+        assert_eq!(ps[3].label, "2026-Q4");
+        let ps = periods_between(Grain::Year, chrono_tz::UTC, d("2025-01-01"), d("2027-01-01"));
+        assert_eq!(ps[1].label, "2026");
+    }
+
+    #[test]
+    fn workdays_skip_weekends_and_holidays() {
+        let holidays: BTreeSet<NaiveDate> = [d("2026-01-01")].into();
+        assert_eq!(workdays(d("2026-01-01"), d("2026-02-01"), &BTreeSet::new()), 22);
+        assert_eq!(workdays(d("2026-01-01"), d("2026-02-01"), &holidays), 21);
+    }
+
+    #[test]
+    fn period_lookup() {
+        let ps = periods_between(Grain::Month, chrono_tz::UTC, d("2026-01-01"), d("2026-03-01"));
+        assert_eq!(period_of(&ps, ps[0].start), Some(0));
+        assert_eq!(period_of(&ps, ps[1].start - 1), Some(0));
+        assert_eq!(period_of(&ps, ps[1].start), Some(1));
+        assert_eq!(period_of(&ps, ps[1].end), None);
+        assert_eq!(period_of(&ps, ps[0].start - 1), None);
+    }
+}

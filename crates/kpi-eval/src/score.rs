@@ -1,0 +1,134 @@
+//! Status, attainment and the weighted score, exactly as the catalogue's "Common terms" define them.
+use kpi_syntax::ast::CmpOp;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Met,
+    Missed,
+    NoData,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Met => "met",
+            Status::Missed => "missed",
+            Status::NoData => "no_data",
+        }
+    }
+}
+
+/// How a value's attainment is scored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scoring {
+    Attainment,
+    PassFail,
+    /// (value, attainment) points in increasing value order.
+    Bands(Vec<(f64, f64)>),
+}
+
+pub fn status(value: Option<f64>, op: CmpOp, target: f64) -> Status {
+    let Some(v) = value else { return Status::NoData };
+    let met = match op {
+        CmpOp::Ge => v >= target,
+        CmpOp::Gt => v > target,
+        CmpOp::Le => v <= target,
+        CmpOp::Lt => v < target,
+    };
+    if met {
+        Status::Met
+    } else {
+        Status::Missed
+    }
+}
+
+/// Attainment in [0, 1]; `None` for `no_data`.
+pub fn attainment(value: Option<f64>, op: CmpOp, target: f64, scoring: &Scoring) -> Option<f64> {
+    let v = value?;
+    let a = match scoring {
+        Scoring::PassFail => {
+            if status(Some(v), op, target) == Status::Met {
+                1.0
+            } else {
+                0.0
+            }
+        }
+        Scoring::Bands(points) => interpolate(points, v),
+        Scoring::Attainment => match op {
+            // a = min(1, v / T); a target of 0 is met by any value at or above it.
+            CmpOp::Ge | CmpOp::Gt if target == 0.0 => f64::from(u8::from(v >= 0.0)),
+            CmpOp::Ge | CmpOp::Gt => (v / target).min(1.0),
+            // a = 1 when v <= T, else T / v.
+            CmpOp::Le | CmpOp::Lt if v <= target => 1.0,
+            CmpOp::Le | CmpOp::Lt => target / v,
+        },
+    };
+    Some(if a.is_finite() { a.clamp(0.0, 1.0) } else { 0.0 })
+}
+
+fn interpolate(points: &[(f64, f64)], v: f64) -> f64 {
+    let (Some(first), Some(last)) = (points.first(), points.last()) else { return 0.0 };
+    if v <= first.0 {
+        return first.1;
+    }
+    if v >= last.0 {
+        return last.1;
+    }
+    for pair in points.windows(2) {
+        let ((x0, y0), (x1, y1)) = (pair[0], pair[1]);
+        if v <= x1 {
+            return y0 + (y1 - y0) * (v - x0) / (x1 - x0);
+        }
+    }
+    last.1
+}
+
+/// 100 x (sum of w a) / (sum of w) over the KPIs with data; `None` when none has data.
+pub fn score(kpis: impl IntoIterator<Item = (f64, Option<f64>)>) -> Option<f64> {
+    let (mut weighted, mut weights, mut any) = (0.0, 0.0, false);
+    for (w, a) in kpis {
+        if let Some(a) = a {
+            weighted += w * a;
+            weights += w;
+            any = true;
+        }
+    }
+    if !any || weights == 0.0 {
+        return None;
+    }
+    Some(100.0 * weighted / weights)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attainment_follows_the_catalogue() {
+        let a = |v, op, t| attainment(Some(v), op, t, &Scoring::Attainment).unwrap();
+        assert_eq!(a(0.6, CmpOp::Ge, 0.8), 0.75);
+        assert_eq!(a(0.9, CmpOp::Ge, 0.8), 1.0);
+        assert_eq!(a(30.0, CmpOp::Le, 24.0), 0.8);
+        assert_eq!(a(3.0, CmpOp::Le, 0.0), 0.0);
+        assert_eq!(a(0.0, CmpOp::Le, 0.0), 1.0);
+        assert_eq!(attainment(None, CmpOp::Ge, 0.8, &Scoring::Attainment), None);
+    }
+
+    #[test]
+    fn bands_interpolate_linearly() {
+        let bands = Scoring::Bands(vec![(0.5, 0.0), (0.8, 0.5), (0.9, 1.0)]);
+        let a = |v| attainment(Some(v), CmpOp::Ge, 0.9, &bands).unwrap();
+        assert_eq!(a(0.4), 0.0);
+        assert!((a(0.65) - 0.25).abs() < 1e-12);
+        assert!((a(0.85) - 0.75).abs() < 1e-12);
+        assert_eq!(a(0.95), 1.0);
+    }
+
+    #[test]
+    fn score_skips_no_data() {
+        assert_eq!(score([(20.0, Some(1.0)), (10.0, Some(0.5)), (10.0, None)]), Some(100.0 * 25.0 / 30.0));
+        assert_eq!(score([(20.0, None)]), None);
+    }
+}

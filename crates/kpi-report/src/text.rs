@@ -1,0 +1,237 @@
+//! The text formats: `table` (aligned, for a terminal), `csv` and `markdown`.
+use crate::{display_target, display_value, trim_number, Context};
+use kpi_eval::{RowResult, ScorecardResult, Status};
+use std::fmt::Write as _;
+
+const GREEN: &str = "\x1b[32m";
+const RED: &str = "\x1b[31m";
+const DIM: &str = "\x1b[2m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+fn score_text(score: Option<f64>) -> String {
+    score.map_or_else(|| "n/a".into(), |s| format!("{s:.1}"))
+}
+
+fn period_label(row: &RowResult) -> &str {
+    row.period.as_ref().map_or("now", |p| p.label.as_str())
+}
+
+fn skipped_line(context: &Context) -> Option<String> {
+    if context.skipped_rows.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = context.skipped_rows.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    Some(format!("skipped bad rows: {}", parts.join(", ")))
+}
+
+fn heading(r: &ScorecardResult) -> String {
+    let per = r.group_by.map_or("company-wide".to_string(), |g| format!("per {}", g.name()));
+    let grain = match r.grain {
+        kpi_check::Grain::Snapshot => "snapshot".to_string(),
+        g => format!("{}ly", g.name()).replace("dayly", "daily"),
+    };
+    format!("{} ({}): {grain}, {per}, as of {}", r.title, r.id, kpi_data::format_timestamp(r.as_of))
+}
+
+/// Aligned columns: one line per (period, group), one column per KPI; a legend with targets.
+pub fn table(results: &[ScorecardResult], context: &Context) -> String {
+    let mut out = String::new();
+    for (i, r) in results.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let paint = |s: &str, code: &str| if context.color { format!("{code}{s}{RESET}") } else { s.to_string() };
+        let _ = writeln!(out, "{}", paint(&heading(r), BOLD));
+        let mut header: Vec<String> = vec!["period".into()];
+        if let Some(g) = r.group_by {
+            header.push(g.name().into());
+            header.push("name".into());
+        }
+        header.push("score".into());
+        header.extend(r.kpis.iter().map(|k| k.id.clone()));
+        // Cells with their status, so that the marker and colour follow alignment.
+        let mut lines: Vec<Vec<(String, Option<Status>)>> = Vec::new();
+        for row in &r.rows {
+            let mut cells: Vec<(String, Option<Status>)> = vec![(period_label(row).into(), None)];
+            if r.group_by.is_some() {
+                cells.push((row.group.clone().unwrap_or_default(), None));
+                cells.push((row.group_name.clone().unwrap_or_default(), None));
+            }
+            cells.push((score_text(row.score), None));
+            for (info, k) in r.kpis.iter().zip(&row.kpis) {
+                let mark = if k.status == Status::Missed { " ✗" } else { "  " };
+                cells.push((format!("{}{mark}", display_value(k.value, info.unit)), Some(k.status)));
+            }
+            lines.push(cells);
+        }
+        let columns = header.len();
+        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+        for line in &lines {
+            for (c, (text, _)) in line.iter().enumerate() {
+                widths[c] = widths[c].max(text.chars().count());
+            }
+        }
+        let numeric_from = if r.group_by.is_some() { 3 } else { 1 };
+        let pad = |text: &str, c: usize| {
+            let fill = widths[c] - text.chars().count();
+            if c >= numeric_from {
+                format!("{}{text}", " ".repeat(fill))
+            } else {
+                format!("{text}{}", " ".repeat(fill))
+            }
+        };
+        let header_line: Vec<String> = (0..columns).map(|c| pad(&header[c], c)).collect();
+        let _ = writeln!(out, "{}", header_line.join("  ").trim_end());
+        for line in &lines {
+            let cells: Vec<String> = line
+                .iter()
+                .enumerate()
+                .map(|(c, (text, status))| {
+                    let padded = pad(text, c);
+                    match status {
+                        Some(Status::Met) => paint(&padded, GREEN),
+                        Some(Status::Missed) => paint(&padded, RED),
+                        Some(Status::NoData) => paint(&padded, DIM),
+                        None => padded,
+                    }
+                })
+                .collect();
+            let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+        }
+        out.push('\n');
+        let id_width = r.kpis.iter().map(|k| k.id.chars().count()).max().unwrap_or(0);
+        let title_width = r.kpis.iter().map(|k| k.title.chars().count()).max().unwrap_or(0);
+        let targets: Vec<String> = r.kpis.iter().map(|k| display_target(k.op, k.target, k.unit)).collect();
+        let target_width = targets.iter().map(|t| t.chars().count()).max().unwrap_or(0);
+        for (k, target) in r.kpis.iter().zip(&targets) {
+            let _ = writeln!(
+                out,
+                "  {:id_width$}  {:title_width$}  target {:target_width$}  weight {}",
+                k.id,
+                k.title,
+                target,
+                trim_number(k.weight)
+            );
+        }
+        let _ = writeln!(out, "  ✗ = target missed, n/a = no data");
+        if let Some(line) = skipped_line(context) {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn raw(x: Option<f64>) -> String {
+    x.map(|v| format!("{v}")).unwrap_or_default()
+}
+
+/// One line per (row, KPI). Skipped rows, when any, are a leading `#` comment line.
+pub fn csv(results: &[ScorecardResult], context: &Context) -> String {
+    let mut out = String::new();
+    if let Some(line) = skipped_line(context) {
+        let _ = writeln!(out, "# {line}");
+    }
+    let mut group_names: Vec<&str> = results.iter().filter_map(|r| r.group_by.map(|g| g.name())).collect();
+    group_names.sort();
+    group_names.dedup();
+    let mut header = vec!["scorecard", "period"];
+    header.extend(&group_names);
+    header.extend(["kpi", "value", "unit", "status", "target_op", "target", "weight", "attainment", "score"]);
+    let _ = writeln!(out, "{}", header.join(","));
+    for r in results {
+        for row in &r.rows {
+            for (info, k) in r.kpis.iter().zip(&row.kpis) {
+                let mut fields = vec![csv_field(&r.id), row.period.as_ref().map_or(String::new(), |p| p.label.clone())];
+                for name in &group_names {
+                    let mine = r.group_by.is_some_and(|g| g.name() == *name);
+                    fields.push(if mine { csv_field(row.group.as_deref().unwrap_or("")) } else { String::new() });
+                }
+                fields.extend([
+                    csv_field(&info.id),
+                    raw(k.value),
+                    info.unit.name().to_string(),
+                    k.status.name().to_string(),
+                    info.op.symbol().to_string(),
+                    format!("{}", info.target),
+                    format!("{}", info.weight),
+                    raw(k.attainment),
+                    raw(row.score),
+                ]);
+                let _ = writeln!(out, "{}", fields.join(","));
+            }
+        }
+    }
+    out
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// A section per scorecard: a table of rows, then what each KPI means.
+pub fn markdown(results: &[ScorecardResult], context: &Context) -> String {
+    let mut out = String::new();
+    for r in results {
+        let _ = writeln!(out, "## {}\n", md_escape(&r.title));
+        let _ = writeln!(out, "{}\n", heading(r));
+        if !r.description.is_empty() {
+            let _ = writeln!(out, "{}\n", md_escape(&r.description));
+        }
+        let mut header = vec!["Period".to_string()];
+        if let Some(g) = r.group_by {
+            header.push(capitalize(g.name()));
+        }
+        header.push("Score".into());
+        header.extend(r.kpis.iter().map(|k| md_escape(&k.title)));
+        let _ = writeln!(out, "| {} |", header.join(" | "));
+        let aligns: Vec<&str> =
+            header.iter().enumerate().map(|(i, _)| if i < header.len() - r.kpis.len() - 1 { "---" } else { "---:" }).collect();
+        let _ = writeln!(out, "|{}|", aligns.join("|"));
+        for row in &r.rows {
+            let mut cells = vec![period_label(row).to_string()];
+            if r.group_by.is_some() {
+                let key = row.group.clone().unwrap_or_default();
+                cells.push(md_escape(&match &row.group_name {
+                    Some(name) => format!("{name} ({key})"),
+                    None => key,
+                }));
+            }
+            cells.push(score_text(row.score));
+            for (info, k) in r.kpis.iter().zip(&row.kpis) {
+                let v = display_value(k.value, info.unit);
+                cells.push(if k.status == Status::Missed { format!("**{v}** ✗") } else { v });
+            }
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+        }
+        let _ = writeln!(out, "\n| KPI | Target | Weight | What it measures |\n|---|---|---:|---|");
+        for k in &r.kpis {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                md_escape(&k.title),
+                display_target(k.op, k.target, k.unit),
+                trim_number(k.weight),
+                md_escape(&k.description)
+            );
+        }
+        if let Some(line) = skipped_line(context) {
+            let _ = writeln!(out, "\n_{line}_");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
