@@ -26,7 +26,9 @@ impl std::str::FromStr for Scale {
             "large" => Ok(Scale::Large),
             n => match n.parse::<u32>() {
                 Ok(n) if (1..=100_000).contains(&n) => Ok(Scale::Technicians(n)),
-                _ => Err(format!("`{s}` is not a scale: use small, medium, large or a number of technicians")),
+                _ => {
+                    Err(format!("`{s}` is not a scale: use small, medium, large or a number of technicians"))
+                }
             },
         }
     }
@@ -120,21 +122,51 @@ impl Rng {
 }
 
 const FIRST: &[&str] = &[
-    "Ann", "Bob", "Carla", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jamal", "Kira", "Liam", "Maya", "Nico",
-    "Olga", "Pavel", "Quinn", "Rosa", "Sam", "Tara", "Umar", "Vera", "Wes", "Xena", "Yusuf", "Zoe",
+    "Ann", "Bob", "Carla", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jamal", "Kira", "Liam", "Maya",
+    "Nico", "Olga", "Pavel", "Quinn", "Rosa", "Sam", "Tara", "Umar", "Vera", "Wes", "Xena", "Yusuf", "Zoe",
 ];
 const LAST: &[&str] = &[
-    "Adams", "Brooks", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jensen", "Kowalski", "Lopez",
-    "Meyer", "Novak", "Okafor", "Patel", "Quinlan", "Rossi", "Silva", "Tanaka", "Ueda", "Varga", "Weber", "Young",
+    "Adams", "Brooks", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jensen", "Kowalski",
+    "Lopez", "Meyer", "Novak", "Okafor", "Patel", "Quinlan", "Rossi", "Silva", "Tanaka", "Ueda", "Varga",
+    "Weber", "Young",
 ];
 const TEAMS: &[&str] = &["Service Desk", "Field Services", "NOC", "Projects"];
 const COMPANY_A: &[&str] = &[
-    "Acme", "Blue Harbor", "Cedar", "Delta", "Evergreen", "Fairview", "Granite", "Horizon", "Ironwood", "Juniper",
-    "Keystone", "Lakeside", "Maple", "Northwind", "Oakridge", "Pinnacle", "Quarry", "Riverside", "Summit", "Trident",
+    "Acme",
+    "Blue Harbor",
+    "Cedar",
+    "Delta",
+    "Evergreen",
+    "Fairview",
+    "Granite",
+    "Horizon",
+    "Ironwood",
+    "Juniper",
+    "Keystone",
+    "Lakeside",
+    "Maple",
+    "Northwind",
+    "Oakridge",
+    "Pinnacle",
+    "Quarry",
+    "Riverside",
+    "Summit",
+    "Trident",
 ];
-const COMPANY_B: &[&str] =
-    &["Dental", "Law Group", "Logistics", "Clinic", "Accounting", "Builders", "Realty", "Foods", "Schools", "Labs"];
-const ISSUE_TYPES: &[&str] = &["Hardware", "Software", "Network", "Email", "Security", "User Account", "Printing"];
+const COMPANY_B: &[&str] = &[
+    "Dental",
+    "Law Group",
+    "Logistics",
+    "Clinic",
+    "Accounting",
+    "Builders",
+    "Realty",
+    "Foods",
+    "Schools",
+    "Labs",
+];
+const ISSUE_TYPES: &[&str] =
+    &["Hardware", "Software", "Network", "Email", "Security", "User Account", "Printing"];
 
 /// ticket_type labels and how often each occurs.
 const TYPES: &[(&str, f64)] = &[
@@ -191,14 +223,19 @@ const DAY: i64 = 86_400;
 fn techs(rng: &mut Rng, n: u32, months: u32) -> Vec<Tech> {
     (0..n)
         .map(|i| {
-            let mut name = format!("{} {}", FIRST[rng.below(FIRST.len() as u64) as usize], LAST[i as usize % LAST.len()]);
+            let mut name = format!(
+                "{} {}",
+                FIRST[rng.below(FIRST.len() as u64) as usize],
+                LAST[i as usize % LAST.len()]
+            );
             if i as usize >= LAST.len() {
                 name.push_str(&format!(" {}", i / LAST.len() as u32 + 1));
             }
             // Fixed habit archetypes by position, so even the small demo has each kind.
             let archetype = i % 10;
             let inactive = archetype == 7 || (n > 20 && rng.chance(0.03));
-            let last_month = if inactive { months.saturating_sub(1 + months / 3).max(1) - 1 } else { months - 1 };
+            let last_month =
+                if inactive { months.saturating_sub(1 + months / 3).max(1) - 1 } else { months - 1 };
             Tech {
                 id: format!("R{:03}", i + 1),
                 name,
@@ -216,7 +253,11 @@ fn techs(rng: &mut Rng, n: u32, months: u32) -> Vec<Tech> {
                     3 => rng.range(0.45, 0.6), // under-utilised
                     _ => rng.range(0.72, 0.92),
                 },
-                late_entry: if archetype == 2 || archetype == 6 { rng.range(0.5, 0.8) } else { rng.range(0.0, 0.08) },
+                late_entry: if archetype == 2 || archetype == 6 {
+                    rng.range(0.5, 0.8)
+                } else {
+                    rng.range(0.0, 0.08)
+                },
                 slowness: if archetype == 5 { rng.range(2.0, 3.0) } else { rng.range(0.6, 1.2) },
                 single_entry: rng.range(0.5, 0.72),
                 satisfaction: if archetype == 5 { rng.range(3.4, 4.0) } else { rng.range(4.2, 4.9) },
@@ -426,7 +467,8 @@ fn ticket(w: &World, out: &mut MonthOut, number: u64, d: Draft) {
     // Reached times scatter around a fraction of the target, so most are met and slow techs miss more.
     let responded = created + hours(sla[0] * rng.exp(0.45) * slowness).max(60);
     let planned = responded + hours(sla[1] * rng.exp(0.4) * slowness);
-    let mut resolved = planned + hours(sla[2] * rng.exp(0.35) * slowness * if ty == "project" { 8.0 } else { 1.0 });
+    let mut resolved =
+        planned + hours(sla[2] * rng.exp(0.35) * slowness * if ty == "project" { 8.0 } else { 1.0 });
     let reopens = if rng.chance(0.04 * slowness) { 1 + rng.below(2) } else { 0 };
     let escalations = if rng.chance(0.06 * slowness) { 1 + rng.below(2) } else { 0 };
     if reopens > 0 {
@@ -444,7 +486,9 @@ fn ticket(w: &World, out: &mut MonthOut, number: u64, d: Draft) {
             queue = "Triage";
             "New"
         }
-        _ => ["In Progress", "Waiting Customer", "On Hold", "On Hold", "Waiting Vendor"][rng.below(5) as usize],
+        _ => {
+            ["In Progress", "Waiting Customer", "On Hold", "On Hold", "Waiting Vendor"][rng.below(5) as usize]
+        }
     };
     let due = match status {
         "On Hold" => Some(created + rng.below(20 * DAY as u64) as i64 + DAY),
@@ -472,8 +516,11 @@ fn ticket(w: &World, out: &mut MonthOut, number: u64, d: Draft) {
             let h = (mean * rng.range(0.3, 1.7)).max(0.25);
             let h = (h * 4.0).round() / 4.0;
             let ended = started + hours(h);
-            let recorded =
-                if rng.chance(tech.late_entry) { ended + hours(rng.range(2.0, 96.0)) } else { ended + hours(rng.exp(0.15)) };
+            let recorded = if rng.chance(tech.late_entry) {
+                ended + hours(rng.range(2.0, 96.0))
+            } else {
+                ended + hours(rng.exp(0.15))
+            };
             if recorded >= end || ended >= end {
                 continue;
             }
@@ -485,7 +532,11 @@ fn ticket(w: &World, out: &mut MonthOut, number: u64, d: Draft) {
             entry_count += 1;
             let e = &mut out.entries;
             e.s("T").n(number).s("-").n(k + 1).c().s(&w.techs[worker].id).c().s("T").n(number).c();
-            e.t(started).c().t(ended).c().quarter(h).c().s(if rng.chance(billable_p) { "true" } else { "false" });
+            e.t(started).c().t(ended).c().quarter(h).c().s(if rng.chance(billable_p) {
+                "true"
+            } else {
+                "false"
+            });
             e.c().t(recorded).nl();
             last_activity = last_activity.max(ended);
         }
@@ -521,7 +572,18 @@ fn ticket(w: &World, out: &mut MonthOut, number: u64, d: Draft) {
             if responded_at < end {
                 let five = (t.satisfaction + rng.range(-1.2, 0.9)).round().clamp(1.0, 5.0);
                 let s = &mut out.surveys;
-                s.s("S").n(number).c().s("T").n(number).c().s(&t.id).c().s(&client.id).c().t(responded_at).c();
+                s.s("S")
+                    .n(number)
+                    .c()
+                    .s("T")
+                    .n(number)
+                    .c()
+                    .s(&t.id)
+                    .c()
+                    .s(&client.id)
+                    .c()
+                    .t(responded_at)
+                    .c();
                 if client.ten_point {
                     s.n((five * 2.0 - rng.below(2) as f64).max(0.0) as u64).c().s("10").nl();
                 } else {
@@ -577,7 +639,13 @@ pub fn generate(out_dir: &Path, options: &GenerateOptions) -> std::io::Result<Ge
             world
                 .techs
                 .iter()
-                .map(|t| if m > t.last_month { 0 } else { (rate * t.load * rng.range(0.85, 1.15)).round() as u32 })
+                .map(|t| {
+                    if m > t.last_month {
+                        0
+                    } else {
+                        (rate * t.load * rng.range(0.85, 1.15)).round() as u32
+                    }
+                })
                 .collect()
         })
         .collect();
@@ -618,7 +686,13 @@ pub fn generate(out_dir: &Path, options: &GenerateOptions) -> std::io::Result<Ge
     Ok(report)
 }
 
-fn write_file(dir: &Path, name: &str, bytes: &[u8], rows: usize, report: &mut GenerateReport) -> std::io::Result<()> {
+fn write_file(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+    rows: usize,
+    report: &mut GenerateReport,
+) -> std::io::Result<()> {
     std::fs::write(dir.join(name), bytes)?;
     report.files.push((name.to_string(), rows, bytes.len() as u64));
     Ok(())

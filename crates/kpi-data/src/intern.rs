@@ -71,34 +71,52 @@ impl TextColumn {
 
     /// The code of `text`, adding it to the dictionary when new. Does not push a cell.
     pub fn intern(&mut self, text: &str) -> u32 {
-        self.intern_with(text, |t| t.into())
+        self.insert(text).0
     }
 
     /// Like [`TextColumn::intern`] but moves an owned value in when it is new.
     pub(crate) fn intern_owned(&mut self, text: Box<str>) -> u32 {
-        let hash = hash_str(&text);
-        let dict = &self.dict;
-        if let Some(&c) = self.index.find(hash, |&c| *dict[c as usize] == *text) {
-            return c;
-        }
-        let code = self.dict.len() as u32;
-        self.dict.push(text);
-        let dict = &self.dict;
-        self.index.insert_unique(hash, code, |&c| hash_str(&dict[c as usize]));
-        code
+        self.insert_owned(text).0
     }
 
-    fn intern_with(&mut self, text: &str, own: impl FnOnce(&str) -> Box<str>) -> u32 {
-        let hash = hash_str(text);
+    /// The code of `text` and whether it was new, with a single hash lookup.
+    pub(crate) fn insert_owned(&mut self, text: Box<str>) -> (u32, bool) {
+        let hash = hash_str(&text);
+        let next = self.dict.len() as u32;
         let dict = &self.dict;
-        if let Some(&c) = self.index.find(hash, |&c| &*dict[c as usize] == text) {
-            return c;
+        let entry = self.index.entry(hash, |&c| *dict[c as usize] == *text, |&c| hash_str(&dict[c as usize]));
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(o) => (*o.get(), false),
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(next);
+                self.dict.push(text);
+                (next, true)
+            }
         }
-        let code = self.dict.len() as u32;
-        self.dict.push(own(text));
+    }
+
+    /// Like [`TextColumn::insert_owned`] for borrowed text.
+    pub(crate) fn insert(&mut self, text: &str) -> (u32, bool) {
+        let hash = hash_str(text);
+        let next = self.dict.len() as u32;
         let dict = &self.dict;
-        self.index.insert_unique(hash, code, |&c| hash_str(&dict[c as usize]));
-        code
+        let entry = self.index.entry(hash, |&c| &*dict[c as usize] == text, |&c| hash_str(&dict[c as usize]));
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(o) => (*o.get(), false),
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(next);
+                self.dict.push(text.into());
+                (next, true)
+            }
+        }
+    }
+
+    /// Room for `cells` more cells and `values` more distinct values.
+    pub(crate) fn reserve(&mut self, cells: usize, values: usize) {
+        self.codes.reserve(cells);
+        self.dict.reserve(values);
+        let dict = &self.dict;
+        self.index.reserve(values, |&c| hash_str(&dict[c as usize]));
     }
 
     /// Appends a cell.

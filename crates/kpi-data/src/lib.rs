@@ -15,6 +15,7 @@ mod profile;
 mod summary;
 mod value;
 
+pub use chrono_tz::Tz;
 pub use error::{DataError, DataWarning, LoadErrors};
 pub use intern::NULL_CODE;
 pub use load::{load, load_from_memory};

@@ -173,23 +173,37 @@ fn load_with(
         .collect();
 
     // Merge chunks per table, in file order.
+    let mut groups: Vec<Vec<Chunk>> = prepared.iter().map(|_| Vec::new()).collect();
+    for (pi, chunk) in outs {
+        groups[pi].push(chunk);
+    }
+    // Tables merge independently, so the big ones merge at the same time.
+    let merged_tables: Vec<(Merged, usize, Vec<DataError>, usize)> = groups
+        .into_par_iter()
+        .zip(prepared.par_iter())
+        .map(|(chunks, p)| {
+            let mut table = Merged::default();
+            let rows: usize = chunks.iter().map(|c| c.lines.len()).sum();
+            let (mut skipped, mut errs, mut more) = (0, Vec::new(), 0);
+            for chunk in chunks {
+                skipped += chunk.skipped;
+                more += chunk.more_errors;
+                errs.extend(chunk.errors.iter().cloned());
+                skipped += table.append(chunk, &p.plan, &mut errs, rows);
+            }
+            (table, skipped, errs, more)
+        })
+        .collect();
     let mut merged: Vec<Option<Merged>> = (0..TABLES.len()).map(|_| None).collect();
     let mut row_errors: Vec<DataError> = Vec::new();
     let mut more_row_errors = 0;
     let mut skipped_rows = BTreeMap::new();
-    let mut outs = outs.into_iter().peekable();
-    for (pi, p) in prepared.iter().enumerate() {
-        let mut table = Merged::default();
-        let mut skipped = 0;
-        while let Some((_, chunk)) = outs.next_if(|(i, _)| *i == pi) {
-            skipped += chunk.skipped;
-            more_row_errors += chunk.more_errors;
-            row_errors.extend(chunk.errors.iter().cloned());
-            skipped += table.append(chunk, &p.plan, &mut row_errors);
-        }
+    for (p, (table, skipped, errs, more)) in prepared.iter().zip(merged_tables) {
         if skipped > 0 {
             skipped_rows.insert(TABLES[p.table].name.to_string(), skipped);
         }
+        row_errors.extend(errs);
+        more_row_errors += more;
         merged[p.table] = Some(table);
     }
     row_errors.sort_by_key(|e| (TABLES.iter().position(|t| e.file.starts_with(t.name)), e.line));
@@ -796,27 +810,29 @@ impl Chunk {
                 }
             }
         }
-        // Ids are unique: the id column (always first) is interned in row order.
-        if let (true, Staged::Text(id)) = (ok, staged[0]) {
-            if let ColumnData::Text(ids) = &self.columns[0].data {
-                if let Some(first) = ids.code_of(id) {
-                    let first_line = self.lines.get(first as usize).copied().unwrap_or(0);
-                    let (field, label) = match plan.sources[0].fields {
-                        SourceFields::Field(i) => (Some(i), plan.sources[0].label.clone()),
-                        _ => (None, "id".to_string()),
-                    };
-                    let msg = format!("duplicate id `{}` (first on line {first_line})", shown_value(id));
-                    self.error(plan, line, field, Some(label), msg);
-                    ok = false;
-                }
-            }
-        }
         if !ok {
             self.skipped += 1;
             return;
         }
+        // Ids are unique: the id column (always first) is interned in row order, so a code that is
+        // not new points at the first row with that id.
+        if let (Staged::Text(id), ColumnData::Text(ids)) = (staged[0], &mut self.columns[0].data) {
+            let (code, new) = ids.insert(id);
+            if !new {
+                let first_line = self.lines.get(code as usize).copied().unwrap_or(0);
+                let (field, label) = match plan.sources[0].fields {
+                    SourceFields::Field(i) => (Some(i), plan.sources[0].label.clone()),
+                    _ => (None, "id".to_string()),
+                };
+                let msg = format!("duplicate id `{}` (first on line {first_line})", shown_value(id));
+                self.error(plan, line, field, Some(label), msg);
+                self.skipped += 1;
+                return;
+            }
+            ids.codes.push(code);
+        }
         let n = plan.schema.columns.len();
-        for (col, v) in self.columns.iter_mut().zip(staged.iter()).take(n) {
+        for (col, v) in self.columns.iter_mut().zip(staged.iter()).take(n).skip(1) {
             col.push(*v);
         }
         for (col, (fi, _)) in self.columns[n..].iter_mut().zip(&plan.custom) {
@@ -853,10 +869,24 @@ struct Merged {
 impl Merged {
     /// Appends a chunk; ids already seen in earlier chunks are duplicates, reported and left out.
     /// Returns the number of rows left out.
-    fn append(&mut self, chunk: Chunk, plan: &Plan, errors: &mut Vec<DataError>) -> usize {
+    fn append(&mut self, chunk: Chunk, plan: &Plan, errors: &mut Vec<DataError>, total_rows: usize) -> usize {
         if self.columns.is_empty() {
             self.columns = chunk.columns;
             self.lines = chunk.lines;
+            // Room for every chunk's rows at once: no regrowing (and re-zeroing pages) per chunk.
+            let more = total_rows.saturating_sub(self.lines.len());
+            if more > 0 {
+                self.lines.reserve(more);
+                for (i, c) in self.columns.iter_mut().enumerate() {
+                    match &mut c.data {
+                        ColumnData::Text(t) => t.reserve(more, if i == 0 { more } else { 0 }),
+                        ColumnData::Int(v) => v.reserve(more),
+                        ColumnData::Number(v) => v.reserve(more),
+                        ColumnData::Bool(v) => v.reserve(more),
+                        ColumnData::Timestamp(v) => v.reserve(more),
+                    }
+                }
+            }
             return 0;
         }
         let mut columns = chunk.columns.into_iter();
@@ -867,7 +897,11 @@ impl Merged {
         let mut dropped = 0;
         for (r, &code) in local_ids.codes.iter().enumerate() {
             let Some(text) = local_ids.dict.get_mut(code as usize) else { continue };
-            if let Some(first) = global_ids.code_of(text) {
+            let (first, new) = global_ids.insert_owned(std::mem::take(text));
+            if new {
+                global_ids.codes.push(first);
+            } else {
+                *text = global_ids.dict[first as usize].clone();
                 keep[r] = false;
                 dropped += 1;
                 let first_line = self.lines.get(first as usize).copied().unwrap_or(0);
@@ -882,9 +916,6 @@ impl Merged {
                 e.header = Some(plan.sources[0].label.clone());
                 e.row_level = true;
                 errors.push(e);
-            } else {
-                let code = global_ids.intern_owned(std::mem::take(text));
-                global_ids.codes.push(code);
             }
         }
         for (dst, src) in self.columns[1..].iter_mut().zip(columns) {

@@ -51,7 +51,11 @@ pub fn summarize(d: &Dataset) -> Vec<TableSummary> {
                 let first = it.next()?;
                 let (lo, hi) = it.fold((first, first), |(lo, hi), x| (lo.min(x), hi.max(x)));
                 let day = |micros: i64| {
-                    d.timezone.timestamp_micros(micros).single().map(|x| x.format("%Y-%m-%d").to_string()).unwrap_or_default()
+                    d.timezone
+                        .timestamp_micros(micros)
+                        .single()
+                        .map(|x| x.format("%Y-%m-%d").to_string())
+                        .unwrap_or_default()
                 };
                 Some((name, day(lo), day(hi)))
             });

@@ -164,7 +164,8 @@ impl ZoneResolver {
     }
 
     pub fn naive_to_utc(&mut self, dt: NaiveDateTime) -> i64 {
-        self.utc_of_local(dt.and_utc().timestamp()) * 1_000_000 + i64::from(dt.and_utc().timestamp_subsec_micros())
+        self.utc_of_local(dt.and_utc().timestamp()) * 1_000_000
+            + i64::from(dt.and_utc().timestamp_subsec_micros())
     }
 }
 

@@ -23,8 +23,9 @@ pub enum DataCommand {
 
 pub fn run(cmd: DataCommand) -> Result<Outcome, Box<dyn std::error::Error>> {
     let DataCommand::Check { data, profile, timezone, skip_bad_rows } = cmd;
-    let timezone: chrono_tz::Tz =
-        timezone.parse().map_err(|_| format!("unknown time zone `{timezone}` (use an IANA name like America/New_York)"))?;
+    let timezone: kpi_data::Tz = timezone
+        .parse()
+        .map_err(|_| format!("unknown time zone `{timezone}` (use an IANA name like America/New_York)"))?;
     let profile = profile.map(|p| Profile::from_name_or_file(&p)).transpose()?;
     let options = LoadOptions { timezone, skip_bad_rows, profile };
     let started = std::time::Instant::now();
@@ -32,7 +33,11 @@ pub fn run(cmd: DataCommand) -> Result<Outcome, Box<dyn std::error::Error>> {
         Ok(d) => d,
         Err(errors) => {
             eprintln!("{errors}");
-            eprintln!("{}: {} errors; nothing loaded (use --skip-bad-rows to leave bad rows out)", data.display(), errors.count());
+            eprintln!(
+                "{}: {} errors; nothing loaded (use --skip-bad-rows to leave bad rows out)",
+                data.display(),
+                errors.count()
+            );
             return Ok(Outcome::Failed);
         }
     };
@@ -72,14 +77,23 @@ fn render(dataset: &kpi_data::Dataset) -> String {
             s.warnings.to_string(),
         ]);
     }
-    let widths: Vec<usize> = (0..7).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> =
+        (0..7).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
     for (ri, r) in rows.iter().enumerate() {
         let cells: Vec<String> = r
             .iter()
             .zip(&widths)
             .enumerate()
-            .map(|(i, (c, w))| if i == 2 || i == 3 || i == 6 { format!("{c:>w$}") } else { format!("{c:<w$}") })
+            .map(
+                |(i, (c, w))| {
+                    if i == 2 || i == 3 || i == 6 {
+                        format!("{c:>w$}")
+                    } else {
+                        format!("{c:<w$}")
+                    }
+                },
+            )
             .collect();
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');

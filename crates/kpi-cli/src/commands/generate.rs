@@ -18,7 +18,8 @@ pub struct GenerateArgs {
 
 pub fn run(args: GenerateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
     let options = GenerateOptions { seed: args.seed, scale: args.scale, ..GenerateOptions::default() };
-    let report = generate(&args.out, &options).map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
+    let report =
+        generate(&args.out, &options).map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
     for (file, rows, bytes) in &report.files {
         println!("{:<18} {:>10} rows {:>14} bytes", file, rows, bytes);
     }
