@@ -1,0 +1,58 @@
+//! `kpi generate`: deterministic output that loads cleanly, and the committed demo dataset.
+use kpi_data::generate::{generate, GenerateOptions, Scale};
+use kpi_data::{load, ColumnData, LoadOptions};
+use std::path::Path;
+
+#[test]
+fn same_seed_same_bytes_and_loads_without_warnings() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let options = GenerateOptions { seed: 7, scale: Scale::Small, ..GenerateOptions::default() };
+    generate(a.path(), &options).unwrap();
+    generate(b.path(), &options).unwrap();
+    for f in ["resources.csv", "clients.csv", "tickets.csv", "time_entries.csv", "surveys.csv"] {
+        assert_eq!(std::fs::read(a.path().join(f)).unwrap(), std::fs::read(b.path().join(f)).unwrap(), "{f}");
+    }
+    let d = load(a.path(), &LoadOptions::default()).unwrap();
+    assert!(d.warnings.is_empty(), "{:?}", &d.warnings[..d.warnings.len().min(5)]);
+    let tickets = d.table("tickets");
+    assert!(tickets.len > 1500, "{}", tickets.len);
+    let ColumnData::Text(types) = &tickets.column("ticket_type").unwrap().data else { panic!() };
+    for t in ["incident", "service_request", "problem", "change_request", "alert", "project", "maintenance"] {
+        assert!(types.code_of(t).is_some(), "{t}");
+    }
+    // Nothing happens at or after the end of the data.
+    let ColumnData::Timestamp(created) = &tickets.column("created_at").unwrap().data else { panic!() };
+    assert!(created.iter().all(|&t| t < kpi_data::generate::DEFAULT_END * 1_000_000));
+}
+
+#[test]
+fn committed_demo_is_the_seed_1_small_dataset() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo");
+    let fresh = tempfile::tempdir().unwrap();
+    generate(fresh.path(), &GenerateOptions::default()).unwrap();
+    for f in ["resources.csv", "clients.csv", "tickets.csv", "time_entries.csv", "surveys.csv"] {
+        let committed = std::fs::read(demo.join(f)).unwrap();
+        assert!(
+            committed == std::fs::read(fresh.path().join(f)).unwrap(),
+            "examples/demo/{f} is stale: regenerate it with `kpi generate --out examples/demo --seed 1`"
+        );
+    }
+    let d = load(&demo, &LoadOptions::default()).unwrap();
+    let resources = d.table("resources");
+    let ColumnData::Bool(active) = &resources.column("active").unwrap().data else { panic!() };
+    assert!(active.contains(&false));
+    let ColumnData::Int(endpoints) = &d.table("clients").column("endpoints").unwrap().data else { panic!() };
+    assert!(endpoints.contains(&0));
+    let ColumnData::Text(status) = &d.table("tickets").column("status").unwrap().data else { panic!() };
+    for s in ["Complete", "New", "In Progress", "Waiting Customer", "On Hold"] {
+        assert!(status.code_of(s).is_some(), "{s}");
+    }
+}
+
+#[test]
+fn scale_names() {
+    assert_eq!("small".parse::<Scale>(), Ok(Scale::Small));
+    assert_eq!("42".parse::<Scale>(), Ok(Scale::Technicians(42)));
+    assert!("huge".parse::<Scale>().unwrap_err().contains("not a scale"));
+}

@@ -1,0 +1,150 @@
+//! Mapping profiles: small exports in Autotask's and ConnectWise's own field names load into the canonical tables.
+use kpi_data::{load, load_from_memory, ColumnData, Dataset, LoadOptions, Profile};
+use std::path::Path;
+
+fn fixture(name: &str, profile: &str) -> Dataset {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let options = LoadOptions {
+        timezone: "America/New_York".parse().unwrap(),
+        profile: Some(Profile::builtin(profile).unwrap()),
+        ..LoadOptions::default()
+    };
+    load(&dir, &options).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn text(d: &Dataset, table: &str, column: &str) -> Vec<Option<String>> {
+    let ColumnData::Text(t) = &d.table(table).column(column).unwrap().data else {
+        panic!("{column} is not text")
+    };
+    (0..t.len()).map(|r| t.get(r).map(str::to_string)).collect()
+}
+
+fn ts(d: &Dataset, table: &str, column: &str) -> Vec<String> {
+    let col = d.table(table).column(column).unwrap();
+    let ColumnData::Timestamp(v) = &col.data else { panic!() };
+    v.iter()
+        .enumerate()
+        .map(|(r, &t)| if col.is_valid(r) { kpi_data::format_timestamp(t) } else { "null".into() })
+        .collect()
+}
+
+fn s(v: &[Option<&str>]) -> Vec<Option<String>> {
+    v.iter().map(|x| x.map(str::to_string)).collect()
+}
+
+#[test]
+fn autotask_export() {
+    let d = fixture("autotask", "autotask");
+    assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+    assert_eq!(text(&d, "resources", "name"), s(&[Some("Ann Adams"), Some("Bob Brooks")]));
+    assert_eq!(text(&d, "resources", "team"), s(&[Some("Service Desk"), Some("Field Services")]));
+    assert!(
+        matches!(&d.table("resources").column("active").unwrap().data, ColumnData::Bool(v) if v == &[true, false])
+    );
+    assert!(
+        matches!(&d.table("clients").column("endpoints").unwrap().data, ColumnData::Int(v) if v == &[0, 42])
+    );
+    assert_eq!(
+        text(&d, "tickets", "ticket_type"),
+        s(&[Some("incident"), Some("alert"), Some("change_request")])
+    );
+    assert_eq!(text(&d, "tickets", "status"), s(&[Some("Complete"), Some("New"), Some("Waiting Customer")]));
+    assert_eq!(text(&d, "tickets", "priority"), s(&[Some("Medium"), Some("Critical"), Some("Low")]));
+    // US-style local times are read in the dataset zone; ISO values with Z are kept as they are.
+    assert_eq!(
+        ts(&d, "tickets", "created_at"),
+        vec!["2026-03-02T14:15:00Z", "2026-03-02T15:00:00Z", "2026-03-04T04:00:00Z"]
+    );
+    assert_eq!(ts(&d, "tickets", "due_at"), vec!["2026-03-04T22:00:00Z", "null", "2026-03-20T04:00:00Z"]);
+    assert_eq!(ts(&d, "tickets", "resolved_at")[0], "2026-03-02T18:30:00Z");
+    assert_eq!(text(&d, "tickets", "assigned_resource_id")[1], None);
+    // isNonBillable is inverted into billable.
+    assert!(
+        matches!(&d.table("time_entries").column("billable").unwrap().data, ColumnData::Bool(v) if v == &[true, false, true])
+    );
+    assert_eq!(
+        text(&d, "time_entries", "summaryNotes")[0].as_deref(),
+        Some("Checked printer, \"spooler\" restarted")
+    );
+    assert_eq!(d.link_rows("time_entries", "ticket"), &[0, 0, u32::MAX]);
+    assert_eq!(d.link_rows("tickets", "client"), &[1, 1, 0]);
+    let surveys = d.table("surveys");
+    assert!(matches!(&surveys.column("score").unwrap().data, ColumnData::Number(v) if v == &[4.5]));
+    assert!(matches!(&surveys.column("max_score").unwrap().data, ColumnData::Number(v) if v == &[5.0]));
+    // Unmapped source columns are kept as custom columns.
+    let custom: Vec<_> =
+        d.table("tickets").columns.iter().filter(|c| c.custom).map(|c| c.name.as_str()).collect();
+    assert_eq!(custom, ["ticketNumber"]);
+    assert_eq!(d.file_of("time_entries"), Some("TimeEntries.csv"));
+}
+
+#[test]
+fn connectwise_export() {
+    let d = fixture("connectwise", "connectwise");
+    assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+    assert_eq!(text(&d, "resources", "id"), s(&[Some("jsmith"), Some("pdoe")]));
+    assert!(
+        matches!(&d.table("resources").column("active").unwrap().data, ColumnData::Bool(v) if v == &[true, false])
+    );
+    assert!(
+        matches!(&d.table("resources").column("hours_per_day").unwrap().data, ColumnData::Number(v) if v == &[8.0, 7.5])
+    );
+    assert_eq!(text(&d, "tickets", "ticket_type"), s(&[Some("incident"), Some("service_request")]));
+    assert_eq!(text(&d, "tickets", "queue"), s(&[Some("Help Desk"), Some("Triage")]));
+    assert_eq!(ts(&d, "tickets", "created_at"), vec!["2026-03-02T14:00:00Z", "2026-03-03T09:00:00Z"]);
+    assert_eq!(ts(&d, "tickets", "first_response_at"), vec!["2026-03-02T14:10:00Z", "null"]);
+    assert!(
+        matches!(&d.table("tickets").column("estimated_hours").unwrap().data, ColumnData::Number(v) if v == &[2.0, 1.0])
+    );
+    assert!(
+        matches!(&d.table("time_entries").column("billable").unwrap().data, ColumnData::Bool(v) if v == &[true, false, false])
+    );
+    assert_eq!(d.link_rows("time_entries", "resource"), &[0, 0, 1]);
+    assert_eq!(d.link_rows("tickets", "client"), &[0, 1]);
+    assert!(!d.table("surveys").present);
+}
+
+#[test]
+fn profile_errors_name_the_source_column() {
+    let profile = Profile::builtin("autotask").unwrap();
+    let options = LoadOptions { profile: Some(profile), ..LoadOptions::default() };
+    let files = [
+        ("Resources.csv", "id,firstName,lastName\n1,Ann,Adams\n"),
+        ("Tickets.csv", "id,createDate\n7,31/12/2026\n"),
+        ("TimeEntries.csv", "id,resourceID,startDateTime,endDateTime,hoursWorked\n"),
+    ];
+    let e = load_from_memory(&files, &options).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "TimeEntries.csv:1: error: missing required column `billable` (the profile reads it from `isNonBillable`); the header has `id`, `resourceID`, `startDateTime`, `endDateTime`, `hoursWorked`\n\
+         Tickets.csv:2:2: error: column `createDate (created_at)`: invalid timestamp `31/12/2026`: expected a timestamp: RFC 3339 (2026-03-02T09:30:00Z, 2026-03-02T09:30:00-05:00) or YYYY-MM-DD HH:MM[:SS], or the profile's format `%m/%d/%Y %I:%M:%S %p`, `%m/%d/%Y %I:%M %p`, `%m/%d/%Y %H:%M:%S`, `%m/%d/%Y %H:%M`, `%m/%d/%Y`"
+    );
+}
+
+#[test]
+fn custom_profile_from_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("client.toml");
+    std::fs::write(
+        &path,
+        "name = \"client\"\n[tickets]\nfile = \"export.csv\"\n[tickets.columns]\nid = \"Ticket #\"\ncreated_at = { from = \"Opened\", format = \"%d.%m.%Y %H:%M\" }\nticket_type = { from = \"Kind\", values = { \"Störung\" = \"incident\" } }\n",
+    )
+    .unwrap();
+    let profile = Profile::from_file(&path).unwrap();
+    let files = [
+        ("resources.csv", "id,name\nR1,Ann\n"),
+        ("export.csv", "Ticket #,Opened,Kind\n1,31.12.2026 23:30,Störung\n"),
+        ("time_entries.csv", "id,resource_id,started_at,ended_at,hours,billable\n"),
+    ];
+    let d =
+        load_from_memory(&files, &LoadOptions { profile: Some(profile), ..LoadOptions::default() }).unwrap();
+    assert_eq!(ts(&d, "tickets", "created_at"), vec!["2026-12-31T23:30:00Z"]);
+    assert_eq!(text(&d, "tickets", "ticket_type"), s(&[Some("incident")]));
+    std::fs::write(&path, "[tickets.columns]\nid = { from = \"x\", invert = true }\n").unwrap();
+    let e = Profile::from_file(&path).unwrap_err().to_string();
+    assert!(e.ends_with("[tickets.columns] `id`: `invert` needs a bool column, not text"), "{e}");
+    std::fs::write(&path, "[tickets]\nfiles = \"x\"\n").unwrap();
+    let e = Profile::from_file(&path).unwrap_err().to_string();
+    assert!(e.contains("line 2, column 1") && e.contains("unknown field `files`"), "{e}");
+    assert!(Profile::builtin("halo").unwrap_err().to_string().contains("no built-in profile `halo`"));
+}
