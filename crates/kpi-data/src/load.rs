@@ -950,8 +950,13 @@ impl Merged {
         dropped
     }
 
-    fn into_table(self, schema: &TableSchema, custom: &[(usize, String)]) -> Table {
+    fn into_table(mut self, schema: &TableSchema, custom: &[(usize, String)]) -> Table {
         let len = self.lines.len();
+        if self.columns.is_empty() {
+            // A header-only file has no chunk: every column is still there, with no rows.
+            let types = schema.columns.iter().map(|c| c.ty).chain(custom.iter().map(|_| ColumnType::Text));
+            self.columns = types.map(|ty| ColBuf::new(ty, None)).collect();
+        }
         let names = schema
             .columns
             .iter()
