@@ -144,8 +144,12 @@ mod tests {
 
     #[test]
     fn weeks_quarters_years() {
+        // Weeks starting in [Thu 2026-01-01, Tue 2026-01-20): Mondays Jan 5, 12 and 19.
         let ps = periods_between(Grain::Week, chrono_tz::UTC, d("2026-01-01"), d("2026-01-20"));
-        assert_eq!(ps.iter().map(|p| p.label.clone()).collect::<Vec<_>>(), ["2026-W02", "2026-W03"]);
+        assert_eq!(
+            ps.iter().map(|p| p.label.clone()).collect::<Vec<_>>(),
+            ["2026-W02", "2026-W03", "2026-W04"]
+        );
         let ps = periods_between(Grain::Quarter, chrono_tz::UTC, d("2026-01-01"), d("2027-01-01"));
         assert_eq!(ps.len(), 4);
         assert_eq!(ps[3].label, "2026-Q4");

@@ -59,7 +59,9 @@ E8,R1,,2026-01-01T00:30:00Z,2026-01-01T01:30:00Z,5,true
 fn utilization_month_edges_in_chicago_inactive_and_zero_denominator() {
     let program = standard_rules();
     let data = dataset(CHICAGO, &[("resources.csv", UTIL_RESOURCES), ("time_entries.csv", UTIL_ENTRIES)]);
-    let card = Run::new(&program, "tech_balanced", "2026-03-01T00:00:00-06:00").months("2026-01-01", "2026-03-01").eval(&data);
+    let card = Run::new(&program, "tech_balanced", "2026-03-01T00:00:00-06:00")
+        .months("2026-01-01", "2026-03-01")
+        .eval(&data);
     assert_eq!(
         row_keys(&card),
         [("2026-01", "R1"), ("2026-01", "R2"), ("2026-01", "R4"), ("2026-01", "R5")]
@@ -89,12 +91,14 @@ fn utilization_holidays_and_hours_per_day_param() {
     let program = standard_rules();
     let data = dataset(CHICAGO, &[("resources.csv", UTIL_RESOURCES), ("time_entries.csv", UTIL_ENTRIES)]);
     let holidays = ["2026-01-01", "2026-01-19", "2026-01-03"];
-    let run = Run::new(&program, "tech_balanced", "2026-03-01T00:00:00-06:00").months("2026-01-01", "2026-02-01");
+    let run =
+        Run::new(&program, "tech_balanced", "2026-03-01T00:00:00-06:00").months("2026-01-01", "2026-02-01");
     let card = run.holidays(&holidays).eval(&data);
     assert_kpi(&card, "2026-01", "R1", "utilization", 0.1125, Missed);
     assert_kpi(&card, "2026-01", "R2", "utilization", 0.99, Met);
 
-    let run = Run::new(&program, "tech_balanced", "2026-03-01T00:00:00-06:00").months("2026-01-01", "2026-02-01");
+    let run =
+        Run::new(&program, "tech_balanced", "2026-03-01T00:00:00-06:00").months("2026-01-01", "2026-02-01");
     let card = run.holidays(&holidays).params(&[("hours_per_day", "10")]).eval(&data);
     assert_kpi(&card, "2026-01", "R1", "utilization", 0.09, Missed);
     assert_kpi(&card, "2026-01", "R2", "utilization", 0.99, Met);
@@ -220,14 +224,18 @@ const SLA_CLIENTS: &str = "id,name,endpoints\nA,Acme,10\nB,Bolt,5\nC,Core,1\n";
 
 fn milestone_data(x: &str) -> kpi_data::Dataset {
     let tickets = milestone_tickets(x);
-    dataset(CHICAGO, &[("resources.csv", SLA_RESOURCES), ("clients.csv", SLA_CLIENTS), ("tickets.csv", &tickets)])
+    dataset(
+        CHICAGO,
+        &[("resources.csv", SLA_RESOURCES), ("clients.csv", SLA_CLIENTS), ("tickets.csv", &tickets)],
+    )
 }
 
 #[test]
 fn sla_engagement_per_resource_milestone_rules() {
     let program = standard_rules();
     let data = milestone_data("resolution_plan");
-    let card = Run::new(&program, "tech_balanced", AS_OF_APR10).months("2026-03-01", "2026-05-01").eval(&data);
+    let card =
+        Run::new(&program, "tech_balanced", AS_OF_APR10).months("2026-03-01", "2026-05-01").eval(&data);
     assert_eq!(row_keys(&card).len(), 4, "R1 and R3 in March and April; R2 is inactive");
     assert_kpi(&card, "2026-03", "R1", "sla_engagement", 0.5, Missed);
     assert_attainment(&card, "2026-03", "R1", "sla_engagement", 0.5 / 0.95);
@@ -241,9 +249,15 @@ fn sla_engagement_per_resource_milestone_rules() {
 #[test]
 fn service_delivery_sla_triage_engagement_completion() {
     let program = standard_rules();
-    for (x, id) in [("first_response", "sla_triage"), ("resolution_plan", "sla_engagement"), ("resolved", "sla_completion")] {
+    for (x, id) in [
+        ("first_response", "sla_triage"),
+        ("resolution_plan", "sla_engagement"),
+        ("resolved", "sla_completion"),
+    ] {
         let data = milestone_data(x);
-        let card = Run::new(&program, "service_delivery", AS_OF_APR10).months("2026-03-01", "2026-05-01").eval(&data);
+        let card = Run::new(&program, "service_delivery", AS_OF_APR10)
+            .months("2026-03-01", "2026-05-01")
+            .eval(&data);
         assert_eq!(row_keys(&card).len(), 2, "one company-wide row per month");
         assert_kpi(&card, "2026-03", "", id, 0.5, Missed);
         assert_eq!(kpi(&card, "2026-03", "", id).rows, 6, "{id}");
@@ -259,7 +273,8 @@ fn service_delivery_sla_triage_engagement_completion() {
 fn client_health_sla_completion_per_client() {
     let program = standard_rules();
     let data = milestone_data("resolved");
-    let card = Run::new(&program, "client_health", AS_OF_APR10).months("2026-03-01", "2026-05-01").eval(&data);
+    let card =
+        Run::new(&program, "client_health", AS_OF_APR10).months("2026-03-01", "2026-05-01").eval(&data);
     assert_kpi(&card, "2026-03", "A", "sla_completion", 0.5, Missed);
     assert_kpi(&card, "2026-03", "B", "sla_completion", 1.0, Met);
     assert_kpi(&card, "2026-03", "C", "sla_completion", 0.0, Missed);
@@ -297,7 +312,8 @@ M7,R1,2026-11-02 09:00,2026-11-03 08:00
 #[test]
 fn mttr_in_elapsed_hours_across_dst() {
     let program = standard_rules();
-    let data = dataset(CHICAGO, &[("resources.csv", "id,name\nR1,Ana\nR2,Ben\n"), ("tickets.csv", MTTR_TICKETS)]);
+    let data =
+        dataset(CHICAGO, &[("resources.csv", "id,name\nR1,Ana\nR2,Ben\n"), ("tickets.csv", MTTR_TICKETS)]);
     let as_of = "2026-12-01T00:00:00-06:00";
     let card = Run::new(&program, "tech_balanced", as_of).months("2026-03-01", "2026-12-01").eval(&data);
     assert_kpi(&card, "2026-03", "R1", "mttr", 24.0, Met);
@@ -366,7 +382,8 @@ fn escalation_reopen_and_fcr_over_completed_tickets() {
             ("time_entries.csv", COMPLETED_ENTRIES),
         ],
     );
-    let card = Run::new(&program, "tech_balanced", AS_OF_APR10).months("2026-03-01", "2026-05-01").eval(&data);
+    let card =
+        Run::new(&program, "tech_balanced", AS_OF_APR10).months("2026-03-01", "2026-05-01").eval(&data);
     assert_kpi(&card, "2026-03", "R1", "escalation_rate", 0.25, Missed);
     assert_attainment(&card, "2026-03", "R1", "escalation_rate", 0.4);
     assert_kpi(&card, "2026-03", "R1", "reopen_rate", 0.25, Missed);
@@ -415,8 +432,10 @@ B8,R1,2026-04-01 00:00,,2026-03-31 09:00
 #[test]
 fn backlog_at_month_end_or_as_of() {
     let program = standard_rules();
-    let data = dataset(CHICAGO, &[("resources.csv", "id,name\nR1,Ana\nR2,Ben\n"), ("tickets.csv", BACKLOG_TICKETS)]);
-    let card = Run::new(&program, "tech_balanced", AS_OF_APR10).months("2026-03-01", "2026-05-01").eval(&data);
+    let data =
+        dataset(CHICAGO, &[("resources.csv", "id,name\nR1,Ana\nR2,Ben\n"), ("tickets.csv", BACKLOG_TICKETS)]);
+    let card =
+        Run::new(&program, "tech_balanced", AS_OF_APR10).months("2026-03-01", "2026-05-01").eval(&data);
     assert_kpi(&card, "2026-03", "R1", "backlog", 2.0, Met);
     assert_kpi(&card, "2026-04", "R1", "backlog", 4.0, Met);
     assert_kpi(&card, "2026-03", "R2", "backlog", 0.0, Met);
@@ -457,16 +476,22 @@ fn cx_and_csat_mix_survey_scales() {
     let program = standard_rules();
     let data = dataset(
         CHICAGO,
-        &[("resources.csv", "id,name\nR1,Ana\nR2,Ben\n"), ("clients.csv", SLA_CLIENTS), ("surveys.csv", SURVEYS)],
+        &[
+            ("resources.csv", "id,name\nR1,Ana\nR2,Ben\n"),
+            ("clients.csv", SLA_CLIENTS),
+            ("surveys.csv", SURVEYS),
+        ],
     );
-    let card = Run::new(&program, "tech_balanced", AS_OF_APR10).months("2026-03-01", "2026-05-01").eval(&data);
+    let card =
+        Run::new(&program, "tech_balanced", AS_OF_APR10).months("2026-03-01", "2026-05-01").eval(&data);
     assert_kpi(&card, "2026-03", "R1", "cx", 0.7, Missed);
     assert_attainment(&card, "2026-03", "R1", "cx", 0.7 / 0.9);
     assert_kpi(&card, "2026-04", "R1", "cx", 0.3, Missed);
     assert_no_data(&card, "2026-03", "R2", "cx");
     assert_kpi(&card, "2026-04", "R2", "cx", 1.0, Met);
 
-    let card = Run::new(&program, "client_health", AS_OF_APR10).months("2026-03-01", "2026-05-01").eval(&data);
+    let card =
+        Run::new(&program, "client_health", AS_OF_APR10).months("2026-03-01", "2026-05-01").eval(&data);
     assert_kpi(&card, "2026-03", "A", "csat", 0.75, Missed);
     assert_kpi(&card, "2026-03", "B", "csat", 0.6, Missed);
     assert_kpi(&card, "2026-04", "B", "csat", 1.0, Met);
@@ -509,9 +534,15 @@ K2,R1,2026-03-12 08:00,2026-03-12 09:00,,,,0,0
     let surveys = "id,resource_id,responded_at,score,max_score\nS1,R1,2026-03-05 10:00,4,10\nS2,R1,2026-03-06 10:00,5,10\n";
     let data = dataset(
         CHICAGO,
-        &[("resources.csv", resources), ("time_entries.csv", entries), ("tickets.csv", tickets), ("surveys.csv", surveys)],
+        &[
+            ("resources.csv", resources),
+            ("time_entries.csv", entries),
+            ("tickets.csv", tickets),
+            ("surveys.csv", surveys),
+        ],
     );
-    let card = Run::new(&program, "tech_balanced", AS_OF_APR10).months("2026-03-01", "2026-04-01").eval(&data);
+    let card =
+        Run::new(&program, "tech_balanced", AS_OF_APR10).months("2026-03-01", "2026-04-01").eval(&data);
     // The catalogue's ids, weights and targets, in order.
     let defs: Vec<(&str, f64, f64)> = card.kpis.iter().map(|k| (k.id.as_str(), k.weight, k.target)).collect();
     assert_eq!(
@@ -551,4 +582,414 @@ K2,R1,2026-03-12 08:00,2026-03-12 09:00,,,,0,0
         assert_no_data(&card, "2026-03", "R2", id);
     }
     approx(row(&card, "2026-03", "R2").score.expect("a score"), 45.0);
+}
+
+// ------------------------------------------------------------------------------------------------
+// service_delivery: utilization, reactive_hours_per_endpoint; client_health: all three KPIs
+
+const CO_RESOURCES: &str = "id,name,hours_per_day,active\nR1,Ana,,true\nR2,Ben,4,true\nR3,Cy,8,false\n";
+/// D's endpoints are empty: default 0.
+const CO_CLIENTS: &str = "id,name,endpoints\nA,Acme,10\nB,Bolt,0\nC,Core,4\nD,Dorm,\n";
+/// Ticket types: TA incident (A), TB alert (B), TC problem (C), TC2 project (C), TN incident (no
+/// client), TX change_request (A), TY empty (A). Resolution milestone: TA due Mar 5 10:00 and
+/// reached exactly then (met); TC due Mar 6 10:00, never reached (overdue at as_of: missed).
+const CO_TICKETS: &str = "\
+id,client_id,assigned_resource_id,ticket_type,created_at,resolved_due,resolved_at
+TA,A,R1,incident,2026-03-01 08:00,2026-03-05 10:00,2026-03-05 10:00
+TB,B,R2,alert,2026-03-01 08:00,,
+TC,C,R1,problem,2026-03-01 08:00,2026-03-06 10:00,
+TC2,C,R1,project,2026-03-01 08:00,,
+TN,,R2,incident,2026-03-01 08:00,,
+TX,A,R1,change_request,2026-03-01 08:00,,
+TY,A,R1,,2026-03-01 08:00,,
+";
+/// March 2026 time entries:
+///   a1 R1 TA 2 h billable; a2 R1 TA 0.5 h started 2026-04-01T04:30Z = Mar 31 23:30 CDT (March)
+///   b1 R2 TB 1 h; c1 R1 TC 3 h NOT billable; c2 R1 TC2 5 h (project: not reactive)
+///   n1 R2 TN 4 h; r3 R3 (inactive) TN 10 h; x1 R1 TX 6 h (change: not reactive)
+///   y1 R1 TY 1 h (no type: not reactive); i1 R1 no ticket 8 h (internal)
+const CO_ENTRIES: &str = "\
+id,resource_id,ticket_id,started_at,ended_at,hours,billable
+a1,R1,TA,2026-03-02 09:00,2026-03-02 11:00,2,true
+a2,R1,TA,2026-04-01T04:30:00Z,2026-04-01T05:00:00Z,0.5,true
+b1,R2,TB,2026-03-03 09:00,2026-03-03 10:00,1,true
+c1,R1,TC,2026-03-04 09:00,2026-03-04 12:00,3,false
+c2,R1,TC2,2026-03-05 09:00,2026-03-05 14:00,5,true
+n1,R2,TN,2026-03-06 09:00,2026-03-06 13:00,4,true
+r3,R3,TN,2026-03-06 09:00,2026-03-06 19:00,10,true
+x1,R1,TX,2026-03-09 09:00,2026-03-09 15:00,6,true
+y1,R1,TY,2026-03-10 09:00,2026-03-10 10:00,1,true
+i1,R1,,2026-03-11 09:00,2026-03-11 17:00,8,true
+";
+/// S1 A 4 of 5 = 0.8, S2 A 7 of 10 = 0.7, S3 B 10 of 10 = 1.0.
+const CO_SURVEYS: &str = "\
+id,client_id,responded_at,score,max_score
+S1,A,2026-03-03 10:00,4,
+S2,A,2026-03-10 10:00,7,10
+S3,B,2026-03-12 10:00,10,10
+";
+
+fn company_data() -> kpi_data::Dataset {
+    dataset(
+        CHICAGO,
+        &[
+            ("resources.csv", CO_RESOURCES),
+            ("clients.csv", CO_CLIENTS),
+            ("tickets.csv", CO_TICKETS),
+            ("time_entries.csv", CO_ENTRIES),
+            ("surveys.csv", CO_SURVEYS),
+        ],
+    )
+}
+
+/// Team utilization, March (22 workdays): billable hours of ACTIVE resources
+///   R1 = a1 2 + a2 0.5 + c2 5 + x1 6 + y1 1 + i1 8 = 22.5 (c1 is not billable); R2 = b1 1 + n1 4 = 5
+///   (r3 is R3's, inactive: left out of both sides)
+///   = 27.5 / (22 x (8 + 4)) = 27.5 / 264.  With holiday 2026-03-02: 27.5 / (21 x 12) = 27.5 / 252.
+/// Reactive hours per endpoint, March: a1 2 + a2 0.5 + b1 1 + c1 3 + n1 4 + r3 10 = 20.5 reactive
+///   hours (billable or not, any resource) / (10 + 0 + 4 + 0) endpoints = 1.4642.. (missed;
+///   attainment 0.25 / 1.4642 = 0.1707..).
+/// Without any clients (no clients.csv): no endpoints -> no_data.
+#[test]
+fn service_delivery_team_utilization_and_reactive_hours() {
+    let program = standard_rules();
+    let data = company_data();
+    let card =
+        Run::new(&program, "service_delivery", AS_OF_APR10).months("2026-03-01", "2026-04-01").eval(&data);
+    assert_eq!(row_keys(&card), [("2026-03".to_string(), String::new())]);
+    assert_kpi(&card, "2026-03", "", "utilization", 27.5 / 264.0, Missed);
+    assert_kpi(&card, "2026-03", "", "reactive_hours_per_endpoint", 20.5 / 14.0, Missed);
+    assert_attainment(&card, "2026-03", "", "reactive_hours_per_endpoint", 0.25 / (20.5 / 14.0));
+    assert_eq!(card.kpis.iter().find(|k| k.id == "utilization").unwrap().title, "Team Utilization");
+
+    let card = Run::new(&program, "service_delivery", AS_OF_APR10)
+        .months("2026-03-01", "2026-04-01")
+        .holidays(&["2026-03-02"])
+        .eval(&data);
+    assert_kpi(&card, "2026-03", "", "utilization", 27.5 / 252.0, Missed);
+
+    let no_clients = dataset(
+        CHICAGO,
+        &[("resources.csv", CO_RESOURCES), ("tickets.csv", CO_TICKETS), ("time_entries.csv", CO_ENTRIES)],
+    );
+    let card = Run::new(&program, "service_delivery", AS_OF_APR10)
+        .months("2026-03-01", "2026-04-01")
+        .eval(&no_clients);
+    assert_no_data(&card, "2026-03", "", "reactive_hours_per_endpoint");
+    assert_kpi(&card, "2026-03", "", "utilization", 27.5 / 264.0, Missed);
+}
+
+/// client_health, March, one row per client in id order (A, B, C, D):
+///   A: reactive (a1 2 + a2 0.5) / 10 = 0.25: met exactly at the target (a 1, w 40);
+///      sla_completion TA = 1 / 1 (a 1, w 30); csat (0.8 + 0.7) / 2 = 0.75 (a 0.75/0.9, w 30)
+///      score = 100 x (40 + 30 + 30 x 0.8333..) / 100 = 95
+///   B: reactive 1 h / 0 endpoints: no_data; sla_completion: no milestone: no_data; csat 1.0 (met)
+///      score = 100 (only csat counts)
+///   C: reactive 3 / 4 = 0.75 (a 1/3, w 40); sla_completion TC overdue = 0 / 1 (a 0, w 30); csat
+///      no_data; score = 100 x (40/3) / 70 = 19.047..
+///   D: no endpoints, no tickets, no surveys: every KPI no_data, score null.
+#[test]
+fn client_health_rows_and_scores() {
+    let program = standard_rules();
+    let data = company_data();
+    let card =
+        Run::new(&program, "client_health", AS_OF_APR10).months("2026-03-01", "2026-04-01").eval(&data);
+    let groups: Vec<String> = row_keys(&card).into_iter().map(|(_, g)| g).collect();
+    assert_eq!(groups, ["A", "B", "C", "D"]);
+
+    assert_kpi(&card, "2026-03", "A", "reactive_hours_per_endpoint", 0.25, Met);
+    assert_kpi(&card, "2026-03", "A", "sla_completion", 1.0, Met);
+    assert_kpi(&card, "2026-03", "A", "csat", 0.75, Missed);
+    approx(row(&card, "2026-03", "A").score.unwrap(), 95.0);
+
+    assert_no_data(&card, "2026-03", "B", "reactive_hours_per_endpoint");
+    assert_no_data(&card, "2026-03", "B", "sla_completion");
+    assert_kpi(&card, "2026-03", "B", "csat", 1.0, Met);
+    approx(row(&card, "2026-03", "B").score.unwrap(), 100.0);
+
+    assert_kpi(&card, "2026-03", "C", "reactive_hours_per_endpoint", 0.75, Missed);
+    assert_attainment(&card, "2026-03", "C", "reactive_hours_per_endpoint", 1.0 / 3.0);
+    assert_kpi(&card, "2026-03", "C", "sla_completion", 0.0, Missed);
+    assert_no_data(&card, "2026-03", "C", "csat");
+    approx(row(&card, "2026-03", "C").score.unwrap(), 100.0 * (40.0 / 3.0) / 70.0);
+
+    for id in ["reactive_hours_per_endpoint", "sla_completion", "csat"] {
+        assert_no_data(&card, "2026-03", "D", id);
+    }
+    assert_eq!(row(&card, "2026-03", "D").score, None);
+}
+
+// ------------------------------------------------------------------------------------------------
+// intake: a snapshot at as_of
+
+const INTAKE_COLUMNS: [&str; 15] = [
+    "id",
+    "assigned_resource_id",
+    "created_at",
+    "completed_at",
+    "status",
+    "queue",
+    "first_response_due",
+    "first_response_at",
+    "resolution_plan_due",
+    "resolution_plan_at",
+    "resolved_due",
+    "resolved_at",
+    "due_at",
+    "last_activity_at",
+    "estimated_hours",
+];
+
+/// A ticket line: assigned to R1, created Apr 1 09:00, open, "In Progress" in "Service Desk",
+/// unless `set` says otherwise.
+fn intake_ticket(id: &str, set: &[(&str, &str)]) -> String {
+    let defaults = [
+        ("assigned_resource_id", "R1"),
+        ("created_at", "2026-04-01 09:00"),
+        ("status", "In Progress"),
+        ("queue", "Service Desk"),
+    ];
+    let cells: Vec<String> = INTAKE_COLUMNS
+        .iter()
+        .map(|c| {
+            if *c == "id" {
+                return id.to_string();
+            }
+            let value = set.iter().chain(&defaults).find(|(k, _)| k == c).map_or("", |(_, v)| *v);
+            value.to_string()
+        })
+        .collect();
+    cells.join(",") + "\n"
+}
+
+/// as_of = 2026-04-10 12:00 CDT. Open = created_at <= as_of and (completed_at null or > as_of).
+///   triage_new: Q1 open; Q2 completed exactly at as_of (not open); Q3 completed after as_of
+///     (open); Q4 created after as_of (not open); Q5 created exactly at as_of (open)      -> 3
+///   sla_overdue: O1 first response due Apr 9, never reached; O2 resolution plan due Apr 9,
+///     reached Apr 11 (after as_of); O3 resolved due Apr 9, reached Apr 9 (no); O4 resolved due
+///     exactly at as_of (not < as_of: no); O5 overdue but completed (not open)           -> 2
+///   stale_waiting (stale_after 2d: last activity before Apr 8 12:00): W1 "Waiting Customer"
+///     at Apr 8 11:59; W2 "Waiting Vendor" at Apr 8 12:00 exactly (no); W3 no activity date
+///     (no); W4 "In Progress" (no)                                                          -> 1
+///   on_hold_past_due: H1 due Apr 9; H2 no due date; H3 due Apr 11; H4 completed          -> 1
+///   overloaded_techs (open_max 20): R2 holds 21 open tickets; R3 20 open + 1 completed;
+///     R4 (inactive) 21 open: a distinct assigned_resource_id all the same               -> 2
+///   unassigned: U1 unassigned in "Service Desk"; U2 unassigned with no queue (not Triage);
+///     U5 unassigned but completed (no); Q1/Q3/Q5 are in Triage (no)                      -> 2
+///   over_estimate: E1 est 1 h, 1.5 + 0.6 = 2.1 h; E2 est 1 h, exactly 2 h (no); E3 est 0 (no);
+///     E3b no estimate (no); E4 completed (no); E5 est 2 h, 3 billable + 2 non-billable = 5 h -> 2
+/// Score: only triage_new is met (3 <= 5: a 1, w 15); every other KPI misses a target of 0
+///   (a = 0 / v = 0): 100 x 15 / 100 = 15.
+/// With open_max = 25 and stale_after = 1d: overloaded 0 (met), stale 2 (W1, W2): score 25.
+fn intake_tickets() -> String {
+    let mut csv = INTAKE_COLUMNS.join(",") + "\n";
+    let as_of = AS_OF_APR10;
+    let rows: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("Q1", vec![("assigned_resource_id", ""), ("queue", "Triage"), ("status", "New")]),
+        ("Q2", vec![("assigned_resource_id", ""), ("queue", "Triage"), ("completed_at", as_of)]),
+        ("Q3", vec![("assigned_resource_id", ""), ("queue", "Triage"), ("completed_at", "2026-04-11 09:00")]),
+        ("Q4", vec![("assigned_resource_id", ""), ("queue", "Triage"), ("created_at", "2026-04-11 09:00")]),
+        ("Q5", vec![("assigned_resource_id", ""), ("queue", "Triage"), ("created_at", as_of)]),
+        ("O1", vec![("first_response_due", "2026-04-09 09:00")]),
+        ("O2", vec![("resolution_plan_due", "2026-04-09 09:00"), ("resolution_plan_at", "2026-04-11 09:00")]),
+        ("O3", vec![("resolved_due", "2026-04-09 09:00"), ("resolved_at", "2026-04-09 08:00")]),
+        ("O4", vec![("resolved_due", as_of)]),
+        ("O5", vec![("first_response_due", "2026-04-01 10:00"), ("completed_at", "2026-04-05 09:00")]),
+        ("W1", vec![("status", "Waiting Customer"), ("last_activity_at", "2026-04-08 11:59")]),
+        ("W2", vec![("status", "Waiting Vendor"), ("last_activity_at", "2026-04-08 12:00")]),
+        ("W3", vec![("status", "Waiting Customer")]),
+        ("W4", vec![("last_activity_at", "2026-04-01 09:00")]),
+        ("H1", vec![("status", "On Hold"), ("due_at", "2026-04-09 09:00")]),
+        ("H2", vec![("status", "On Hold")]),
+        ("H3", vec![("status", "On Hold"), ("due_at", "2026-04-11 09:00")]),
+        (
+            "H4",
+            vec![("status", "On Hold"), ("due_at", "2026-04-01 09:00"), ("completed_at", "2026-04-02 09:00")],
+        ),
+        ("U1", vec![("assigned_resource_id", "")]),
+        ("U2", vec![("assigned_resource_id", ""), ("queue", "")]),
+        ("U5", vec![("assigned_resource_id", ""), ("completed_at", "2026-04-02 09:00")]),
+        ("E1", vec![("estimated_hours", "1")]),
+        ("E2", vec![("estimated_hours", "1")]),
+        ("E3", vec![("estimated_hours", "0")]),
+        ("E3b", vec![]),
+        ("E4", vec![("estimated_hours", "1"), ("completed_at", "2026-04-02 09:00")]),
+        ("E5", vec![("estimated_hours", "2")]),
+    ];
+    for (id, set) in &rows {
+        csv.push_str(&intake_ticket(id, set));
+    }
+    for i in 1..=21 {
+        csv.push_str(&intake_ticket(
+            &format!("G{i:02}"),
+            &[("assigned_resource_id", "R2"), ("queue", "Projects")],
+        ));
+        let done: &[(&str, &str)] = if i == 21 { &[("completed_at", "2026-04-02 09:00")] } else { &[] };
+        let mut set = vec![("assigned_resource_id", "R3")];
+        set.extend_from_slice(done);
+        csv.push_str(&intake_ticket(&format!("F{i:02}"), &set));
+        csv.push_str(&intake_ticket(&format!("I{i:02}"), &[("assigned_resource_id", "R4")]));
+    }
+    csv
+}
+
+const INTAKE_ENTRIES: &str = "\
+id,resource_id,ticket_id,started_at,ended_at,hours,billable
+e1a,R1,E1,2026-04-02 09:00,2026-04-02 10:30,1.5,true
+e1b,R1,E1,2026-04-03 09:00,2026-04-03 09:36,0.6,true
+e2a,R1,E2,2026-04-02 09:00,2026-04-02 10:00,1,true
+e2b,R1,E2,2026-04-03 09:00,2026-04-03 10:00,1,true
+e3,R1,E3,2026-04-02 09:00,2026-04-02 14:00,5,true
+e3b,R1,E3b,2026-04-02 09:00,2026-04-02 14:00,5,true
+e4,R1,E4,2026-04-02 09:00,2026-04-02 12:00,3,true
+e5a,R1,E5,2026-04-02 09:00,2026-04-02 12:00,3,true
+e5b,R1,E5,2026-04-03 09:00,2026-04-03 11:00,2,false
+";
+
+#[test]
+fn intake_snapshot_at_as_of() {
+    let program = standard_rules();
+    let tickets = intake_tickets();
+    let resources = "id,name,active\nR1,Ana,true\nR2,Ben,true\nR3,Cy,true\nR4,Dee,false\n";
+    let data = dataset(
+        CHICAGO,
+        &[("resources.csv", resources), ("tickets.csv", &tickets), ("time_entries.csv", INTAKE_ENTRIES)],
+    );
+    let card = Run::new(&program, "intake", AS_OF_APR10).eval(&data);
+    assert_eq!(card.rows.len(), 1, "a snapshot has one row");
+    assert!(card.rows[0].period.is_none() && card.rows[0].group.is_none());
+    assert_kpi(&card, "", "", "triage_new", 3.0, Met);
+    assert_kpi(&card, "", "", "sla_overdue", 2.0, Missed);
+    assert_attainment(&card, "", "", "sla_overdue", 0.0);
+    assert_kpi(&card, "", "", "stale_waiting", 1.0, Missed);
+    assert_kpi(&card, "", "", "on_hold_past_due", 1.0, Missed);
+    assert_kpi(&card, "", "", "overloaded_techs", 2.0, Missed);
+    assert_kpi(&card, "", "", "unassigned", 2.0, Missed);
+    assert_kpi(&card, "", "", "over_estimate", 2.0, Missed);
+    approx(card.rows[0].score.unwrap(), 15.0);
+
+    let card = Run::new(&program, "intake", AS_OF_APR10)
+        .params(&[("open_max", "25"), ("stale_after", "1d")])
+        .eval(&data);
+    assert_kpi(&card, "", "", "overloaded_techs", 0.0, Met);
+    assert_attainment(&card, "", "", "overloaded_techs", 1.0);
+    assert_kpi(&card, "", "", "stale_waiting", 2.0, Missed);
+    approx(card.rows[0].score.unwrap(), 25.0);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Minimum-sample guard, header-only files, determinism
+
+/// A rule file written for this test: cx with `min_rows 3`.
+///   R1 has 2 surveys in March (1.0 and 0.8): fewer than 3 rows -> no_data (not 0.9);
+///   R2 has 3 (0.6, 0.8, 1.0) -> 0.8. `surveys_n` (no guard) counts them: 2 and 3.
+///   R1's score counts only surveys_n (3 >= 1: met): 100; R2: cx a = 0.8 / 0.9, w 10;
+///   surveys_n a = 1, w 10 -> 100 x (8.888.. + 10) / 20 = 94.44..
+const GUARDED_RULES: &str = r#"
+scorecard guarded "Guarded" {
+  period month
+  per resource
+
+  kpi cx "Client Experience" {
+    from     surveys by responded_at
+    value    avg(score / max_score)
+    target   >= 90%
+    weight   10
+    min_rows 3
+  }
+
+  kpi surveys_n "Surveys" {
+    from   surveys by responded_at
+    value  count()
+    target >= 1
+    weight 10
+  }
+}
+"#;
+
+#[test]
+fn min_rows_guard_gives_no_data() {
+    let program = rules_from_text("guarded.kpi", GUARDED_RULES);
+    let surveys = "\
+id,resource_id,responded_at,score,max_score
+S1,R1,2026-03-02 10:00,5,5
+S2,R1,2026-03-03 10:00,4,5
+S3,R2,2026-03-02 10:00,6,10
+S4,R2,2026-03-03 10:00,8,10
+S5,R2,2026-03-04 10:00,10,10
+";
+    let data = dataset(CHICAGO, &[("resources.csv", "id,name\nR1,Ana\nR2,Ben\n"), ("surveys.csv", surveys)]);
+    let card = Run::new(&program, "guarded", AS_OF_APR10).months("2026-03-01", "2026-04-01").eval(&data);
+    assert_no_data(&card, "2026-03", "R1", "cx");
+    assert_eq!(kpi(&card, "2026-03", "R1", "cx").rows, 2);
+    assert_kpi(&card, "2026-03", "R1", "surveys_n", 2.0, Met);
+    approx(row(&card, "2026-03", "R1").score.unwrap(), 100.0);
+    assert_kpi(&card, "2026-03", "R2", "cx", 0.8, Missed);
+    assert_kpi(&card, "2026-03", "R2", "surveys_n", 3.0, Met);
+    approx(row(&card, "2026-03", "R2").score.unwrap(), 100.0 * (10.0 * 0.8 / 0.9 + 10.0) / 20.0);
+}
+
+/// Header-only files (a month with no surveys, no tickets) still have every column: KPIs over
+/// them are no_data (or 0 for counts and sums), and the evaluation does not fail.
+#[test]
+fn header_only_tables_evaluate_to_no_data() {
+    let program = standard_rules();
+    let data = dataset(
+        CHICAGO,
+        &[
+            ("resources.csv", "id,name\nR1,Ana\n"),
+            ("clients.csv", "id,name,endpoints\n"),
+            ("surveys.csv", "id,responded_at,score\n"),
+        ],
+    );
+    for id in ["tech_balanced", "service_delivery", "client_health"] {
+        let card = Run::new(&program, id, AS_OF_APR10).months("2026-03-01", "2026-04-01").eval(&data);
+        if id == "client_health" {
+            assert!(card.rows.is_empty(), "no clients, no rows");
+            continue;
+        }
+        let group = if id == "tech_balanced" { "R1" } else { "" };
+        assert_kpi(&card, "2026-03", group, "utilization", 0.0, Missed);
+        assert_no_data(&card, "2026-03", group, "mttr");
+    }
+    let card = Run::new(&program, "intake", AS_OF_APR10).eval(&data);
+    assert_kpi(&card, "", "", "triage_new", 0.0, Met);
+    approx(card.rows[0].score.unwrap(), 100.0);
+}
+
+/// The same rules, data and as_of give the same results and byte-identical JSON.
+#[test]
+fn evaluation_and_json_are_deterministic() {
+    let program = standard_rules();
+    let data = company_data();
+    let run = Run::new(&program, "tech_balanced", AS_OF_APR10).months("2026-02-01", "2026-05-01");
+    let mut options = run.options(&data);
+    options.scorecards.clear(); // every scorecard of the rules
+    let first = kpi_eval::evaluate(&program, &data, &options).unwrap();
+    let second = kpi_eval::evaluate(&program, &data, &options).unwrap();
+    let ids: Vec<&str> = first.iter().map(|c| c.id.as_str()).collect();
+    for id in ["tech_balanced", "service_delivery", "client_health", "intake"] {
+        assert!(ids.contains(&id), "{id} evaluated");
+    }
+    first.iter().for_each(assert_no_nan);
+    assert_eq!(format!("{first:?}"), format!("{second:?}"));
+    let context = kpi_report::Context::default();
+    let a = kpi_report::json(&first, &context);
+    let b = kpi_report::json(&second, &context);
+    assert_eq!(a.as_bytes(), b.as_bytes());
+    assert!(!a.contains("NaN"), "no NaN in JSON");
+    // Client D (no data at all): null value, status no_data, null score.
+    let json: serde_json::Value = serde_json::from_str(&a).unwrap();
+    let health = json.as_array().unwrap().iter().find(|c| c["scorecard"] == "client_health").unwrap();
+    let d = health["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["group"]["client"] == "D" && r["period"]["label"] == "2026-03")
+        .unwrap();
+    assert!(d["score"].is_null());
+    for k in d["kpis"].as_array().unwrap() {
+        assert!(k["value"].is_null() && k["attainment"].is_null());
+        assert_eq!(k["status"], "no_data");
+    }
 }

@@ -16,8 +16,12 @@ pub fn standard_rules() -> Program {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules");
     let rules = kpi_check::load(&[dir]);
     let checked = kpi_check::check(&rules);
-    let errors: Vec<String> =
-        checked.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.render(&rules.sources, false)).collect();
+    let errors: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.render(&rules.sources, false))
+        .collect();
     assert!(errors.is_empty(), "the standard rules have errors:\n{}", errors.join("\n"));
     checked.program
 }
@@ -26,8 +30,12 @@ pub fn standard_rules() -> Program {
 pub fn rules_from_text(name: &str, text: &str) -> Program {
     let rules = kpi_check::load_text(name, text);
     let checked = kpi_check::check(&rules);
-    let errors: Vec<String> =
-        checked.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.render(&rules.sources, false)).collect();
+    let errors: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.render(&rules.sources, false))
+        .collect();
     assert!(errors.is_empty(), "test rules have errors:\n{}", errors.join("\n"));
     checked.program
 }
@@ -95,9 +103,12 @@ impl<'a> Run<'a> {
         let tz = data.timezone.name();
         let mut params = Params::defaults(self.program);
         for (name, value) in self.params {
-            params.set_text(self.program, name, value, ParamSource::CommandLine).expect("a valid param override");
+            params
+                .set_text(self.program, name, value, ParamSource::CommandLine)
+                .expect("a valid param override");
         }
-        let holidays: BTreeSet<chrono::NaiveDate> = self.holidays.iter().map(|d| d.parse().unwrap()).collect();
+        let holidays: BTreeSet<chrono::NaiveDate> =
+            self.holidays.iter().map(|d| d.parse().unwrap()).collect();
         EvalOptions {
             as_of: ts(self.as_of, tz),
             from: self.from.map(|d| d.parse().unwrap()),
@@ -109,7 +120,8 @@ impl<'a> Run<'a> {
     }
 
     pub fn eval(&self, data: &Dataset) -> ScorecardResult {
-        let mut results = kpi_eval::evaluate(self.program, data, &self.options(data)).expect("evaluation succeeds");
+        let mut results =
+            kpi_eval::evaluate(self.program, data, &self.options(data)).expect("evaluation succeeds");
         assert_eq!(results.len(), 1);
         let card = results.pop().unwrap();
         assert_no_nan(&card);
@@ -144,14 +156,22 @@ pub fn assert_no_nan(card: &ScorecardResult) {
 pub fn row<'c>(card: &'c ScorecardResult, period: &str, group: &str) -> &'c RowResult {
     card.rows
         .iter()
-        .find(|r| r.period.as_ref().map_or("", |p| p.label.as_str()) == period && r.group.as_deref().unwrap_or("") == group)
+        .find(|r| {
+            r.period.as_ref().map_or("", |p| p.label.as_str()) == period
+                && r.group.as_deref().unwrap_or("") == group
+        })
         .unwrap_or_else(|| panic!("{}: no row ({period}, {group}); rows: {:?}", card.id, row_keys(card)))
 }
 
 pub fn row_keys(card: &ScorecardResult) -> Vec<(String, String)> {
     card.rows
         .iter()
-        .map(|r| (r.period.as_ref().map_or(String::new(), |p| p.label.clone()), r.group.clone().unwrap_or_default()))
+        .map(|r| {
+            (
+                r.period.as_ref().map_or(String::new(), |p| p.label.clone()),
+                r.group.clone().unwrap_or_default(),
+            )
+        })
         .collect()
 }
 
@@ -163,7 +183,14 @@ pub fn kpi<'c>(card: &'c ScorecardResult, period: &str, group: &str, id: &str) -
 
 /// The value of a KPI, checked against `expected` (within 1e-9) with its status.
 #[track_caller]
-pub fn assert_kpi(card: &ScorecardResult, period: &str, group: &str, id: &str, expected: f64, status: Status) {
+pub fn assert_kpi(
+    card: &ScorecardResult,
+    period: &str,
+    group: &str,
+    id: &str,
+    expected: f64,
+    status: Status,
+) {
     let k = kpi(card, period, group, id);
     let v = k.value.unwrap_or_else(|| panic!("{id} ({period}, {group}): no_data, expected {expected}"));
     assert!((v - expected).abs() < 1e-9, "{id} ({period}, {group}): value {v}, expected {expected}");
