@@ -79,6 +79,14 @@ fn utilization_month_edges_in_chicago_inactive_and_zero_denominator() {
     assert_attainment(&card, "2026-01", "R5", "utilization", 0.0);
     assert_kpi(&card, "2026-02", "R1", "utilization", 2.0 / 160.0, Missed);
     assert_kpi(&card, "2026-02", "R2", "utilization", 0.0, Missed);
+    // R5 has no data at all: its row is there; every ratio and mean is no_data, but
+    // utilization (0 billable hours of 176 available) is 0 and backlog (a count) is 0, so the
+    // score is not null: 100 x (20 x 0 + 5 x 1) / (20 + 5) = 20.
+    for id in ["real_time_entry", "sla_engagement", "mttr", "escalation_rate", "reopen_rate", "fcr", "cx"] {
+        assert_no_data(&card, "2026-01", "R5", id);
+    }
+    assert_kpi(&card, "2026-01", "R5", "backlog", 0.0, Met);
+    approx(row(&card, "2026-01", "R5").score.unwrap(), 20.0);
 }
 
 /// Holidays 2026-01-01 (Thu), 2026-01-19 (Mon) and 2026-01-03 (a Saturday: no effect) leave 20
