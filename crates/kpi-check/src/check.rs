@@ -58,8 +58,29 @@ struct KpiSource<'a> {
     kpi: &'a ast::Kpi,
 }
 
+/// A KPI of a scorecard before checking: its clause layers, oldest first (a definition, then the
+/// `use` blocks that override it, then those of scorecards that extend it).
+#[derive(Clone)]
+struct Layered<'a> {
+    id: &'a Ident,
+    site_file: FileId,
+    layers: Vec<(FileId, &'a Vec<ast::Clause>, Span)>,
+    title: Option<&'a ast::Text>,
+    doc: &'a [String],
+}
+
+/// A scorecard's period, grouping and KPIs after `extends`.
+#[derive(Clone, Default)]
+struct Resolved<'a> {
+    grain: Option<(Grain, Span)>,
+    group: Option<(Option<Grouping>, Span)>,
+    kpis: Vec<Layered<'a>>,
+}
+
 #[derive(Default)]
 struct Checker<'a> {
+    scorecard_asts: HashMap<String, (FileId, &'a ast::Scorecard)>,
+    resolved: HashMap<String, Option<Resolved<'a>>>,
     diags: Vec<Diagnostic>,
     program: Program,
     kpis: HashMap<String, KpiSource<'a>>,
@@ -154,9 +175,12 @@ impl<'a> Checker<'a> {
                             None => {
                                 if default.ty != Type::Error {
                                     self.error(
-                                        Diagnostic::error(codes::NOT_CONSTANT, "a param's default must be a literal")
-                                            .at(m.file, p.default.span, "not a literal")
-                                            .help("write a number, percentage, duration, text, date or list"),
+                                        Diagnostic::error(
+                                            codes::NOT_CONSTANT,
+                                            "a param's default must be a literal",
+                                        )
+                                        .at(m.file, p.default.span, "not a literal")
+                                        .help("write a number, percentage, duration, text, date or list"),
                                     );
                                 }
                                 Value::Null
@@ -199,15 +223,23 @@ impl<'a> Checker<'a> {
     }
 
     fn check_scorecards(&mut self, rules: &'a Rules) {
-        let mut seen: HashMap<String, Origin> = HashMap::new();
         for m in &rules.modules {
             for item in &m.module.items {
                 let Item::Scorecard(s) = item else { continue };
-                if let Some(first) = seen.get(&s.id.name) {
-                    self.duplicate("scorecard", &s.id, m.file, *first);
+                if let Some((first_file, first)) = self.scorecard_asts.get(&s.id.name) {
+                    let first = Origin { file: *first_file, span: first.id.span };
+                    self.duplicate("scorecard", &s.id, m.file, first);
                     continue;
                 }
-                seen.insert(s.id.name.clone(), Origin { file: m.file, span: s.id.span });
+                self.scorecard_asts.insert(s.id.name.clone(), (m.file, s));
+            }
+        }
+        for m in &rules.modules {
+            for item in &m.module.items {
+                let Item::Scorecard(s) = item else { continue };
+                if !self.scorecard_asts.get(&s.id.name).is_some_and(|(_, first)| std::ptr::eq(*first, s)) {
+                    continue;
+                }
                 if let Some(card) = self.check_scorecard(m.file, s, m.root) {
                     self.program.scorecards.push(card);
                 }
@@ -215,18 +247,77 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check_scorecard(&mut self, file: FileId, s: &'a ast::Scorecard, root: bool) -> Option<ScorecardDef> {
-        let mut grain: Option<(Grain, Span)> = None;
-        let mut group_by: Option<(Option<Grouping>, Span)> = None;
+    /// The period, grouping and KPI layers of a scorecard, following `extends` (memoised).
+    fn resolve_scorecard(
+        &mut self,
+        file: FileId,
+        s: &'a ast::Scorecard,
+        stack: &mut Vec<String>,
+    ) -> Option<Resolved<'a>> {
+        if let Some(r) = self.resolved.get(&s.id.name) {
+            return r.clone();
+        }
+        stack.push(s.id.name.clone());
+        let mut resolved = match &s.extends {
+            None => Resolved::default(),
+            Some(base) => {
+                let base_ast = self.scorecard_asts.get(&base.name).copied();
+                match base_ast {
+                    _ if stack.contains(&base.name) => {
+                        let chain =
+                            stack.iter().chain(std::iter::once(&base.name)).cloned().collect::<Vec<_>>();
+                        self.error(
+                            Diagnostic::error(
+                                codes::IMPORT_CYCLE,
+                                format!("scorecards extend each other: {}", chain.join(" -> ")),
+                            )
+                            .at(file, base.span, "this closes the cycle")
+                            .help("a scorecard can extend another only if that one does not extend it back"),
+                        );
+                        Resolved::default()
+                    }
+                    Some((base_file, base_ast)) => {
+                        self.resolve_scorecard(base_file, base_ast, stack).unwrap_or_default()
+                    }
+                    None => {
+                        let mut names: Vec<String> = self.scorecard_asts.keys().cloned().collect();
+                        names.sort();
+                        self.error(
+                            Diagnostic::error(
+                                codes::UNKNOWN_KPI,
+                                format!("no scorecard `{}` to extend", base.name),
+                            )
+                            .at(file, base.span, "not defined in any loaded file")
+                            .help(did_you_mean(
+                                &base.name,
+                                &names,
+                                "import the file that defines it",
+                            )),
+                        );
+                        Resolved::default()
+                    }
+                }
+            }
+        };
+        let base_name = s.extends.as_ref().map(|b| b.name.as_str());
+        let mut own_grain = false;
+        let mut own_group = false;
+        let mut ids: HashMap<String, Span> = HashMap::new();
         for member in &s.members {
             match member {
                 Member::Period(g) => {
-                    if let Some((_, first)) = grain {
-                        self.duplicate_clause("period", g.span, file, first);
+                    if own_grain {
+                        self.duplicate_clause(
+                            "period",
+                            g.span,
+                            file,
+                            resolved.grain.map_or(g.span, |(_, s)| s),
+                        );
                         continue;
                     }
+                    own_grain = true;
                     match Grain::ALL.into_iter().find(|x| x.name() == g.name) {
-                        Some(x) => grain = Some((x, g.span)),
+                        Some(x) => resolved.grain = Some((x, g.span)),
                         None => self.error(
                             Diagnostic::error(codes::UNKNOWN_KEYWORD, format!("unknown period `{}`", g.name))
                                 .at(file, g.span, "not a period")
@@ -239,43 +330,66 @@ impl<'a> Checker<'a> {
                     }
                 }
                 Member::Per(g) => {
-                    if let Some((_, first)) = group_by {
-                        self.duplicate_clause("per", g.span, file, first);
+                    if own_group {
+                        self.duplicate_clause("per", g.span, file, resolved.group.map_or(g.span, |(_, s)| s));
                         continue;
                     }
+                    own_group = true;
                     match Grouping::from_name(&g.name) {
-                        Some(x) => group_by = Some((Some(x), g.span)),
+                        Some(x) => resolved.group = Some((Some(x), g.span)),
                         None => {
-                            group_by = Some((None, g.span));
+                            resolved.group = Some((None, g.span));
                             self.error(
-                                Diagnostic::error(codes::UNKNOWN_KEYWORD, format!("unknown grouping `{}`", g.name))
-                                    .at(file, g.span, "not a grouping")
-                                    .help(did_you_mean(
-                                        &g.name,
-                                        Grouping::ALL.map(Grouping::name),
-                                        "scorecards group per resource, client, team or queue",
-                                    )),
+                                Diagnostic::error(
+                                    codes::UNKNOWN_KEYWORD,
+                                    format!("unknown grouping `{}`", g.name),
+                                )
+                                .at(file, g.span, "not a grouping")
+                                .help(did_you_mean(
+                                    &g.name,
+                                    Grouping::ALL.map(Grouping::name),
+                                    "scorecards group per resource, client, team or queue",
+                                )),
                             )
                         }
                     }
                 }
-                Member::Kpi(_) | Member::Use(_) => {}
-            }
-        }
-        let grain = grain.map_or(Grain::Month, |(g, _)| g);
-        let group = group_by.and_then(|(g, _)| g);
-        let mut kpis: Vec<KpiDef> = Vec::new();
-        let mut ids: HashMap<String, Span> = HashMap::new();
-        for member in &s.members {
-            let (id, def) = match member {
                 Member::Kpi(k) => {
-                    (&k.id, self.check_kpi(&[(file, &k.clauses, k.span)], file, k, None, grain, group))
+                    if self.repeated_id(&mut ids, &k.id, file) {
+                        continue;
+                    }
+                    let layered = Layered {
+                        id: &k.id,
+                        site_file: file,
+                        layers: vec![(file, &k.clauses, k.span)],
+                        title: k.title.as_ref(),
+                        doc: &k.doc,
+                    };
+                    // A KPI with the id of an inherited one replaces it.
+                    match resolved.kpis.iter_mut().find(|l| l.id.name == k.id.name) {
+                        Some(slot) => *slot = layered,
+                        None => resolved.kpis.push(layered),
+                    }
                 }
                 Member::Use(u) => {
+                    if self.repeated_id(&mut ids, &u.id, file) {
+                        continue;
+                    }
+                    // `use` of an inherited KPI overrides some of its clauses.
+                    if let Some(slot) = resolved.kpis.iter_mut().find(|l| l.id.name == u.id.name) {
+                        slot.layers.push((file, &u.clauses, u.span));
+                        slot.id = &u.id;
+                        slot.site_file = file;
+                        slot.title = u.title.as_ref().or(slot.title);
+                        if !u.doc.is_empty() {
+                            slot.doc = &u.doc;
+                        }
+                        continue;
+                    }
                     self.used_kpis.insert(u.id.name.clone());
                     let Some(base) = self.kpis.get(&u.id.name).copied() else {
-                        let names: Vec<String> = self.kpis.keys().cloned().collect();
-                        let mut names = names;
+                        let mut names: Vec<String> = self.kpis.keys().cloned().collect();
+                        names.extend(resolved.kpis.iter().map(|l| l.id.name.clone()));
                         names.sort();
                         self.error(
                             Diagnostic::error(codes::UNKNOWN_KPI, format!("no KPI `{}` to use", u.id.name))
@@ -288,34 +402,89 @@ impl<'a> Checker<'a> {
                         );
                         continue;
                     };
-                    let layers = [(base.file, &base.kpi.clauses, base.kpi.span), (file, &u.clauses, u.span)];
-                    (&u.id, self.check_kpi(&layers, base.file, base.kpi, Some((file, u)), grain, group))
+                    resolved.kpis.push(Layered {
+                        id: &u.id,
+                        site_file: file,
+                        layers: vec![
+                            (base.file, &base.kpi.clauses, base.kpi.span),
+                            (file, &u.clauses, u.span),
+                        ],
+                        title: u.title.as_ref().or(base.kpi.title.as_ref()),
+                        doc: if u.doc.is_empty() { &base.kpi.doc } else { &u.doc },
+                    });
                 }
-                _ => continue,
-            };
-            if let Some(first) = ids.get(&id.name) {
-                self.duplicate("KPI", id, file, Origin { file, span: *first });
-                continue;
+                Member::Remove(id) => {
+                    let Some(pos) = resolved.kpis.iter().position(|l| l.id.name == id.name) else {
+                        let names: Vec<String> = resolved.kpis.iter().map(|l| l.id.name.clone()).collect();
+                        let what = match base_name {
+                            Some(b) => format!("`{b}` has no KPI `{}` to remove", id.name),
+                            None => format!("`remove {}` needs a scorecard that `extends` another", id.name),
+                        };
+                        self.error(
+                            Diagnostic::error(codes::UNKNOWN_KPI, what)
+                                .at(file, id.span, "nothing to remove")
+                                .help(did_you_mean(
+                                    &id.name,
+                                    &names,
+                                    &format!("the inherited KPIs: {}", names.join(", ")),
+                                )),
+                        );
+                        continue;
+                    };
+                    resolved.kpis.remove(pos);
+                }
             }
-            ids.insert(id.name.clone(), id.span);
-            if let Some(def) = def {
+        }
+        stack.pop();
+        self.resolved.insert(s.id.name.clone(), Some(resolved.clone()));
+        Some(resolved)
+    }
+
+    fn repeated_id(&mut self, ids: &mut HashMap<String, Span>, id: &Ident, file: FileId) -> bool {
+        if let Some(first) = ids.get(&id.name) {
+            self.duplicate("KPI", id, file, Origin { file, span: *first });
+            return true;
+        }
+        ids.insert(id.name.clone(), id.span);
+        false
+    }
+
+    fn check_scorecard(&mut self, file: FileId, s: &'a ast::Scorecard, root: bool) -> Option<ScorecardDef> {
+        let resolved = self.resolve_scorecard(file, s, &mut Vec::new())?;
+        let grain = resolved.grain.map_or(Grain::Month, |(g, _)| g);
+        let group = resolved.group.and_then(|(g, _)| g);
+        let mut kpis: Vec<KpiDef> = Vec::new();
+        for layered in &resolved.kpis {
+            if let Some(def) = self.check_kpi(layered, grain, group) {
                 kpis.push(def);
             }
         }
-        let members = s.members.iter().filter(|m| matches!(m, Member::Kpi(_) | Member::Use(_))).count();
         let total: f64 = kpis.iter().filter_map(|k| self.const_number(&k.weight)).sum();
         // With a broken KPI the sum would mislead; the broken KPI's own error says enough.
-        if !kpis.is_empty() && kpis.len() == members && (total - 100.0).abs() > 1e-9 {
+        if !kpis.is_empty() && kpis.len() == resolved.kpis.len() && (total - 100.0).abs() > 1e-9 {
             self.error(
-                Diagnostic::warning(codes::WEIGHTS_SUM, format!("the weights of `{}` sum to {}", s.id.name, total))
-                    .at(file, s.id.span, "weights do not sum to 100")
-                    .help("scores are normalised by the weights present, but a sum of 100 reads as percentages"),
+                Diagnostic::warning(
+                    codes::WEIGHTS_SUM,
+                    format!("the weights of `{}` sum to {}", s.id.name, total),
+                )
+                .at(file, s.id.span, "weights do not sum to 100")
+                .help("scores are normalised by the weights present, but a sum of 100 reads as percentages"),
             );
         }
+        let base = s.extends.as_ref().and_then(|b| self.program.scorecard(&b.name));
         Some(ScorecardDef {
             id: s.id.name.clone(),
-            title: s.title.as_ref().map_or_else(|| s.id.name.clone(), |t| t.value.clone()),
-            doc: s.doc.join("\n"),
+            title: s
+                .title
+                .as_ref()
+                .map(|t| t.value.clone())
+                .or_else(|| base.map(|b| b.title.clone()))
+                .unwrap_or_else(|| s.id.name.clone()),
+            doc: if s.doc.is_empty() {
+                base.map(|b| b.doc.clone()).unwrap_or_default()
+            } else {
+                s.doc.join("\n")
+            },
             grain,
             group_by: group,
             kpis,
@@ -330,7 +499,14 @@ impl<'a> Checker<'a> {
             for item in &m.module.items {
                 if let Item::Kpi(k) = item {
                     if !self.used_kpis.contains(&k.id.name) {
-                        self.check_kpi(&[(m.file, &k.clauses, k.span)], m.file, k, None, Grain::Month, None);
+                        let layered = Layered {
+                            id: &k.id,
+                            site_file: m.file,
+                            layers: vec![(m.file, &k.clauses, k.span)],
+                            title: k.title.as_ref(),
+                            doc: &k.doc,
+                        };
+                        self.check_kpi(&layered, Grain::Month, None);
                     }
                 }
             }
@@ -364,18 +540,10 @@ impl<'a> Checker<'a> {
     }
 
     /// Check one KPI built from clause layers: the definition, then a `use` block's overrides.
-    fn check_kpi(
-        &mut self,
-        layers: &[(FileId, &'a Vec<ast::Clause>, Span)],
-        def_file: FileId,
-        kpi: &'a ast::Kpi,
-        using: Option<(FileId, &'a ast::UseKpi)>,
-        grain: Grain,
-        group: Option<Grouping>,
-    ) -> Option<KpiDef> {
+    fn check_kpi(&mut self, layered: &Layered<'a>, grain: Grain, group: Option<Grouping>) -> Option<KpiDef> {
         // The effective clause of each kind: the last layer that gives it wins.
         let mut effective: Vec<(FileId, &'a ast::Clause)> = Vec::new();
-        for (file, clauses, _) in layers {
+        for (file, clauses, _) in &layered.layers {
             let mut seen_here: HashMap<&'static str, Span> = HashMap::new();
             for clause in clauses.iter() {
                 let keyword = clause.kind.keyword();
@@ -388,10 +556,7 @@ impl<'a> Checker<'a> {
                 effective.push((*file, clause));
             }
         }
-        let (site_file, site_span, id) = match using {
-            Some((file, u)) => (file, u.id.span, &u.id),
-            None => (def_file, kpi.id.span, &kpi.id),
-        };
+        let (site_file, site_span, id) = (layered.site_file, layered.id.span, layered.id);
         let find = |keyword: &str| effective.iter().find(|(_, c)| c.kind.keyword() == keyword).copied();
         let mut missing = Vec::new();
         for keyword in ["from", "value", "target", "weight"] {
@@ -399,7 +564,15 @@ impl<'a> Checker<'a> {
                 missing.push(keyword);
             }
         }
-        if !missing.is_empty() {
+        // A clause lost to a syntax error is already reported; "missing" would blame the wrong line.
+        let syntax_error_inside = |diags: &[Diagnostic]| {
+            diags.iter().filter(|d| d.code == codes::SYNTAX).filter_map(|d| d.primary.as_ref()).any(|p| {
+                layered.layers.iter().any(|(file, _, span)| {
+                    p.file == *file && span.start <= p.span.start && p.span.start < span.end
+                })
+            })
+        };
+        if !missing.is_empty() && !syntax_error_inside(&self.diags) {
             let list = missing.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
             self.error(
                 Diagnostic::error(codes::MISSING_CLAUSE, format!("KPI `{}` has no {list}", id.name))
@@ -428,9 +601,14 @@ impl<'a> Checker<'a> {
                 let v = self.check_expr(e, Scope::Value { table: t, group }, file);
                 if !v.ty.is_numeric() {
                     self.error(
-                        Diagnostic::error(codes::TYPE_MISMATCH, format!("a KPI's value must be a number, not {}", v.ty.describe()))
-                            .at(file, e.span, format!("this is {}", v.ty.describe()))
-                            .help("to count rows where something holds, write count(condition) or share(condition)"),
+                        Diagnostic::error(
+                            codes::TYPE_MISMATCH,
+                            format!("a KPI's value must be a number, not {}", v.ty.describe()),
+                        )
+                        .at(file, e.span, format!("this is {}", v.ty.describe()))
+                        .help(
+                            "to count rows where something holds, write count(condition) or share(condition)",
+                        ),
                     );
                 }
                 Some(v)
@@ -450,7 +628,11 @@ impl<'a> Checker<'a> {
                 Some(declared) => self.error(
                     Diagnostic::error(
                         codes::DECLARED_UNIT,
-                        format!("declared unit `{}` but the value is in {}", declared.name(), inferred.name()),
+                        format!(
+                            "declared unit `{}` but the value is in {}",
+                            declared.name(),
+                            inferred.name()
+                        ),
                     )
                     .at(file, u.span, "declared here")
                     .help(format!("remove the `unit` line, or write `unit {}`", inferred.name())),
@@ -498,18 +680,14 @@ impl<'a> Checker<'a> {
             _ => None,
         };
         let scoring = match find("scoring") {
-            Some((file, ast::Clause { kind: ClauseKind::Scoring(s), .. })) => self.check_scoring(file, s, unit),
+            Some((file, ast::Clause { kind: ClauseKind::Scoring(s), .. })) => {
+                self.check_scoring(file, s, unit)
+            }
             _ => Scoring::Attainment,
         };
 
-        let title = using
-            .and_then(|(_, u)| u.title.as_ref())
-            .or(kpi.title.as_ref())
-            .map_or_else(|| id.name.clone(), |t| t.value.clone());
-        let description = match using {
-            Some((_, u)) if !u.doc.is_empty() => u.doc.join("\n"),
-            _ => kpi.doc.join("\n"),
-        };
+        let title = layered.title.map_or_else(|| id.name.clone(), |t| t.value.clone());
+        let description = layered.doc.join("\n");
         let ((table, placement), value, (target, target_origin), (weight, weight_origin)) =
             (population?, value?, target?, weight?);
         Some(KpiDef {
@@ -526,6 +704,7 @@ impl<'a> Checker<'a> {
             origin: Origin { file: site_file, span: site_span },
             target_origin,
             weight_origin,
+            overrides: KpiOverrides::default(),
         })
     }
 
@@ -552,9 +731,12 @@ impl<'a> Checker<'a> {
         if let Some(g) = group {
             if t.group_path(g).is_none() {
                 self.error(
-                    Diagnostic::error(codes::BAD_PLACEMENT, format!("`{}` rows have no {}", t.name, g.name()))
-                        .at(file, table.span, format!("cannot be grouped per {}", g.name()))
-                        .help("use a table that links to the scorecard's grouping"),
+                    Diagnostic::error(
+                        codes::BAD_PLACEMENT,
+                        format!("`{}` rows have no {}", t.name, g.name()),
+                    )
+                    .at(file, table.span, format!("cannot be grouped per {}", g.name()))
+                    .help("use a table that links to the scorecard's grouping"),
                 );
             }
         }
@@ -563,26 +745,35 @@ impl<'a> Checker<'a> {
             Some(ast::Placement::By(col)) => {
                 if grain == Grain::Snapshot {
                     self.error(
-                        Diagnostic::error(codes::BAD_PLACEMENT, "a snapshot scorecard has no periods to place rows in")
-                            .at(file, col.span, "`by` needs a periodic scorecard")
-                            .help("use `open at as_of`, or a `where` on the timestamp"),
+                        Diagnostic::error(
+                            codes::BAD_PLACEMENT,
+                            "a snapshot scorecard has no periods to place rows in",
+                        )
+                        .at(file, col.span, "`by` needs a periodic scorecard")
+                        .help("use `open at as_of`, or a `where` on the timestamp"),
                     );
                 }
                 match t.column(&col.name) {
                     Some(c) if c.ty == ColumnType::Timestamp => {}
                     Some(c) => self.error(
-                        Diagnostic::error(codes::BAD_PLACEMENT, format!("`{}` is {}, not a timestamp", c.name, c.ty))
-                            .at(file, col.span, "rows are placed in periods by a timestamp")
-                            .help(self.timestamp_help(t)),
+                        Diagnostic::error(
+                            codes::BAD_PLACEMENT,
+                            format!("`{}` is {}, not a timestamp", c.name, c.ty),
+                        )
+                        .at(file, col.span, "rows are placed in periods by a timestamp")
+                        .help(self.timestamp_help(t)),
                     ),
                     None => self.error(
-                        Diagnostic::error(codes::UNKNOWN_FIELD, format!("`{}` has no field `{}`", t.name, col.name))
-                            .at(file, col.span, "no such field")
-                            .help(did_you_mean(
-                                &col.name,
-                                t.columns.iter().filter(|c| c.ty == ColumnType::Timestamp).map(|c| c.name),
-                                &self.timestamp_help(t),
-                            )),
+                        Diagnostic::error(
+                            codes::UNKNOWN_FIELD,
+                            format!("`{}` has no field `{}`", t.name, col.name),
+                        )
+                        .at(file, col.span, "no such field")
+                        .help(did_you_mean(
+                            &col.name,
+                            t.columns.iter().filter(|c| c.ty == ColumnType::Timestamp).map(|c| c.name),
+                            &self.timestamp_help(t),
+                        )),
                     ),
                 }
                 Placement::By(col.name.clone())
@@ -590,22 +781,28 @@ impl<'a> Checker<'a> {
             Some(ast::Placement::OpenAt(instant)) => {
                 if t.column("completed_at").is_none() {
                     self.error(
-                        Diagnostic::error(codes::BAD_PLACEMENT, format!("`{}` rows are never open or closed", t.name))
-                            .at(file, instant.span, "`open at` needs `created_at` and `completed_at`")
-                            .help("`open at` applies to tickets"),
+                        Diagnostic::error(
+                            codes::BAD_PLACEMENT,
+                            format!("`{}` rows are never open or closed", t.name),
+                        )
+                        .at(file, instant.span, "`open at` needs `created_at` and `completed_at`")
+                        .help("`open at` applies to tickets"),
                     );
                 }
                 match INSTANTS.into_iter().find(|i| i.name() == instant.name) {
                     Some(i) => Placement::OpenAt(i),
                     None => {
                         self.error(
-                            Diagnostic::error(codes::UNKNOWN_NAME, format!("unknown instant `{}`", instant.name))
-                                .at(file, instant.span, "not an instant")
-                                .help(did_you_mean(
-                                    &instant.name,
-                                    INSTANTS.map(Instant::name),
-                                    "the instants are as_of, period_start and period_end",
-                                )),
+                            Diagnostic::error(
+                                codes::UNKNOWN_NAME,
+                                format!("unknown instant `{}`", instant.name),
+                            )
+                            .at(file, instant.span, "not an instant")
+                            .help(did_you_mean(
+                                &instant.name,
+                                INSTANTS.map(Instant::name),
+                                "the instants are as_of, period_start and period_end",
+                            )),
                         );
                         Placement::OpenAt(Instant::AsOf)
                     }
@@ -616,7 +813,8 @@ impl<'a> Checker<'a> {
     }
 
     fn timestamp_help(&self, t: &TableSchema) -> String {
-        let names: Vec<&str> = t.columns.iter().filter(|c| c.ty == ColumnType::Timestamp).map(|c| c.name).collect();
+        let names: Vec<&str> =
+            t.columns.iter().filter(|c| c.ty == ColumnType::Timestamp).map(|c| c.name).collect();
         format!("timestamps of {}: {}", t.name, names.join(", "))
     }
 
@@ -649,9 +847,12 @@ impl<'a> Checker<'a> {
                     if let Some(x) = self.const_number(&a) {
                         if !(0.0..=1.0).contains(&x) {
                             self.error(
-                                Diagnostic::error(codes::BAD_BANDS, format!("attainment {x} is outside 0 to 1"))
-                                    .at(file, attainment.span, "out of range")
-                                    .help("attainment is a fraction: 0 is nothing, 1 is the full weight"),
+                                Diagnostic::error(
+                                    codes::BAD_BANDS,
+                                    format!("attainment {x} is outside 0 to 1"),
+                                )
+                                .at(file, attainment.span, "out of range")
+                                .help("attainment is a fraction: 0 is nothing, 1 is the full weight"),
                             );
                         }
                     }
@@ -690,9 +891,12 @@ impl<'a> Checker<'a> {
     fn expect_bool(&mut self, e: &TExpr, what: &str) {
         if !matches!(e.ty, Type::Bool | Type::Error) {
             self.error(
-                Diagnostic::error(codes::TYPE_MISMATCH, format!("{what} must be true or false, not {}", e.ty.describe()))
-                    .at(e.file, e.span, format!("this is {}", e.ty.describe()))
-                    .help("compare it with something, e.g. `hours > 0` or `queue = \"Triage\"`"),
+                Diagnostic::error(
+                    codes::TYPE_MISMATCH,
+                    format!("{what} must be true or false, not {}", e.ty.describe()),
+                )
+                .at(e.file, e.span, format!("this is {}", e.ty.describe()))
+                .help("compare it with something, e.g. `hours > 0` or `queue = \"Triage\"`"),
             );
         }
     }
@@ -700,30 +904,47 @@ impl<'a> Checker<'a> {
     fn expect_number(&mut self, e: &TExpr, file: FileId, span: Span, what: &str) {
         if !e.ty.is_numeric() {
             self.error(
-                Diagnostic::error(codes::TYPE_MISMATCH, format!("{what} must be a number, not {}", e.ty.describe()))
-                    .at(file, span, format!("this is {}", e.ty.describe()))
-                    .help("write a number such as 20"),
+                Diagnostic::error(
+                    codes::TYPE_MISMATCH,
+                    format!("{what} must be a number, not {}", e.ty.describe()),
+                )
+                .at(file, span, format!("this is {}", e.ty.describe()))
+                .help("write a number such as 20"),
             );
         }
     }
 
-    fn expect_unit(&mut self, e: &TExpr, unit: Unit, file: FileId, span: Span, what: &str, code: &'static str) {
+    fn expect_unit(
+        &mut self,
+        e: &TExpr,
+        unit: Unit,
+        file: FileId,
+        span: Span,
+        what: &str,
+        code: &'static str,
+    ) {
         match &e.ty {
             Type::Number(u) if u.compatible(unit) => {}
             Type::Error => {}
             Type::Number(u) => self.error(
-                Diagnostic::error(code, format!("the {what} is {} but the value is {}", u_desc(*u), u_desc(unit)))
-                    .at(file, span, format!("{} here", u_desc(*u)))
-                    .help(match unit {
-                        Unit::Ratio => "write a ratio target as a percentage, e.g. `>= 80%`",
-                        Unit::Hours => "write a duration target with a unit, e.g. `<= 24h` or `<= 30m`",
-                        _ => "write a plain number, e.g. `<= 5`",
-                    }),
+                Diagnostic::error(
+                    code,
+                    format!("the {what} is {} but the value is {}", u_desc(*u), u_desc(unit)),
+                )
+                .at(file, span, format!("{} here", u_desc(*u)))
+                .help(match unit {
+                    Unit::Ratio => "write a ratio target as a percentage, e.g. `>= 80%`",
+                    Unit::Hours => "write a duration target with a unit, e.g. `<= 24h` or `<= 30m`",
+                    _ => "write a plain number, e.g. `<= 5`",
+                }),
             ),
             other => self.error(
-                Diagnostic::error(codes::TYPE_MISMATCH, format!("the {what} must be a number, not {}", other.describe()))
-                    .at(file, span, format!("this is {}", other.describe()))
-                    .help("write a number, percentage or duration"),
+                Diagnostic::error(
+                    codes::TYPE_MISMATCH,
+                    format!("the {what} must be a number, not {}", other.describe()),
+                )
+                .at(file, span, format!("this is {}", other.describe()))
+                .help("write a number, percentage or duration"),
             ),
         }
     }
@@ -796,7 +1017,12 @@ impl<'a> Checker<'a> {
             }
             ExprKind::IsNull { expr, negated } => {
                 let inner = self.check_expr(expr, scope, file);
-                Self::texpr(TKind::IsNull { expr: Box::new(inner), negated: *negated }, Type::Bool, span, file)
+                Self::texpr(
+                    TKind::IsNull { expr: Box::new(inner), negated: *negated },
+                    Type::Bool,
+                    span,
+                    file,
+                )
             }
             ExprKind::Binary { op, left, right } => {
                 let l = self.check_expr(left, scope, file);
@@ -824,9 +1050,14 @@ impl<'a> Checker<'a> {
 
     fn row_in_aggregate(&mut self, e: &TExpr) {
         self.error(
-            Diagnostic::error(codes::ROW_IN_AGGREGATE, "a value of each row where the KPI needs one value for all rows")
-                .at(e.file, e.span, "a row value")
-                .help("wrap it in an aggregate: sum(...), avg(...), min(...), max(...), count(...) or share(...)"),
+            Diagnostic::error(
+                codes::ROW_IN_AGGREGATE,
+                "a value of each row where the KPI needs one value for all rows",
+            )
+            .at(e.file, e.span, "a row value")
+            .help(
+                "wrap it in an aggregate: sum(...), avg(...), min(...), max(...), count(...) or share(...)",
+            ),
         );
     }
 
@@ -910,7 +1141,8 @@ impl<'a> Checker<'a> {
                         (a, b) if a == b => {}
                         (T::Number(a), T::Number(b)) if a.compatible(*b) => {}
                         (a, b) => {
-                            let msg = format!("`in` looks for {} in a list of {}", a.describe(), b.describe());
+                            let msg =
+                                format!("`in` looks for {} in a list of {}", a.describe(), b.describe());
                             self.error(
                                 Diagnostic::error(codes::TYPE_MISMATCH, msg)
                                     .at(file, span, "types differ")
@@ -920,11 +1152,17 @@ impl<'a> Checker<'a> {
                     }
                     T::Bool
                 }
-                _ => mismatch(self, "`in` needs a list on its right, e.g. `ticket_type in [\"incident\", \"problem\"]`"),
+                _ => mismatch(
+                    self,
+                    "`in` needs a list on its right, e.g. `ticket_type in [\"incident\", \"problem\"]`",
+                ),
             },
             StartsWith | EndsWith | Contains => match (&l.ty, &r.ty) {
                 (T::Text, T::Text) => T::Bool,
-                _ => mismatch(self, "string tests take text on both sides, e.g. `status starts_with \"Waiting\"`"),
+                _ => mismatch(
+                    self,
+                    "string tests take text on both sides, e.g. `status starts_with \"Waiting\"`",
+                ),
             },
             Add | Sub => match (&l.ty, &r.ty) {
                 (T::Number(a), T::Number(b)) => {
@@ -937,7 +1175,9 @@ impl<'a> Checker<'a> {
                 (T::Timestamp, T::Timestamp) if op == Sub => T::Number(Unit::Hours),
                 (T::Timestamp, T::Number(Unit::Hours)) => T::Timestamp,
                 (T::Number(Unit::Hours), T::Timestamp) if op == Add => T::Timestamp,
-                (T::Timestamp, T::Number(_)) => mismatch(self, "add or subtract a duration with a unit, e.g. `as_of - 2d`"),
+                (T::Timestamp, T::Number(_)) => {
+                    mismatch(self, "add or subtract a duration with a unit, e.g. `as_of - 2d`")
+                }
                 _ => mismatch(self, "`+` and `-` take numbers, durations and timestamps"),
             },
             Mul | Div => match (&l.ty, &r.ty) {
@@ -999,9 +1239,16 @@ impl<'a> Checker<'a> {
             if let Some(c) = here.column(&part.name) {
                 if !last {
                     self.error(
-                        Diagnostic::error(codes::UNKNOWN_FIELD, format!("`{}` is a field, not a link", part.name))
-                            .at(file, parts[i + 1].span, "a field has no fields")
-                            .help(format!("links of {}: {}", here.name, link_names(here))),
+                        Diagnostic::error(
+                            codes::UNKNOWN_FIELD,
+                            format!("`{}` is a field, not a link", part.name),
+                        )
+                        .at(file, parts[i + 1].span, "a field has no fields")
+                        .help(format!(
+                            "links of {}: {}",
+                            here.name,
+                            link_names(here)
+                        )),
                     );
                     return Self::invalid(span, file);
                 }
@@ -1017,13 +1264,16 @@ impl<'a> Checker<'a> {
                 if last {
                     let target = schema::table(link.table).expect("link target");
                     self.error(
-                        Diagnostic::error(codes::UNKNOWN_FIELD, format!("`{}` is a link to {}", part.name, link.table))
-                            .at(file, part.span, "a link, not a value")
-                            .help(format!(
-                                "name one of its fields, e.g. `{}.{}`",
-                                part.name,
-                                target.columns.get(1).map_or("id", |c| c.name)
-                            )),
+                        Diagnostic::error(
+                            codes::UNKNOWN_FIELD,
+                            format!("`{}` is a link to {}", part.name, link.table),
+                        )
+                        .at(file, part.span, "a link, not a value")
+                        .help(format!(
+                            "name one of its fields, e.g. `{}.{}`",
+                            part.name,
+                            target.columns.get(1).map_or("id", |c| c.name)
+                        )),
                     );
                     return Self::invalid(span, file);
                 }
@@ -1041,17 +1291,32 @@ impl<'a> Checker<'a> {
             let is_relation = schema::relation(here.name, &part.name).is_some();
             let is_table = schema::table(&part.name).is_some();
             let help = if is_relation {
-                format!("`{}` are many rows per {}; aggregate them, e.g. count({})", part.name, singular(here.name), part.name)
+                format!(
+                    "`{}` are many rows per {}; aggregate them, e.g. count({})",
+                    part.name,
+                    singular(here.name),
+                    part.name
+                )
             } else if is_table {
-                format!("`{}` is a table; a KPI reads another table inside an aggregate, e.g. sum({}.FIELD)", part.name, part.name)
+                format!(
+                    "`{}` is a table; a KPI reads another table inside an aggregate, e.g. sum({}.FIELD)",
+                    part.name, part.name
+                )
             } else {
-                did_you_mean(&part.name, &candidates, &format!("fields of {}: {}", here.name, field_names(here)))
+                did_you_mean(
+                    &part.name,
+                    &candidates,
+                    &format!("fields of {}: {}", here.name, field_names(here)),
+                )
             };
             let what = if i == 0 { "field or param" } else { "field" };
             self.error(
-                Diagnostic::error(codes::UNKNOWN_FIELD, format!("`{}` has no {what} `{}`", here.name, part.name))
-                    .at(file, part.span, format!("not a field of {}", here.name))
-                    .help(help),
+                Diagnostic::error(
+                    codes::UNKNOWN_FIELD,
+                    format!("`{}` has no {what} `{}`", here.name, part.name),
+                )
+                .at(file, part.span, format!("not a field of {}", here.name))
+                .help(help),
             );
             return Self::invalid(span, file);
         }
@@ -1067,7 +1332,14 @@ impl<'a> Checker<'a> {
         Self::invalid(span, file)
     }
 
-    fn check_call(&mut self, name: &Ident, args: &[ast::Arg], span: Span, scope: Scope, file: FileId) -> TExpr {
+    fn check_call(
+        &mut self,
+        name: &Ident,
+        args: &[ast::Arg],
+        span: Span,
+        scope: Scope,
+        file: FileId,
+    ) -> TExpr {
         if matches!(scope, Scope::Const) {
             return self.not_constant(span, file, &format!("{}(...)", name.name));
         }
@@ -1108,7 +1380,12 @@ impl<'a> Checker<'a> {
                     Self::texpr(TKind::Builtin(Builtin::Workdays), Type::Number(Unit::Count), span, file)
                 } else {
                     self.used_params.insert("hours_per_day".into());
-                    Self::texpr(TKind::Builtin(Builtin::AvailableHours), Type::Number(Unit::Hours), span, file)
+                    Self::texpr(
+                        TKind::Builtin(Builtin::AvailableHours),
+                        Type::Number(Unit::Hours),
+                        span,
+                        file,
+                    )
                 }
             }
             "custom" => {
@@ -1130,7 +1407,8 @@ impl<'a> Checker<'a> {
                 e
             }
             "coalesce" | "abs" | "round" | "hour" | "weekday" => {
-                let checked: Vec<TExpr> = args.iter().map(|a| self.check_expr(&a.value, scope, file)).collect();
+                let checked: Vec<TExpr> =
+                    args.iter().map(|a| self.check_expr(&a.value, scope, file)).collect();
                 for pair in checked.windows(2) {
                     self.check_levels(&pair[0], &pair[1], scope);
                 }
@@ -1139,7 +1417,10 @@ impl<'a> Checker<'a> {
                         if checked.len() < 2 {
                             return arity(self, "two or more arguments");
                         }
-                        let ty = checked.iter().map(|a| a.ty.clone()).find(|t| !matches!(t, Type::Null | Type::Error));
+                        let ty = checked
+                            .iter()
+                            .map(|a| a.ty.clone())
+                            .find(|t| !matches!(t, Type::Null | Type::Error));
                         let ty = ty.unwrap_or(Type::Error);
                         for a in &checked {
                             let fits = match (&a.ty, &ty) {
@@ -1148,7 +1429,8 @@ impl<'a> Checker<'a> {
                                 (x, y) => x == y,
                             };
                             if !fits {
-                                let msg = format!("`coalesce` mixes {} and {}", ty.describe(), a.ty.describe());
+                                let msg =
+                                    format!("`coalesce` mixes {} and {}", ty.describe(), a.ty.describe());
                                 self.error(
                                     Diagnostic::error(codes::TYPE_MISMATCH, msg)
                                         .at(file, a.span, "different kind")
@@ -1207,7 +1489,9 @@ impl<'a> Checker<'a> {
         };
         // Which rows: a relation of the row (row scope), another table (value scope), or the population.
         let head = args.first().and_then(|a| match &a.value.kind {
-            ExprKind::Path(parts) if current.column(&parts[0].name).is_none() && current.link(&parts[0].name).is_none() => {
+            ExprKind::Path(parts)
+                if current.column(&parts[0].name).is_none() && current.link(&parts[0].name).is_none() =>
+            {
                 Some(parts.as_slice())
             }
             _ => None,
@@ -1235,9 +1519,12 @@ impl<'a> Checker<'a> {
                         if let Some(g) = group {
                             if other.group_path(g).is_none() {
                                 self.error(
-                                    Diagnostic::error(codes::BAD_PLACEMENT, format!("`{}` rows have no {}", other.name, g.name()))
-                                        .at(file, parts[0].span, format!("cannot be grouped per {}", g.name()))
-                                        .help("aggregate a table that links to the scorecard's grouping"),
+                                    Diagnostic::error(
+                                        codes::BAD_PLACEMENT,
+                                        format!("`{}` rows have no {}", other.name, g.name()),
+                                    )
+                                    .at(file, parts[0].span, format!("cannot be grouped per {}", g.name()))
+                                    .help("aggregate a table that links to the scorecard's grouping"),
                                 );
                             }
                         }
@@ -1258,8 +1545,7 @@ impl<'a> Checker<'a> {
         let row_scope = Scope::Row(row_table);
         let mut checked = Vec::new();
         for (i, arg) in args.iter().enumerate() {
-            if arg.filter.is_some() && i + 1 != args.len() {
-                let f = arg.filter.as_ref().expect("filter");
+            if let Some(f) = arg.filter.as_ref().filter(|_| i + 1 != args.len()) {
                 self.error(
                     Diagnostic::error(codes::TYPE_MISMATCH, "`where` goes after the last argument")
                         .at(file, f.span, "filters the whole aggregate")
@@ -1268,9 +1554,7 @@ impl<'a> Checker<'a> {
             }
             let value = match (&rest, i) {
                 (Some(rest), 0) if rest.is_empty() => None,
-                (Some(rest), 0) => {
-                    Some(self.check_path(rest, arg.value.span, row_scope, file))
-                }
+                (Some(rest), 0) => Some(self.check_path(rest, arg.value.span, row_scope, file)),
                 _ => Some(self.check_expr(&arg.value, row_scope, file)),
             };
             if let Some(v) = value {
@@ -1333,8 +1617,12 @@ impl<'a> Checker<'a> {
         let filter_kind = filter;
         let kind = match rows {
             Rows::Related(relation) => TKind::Related { relation, agg, args: checked, filter: filter_kind },
-            Rows::Table(t) => TKind::Aggregate { source: AggSource::Table(t), agg, args: checked, filter: filter_kind },
-            Rows::Population => TKind::Aggregate { source: AggSource::Population, agg, args: checked, filter: filter_kind },
+            Rows::Table(t) => {
+                TKind::Aggregate { source: AggSource::Table(t), agg, args: checked, filter: filter_kind }
+            }
+            Rows::Population => {
+                TKind::Aggregate { source: AggSource::Population, agg, args: checked, filter: filter_kind }
+            }
         };
         Self::texpr(kind, ty, span, file)
     }
@@ -1342,7 +1630,19 @@ impl<'a> Checker<'a> {
 
 /// Drop the errors that a syntax error on the same line caused: the syntax error explains them.
 fn suppress_cascades(sources: &kpi_syntax::SourceMap, diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    let line_of = |d: &Diagnostic| d.primary.as_ref().map(|p| (p.file, sources.line_col(p.file, p.span.start).0));
+    // Line starts per file, computed once: a huge file can have as many diagnostics as lines.
+    let line_starts: Vec<Vec<u32>> = sources
+        .files()
+        .map(|(_, f)| {
+            let newlines = f.text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i as u32 + 1);
+            std::iter::once(0).chain(newlines).collect()
+        })
+        .collect();
+    let line_of = |d: &Diagnostic| {
+        d.primary
+            .as_ref()
+            .map(|p| (p.file, line_starts[p.file.0 as usize].partition_point(|&s| s <= p.span.start)))
+    };
     let syntax_lines: BTreeSet<(FileId, usize)> =
         diags.iter().filter(|d| d.code == codes::SYNTAX).filter_map(line_of).collect();
     diags

@@ -92,6 +92,15 @@ pub struct KpiDef {
     /// Where each effective clause was written (for provenance in explanations).
     pub target_origin: Origin,
     pub weight_origin: Origin,
+    /// Client config overrides applied after checking, with where each was written.
+    pub overrides: KpiOverrides,
+}
+
+/// Where a client config changed a KPI (e.g. `acme.toml:12:10 scorecards.tech_balanced.mttr.target`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct KpiOverrides {
+    pub target: Option<String>,
+    pub weight: Option<String>,
 }
 
 /// The rows a KPI aggregates: a table, how its rows fall into periods, and which rows count.
@@ -181,7 +190,9 @@ impl Unit {
 
     /// Units that may meet in `+`, `-` and comparisons.
     pub fn compatible(self, other: Unit) -> bool {
-        self == other || matches!(self, Unit::Plain | Unit::Number) || matches!(other, Unit::Plain | Unit::Number)
+        self == other
+            || matches!(self, Unit::Plain | Unit::Number)
+            || matches!(other, Unit::Plain | Unit::Number)
     }
 }
 
@@ -259,7 +270,10 @@ pub enum TKind {
     List(Vec<TExpr>),
     Unary(UnaryOp, Box<TExpr>),
     Binary(BinaryOp, Box<TExpr>, Box<TExpr>),
-    IsNull { expr: Box<TExpr>, negated: bool },
+    IsNull {
+        expr: Box<TExpr>,
+        negated: bool,
+    },
     Call(RowFunc, Vec<TExpr>),
     /// A row-level aggregate over the current row's related rows (a ticket's time entries).
     Related {
@@ -270,7 +284,12 @@ pub enum TKind {
         filter: Option<Box<TExpr>>,
     },
     /// An aggregate over the KPI's population, or over another table's rows of the group.
-    Aggregate { source: AggSource, agg: AggFunc, args: Vec<TExpr>, filter: Option<Box<TExpr>> },
+    Aggregate {
+        source: AggSource,
+        agg: AggFunc,
+        args: Vec<TExpr>,
+        filter: Option<Box<TExpr>>,
+    },
     /// A per-(period, group) built-in value.
     Builtin(Builtin),
 }

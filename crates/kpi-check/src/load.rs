@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 /// Rule files larger than this are refused before parsing (real rule files are a few kilobytes).
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// Longest chain of imports followed: loading recurses once per import, and so does the stack.
+pub const MAX_IMPORT_DEPTH: usize = 64;
 
 /// Every rule file of a run, parsed, with the diagnostics found so far.
 #[derive(Debug, Default)]
@@ -60,7 +62,10 @@ fn collect_kpi_files(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnos
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) => {
-            diags.push(Diagnostic::error(codes::UNREADABLE, format!("cannot read `{}`: {err}", dir.display())));
+            diags.push(Diagnostic::error(
+                codes::UNREADABLE,
+                format!("cannot read `{}`: {err}", dir.display()),
+            ));
             return;
         }
     };
@@ -97,7 +102,10 @@ impl Loader {
                 self.rules.diagnostics.push(
                     Diagnostic::error(
                         codes::UNREADABLE,
-                        format!("`{shown}` is {} bytes; rule files are limited to {MAX_FILE_BYTES}", meta.len()),
+                        format!(
+                            "`{shown}` is {} bytes; rule files are limited to {MAX_FILE_BYTES}",
+                            meta.len()
+                        ),
                     )
                     .help("is this really a .kpi rule file?"),
                 );
@@ -149,12 +157,25 @@ impl Loader {
                 let chain: Vec<String> = stack[pos..]
                     .iter()
                     .chain(std::iter::once(&target_canonical))
-                    .map(|p| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into()))
+                    .map(|p| {
+                        p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into())
+                    })
                     .collect();
                 self.rules.diagnostics.push(
                     Diagnostic::error(codes::IMPORT_CYCLE, format!("import cycle: {}", chain.join(" -> ")))
                         .at(file, span, "this import closes the cycle")
                         .help("move what both files need into a third file that both import"),
+                );
+                continue;
+            }
+            if stack.len() >= MAX_IMPORT_DEPTH {
+                self.rules.diagnostics.push(
+                    Diagnostic::error(
+                        codes::TOO_DEEP,
+                        format!("imports nested more than {MAX_IMPORT_DEPTH} deep"),
+                    )
+                    .at(file, span, "one import too many")
+                    .help("import the shared files directly from the files that need them"),
                 );
                 continue;
             }

@@ -16,6 +16,33 @@ pub struct ClientConfig {
     /// Param overrides.
     #[serde(default)]
     pub params: BTreeMap<String, Spanned<toml::Value>>,
+    /// The rule files and directories the client uses, relative to this file.
+    #[serde(default)]
+    pub rules: Vec<Spanned<String>>,
+    /// The client's dataset directory, relative to this file.
+    pub data: Option<Spanned<String>>,
+    /// The mapping profile of the client's PSA export: `autotask`, `connectwise`, or a TOML file.
+    pub profile: Option<Spanned<String>>,
+    /// Per-scorecard, per-KPI overrides: `[scorecards.tech_balanced.utilization]`.
+    #[serde(default)]
+    pub scorecards: BTreeMap<String, BTreeMap<String, Spanned<KpiOverride>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KpiOverride {
+    /// `">= 75%"`, `"75%"` (keeps the rule's comparison), `"24h"` or a number.
+    pub target: Option<TargetValue>,
+    pub weight: Option<f64>,
+    /// `false` switches the KPI off for this client.
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum TargetValue {
+    Text(String),
+    Number(f64),
 }
 
 /// A loaded config, with its text kept for error locations.
@@ -43,13 +70,66 @@ impl Loaded {
         })
     }
 
+    /// A path written in the config, relative to the config's directory.
+    pub fn relative(&self, path: &str) -> PathBuf {
+        let base = self.path.parent().unwrap_or(Path::new(""));
+        base.join(path)
+    }
+
+    pub fn rules(&self) -> Vec<PathBuf> {
+        self.config.rules.iter().map(|r| self.relative(r.get_ref())).collect()
+    }
+
+    pub fn data(&self) -> Option<PathBuf> {
+        self.config.data.as_ref().map(|d| self.relative(d.get_ref()))
+    }
+
+    /// A built-in profile name stays a name; anything else is a file relative to the config.
+    pub fn profile(&self) -> Option<String> {
+        self.config.profile.as_ref().map(|p| {
+            let p = p.get_ref();
+            if kpi_data::Profile::builtin_source(p).is_some() {
+                p.clone()
+            } else {
+                self.relative(p).display().to_string()
+            }
+        })
+    }
+
+    /// The KPI overrides, with where each was written.
+    pub fn overrides(&self) -> Vec<kpi_eval::KpiOverride> {
+        let mut out = Vec::new();
+        for (card, kpis) in &self.config.scorecards {
+            for (kpi, o) in kpis {
+                let at = self.at(o.span().start);
+                let o = o.get_ref();
+                out.push(kpi_eval::KpiOverride {
+                    scorecard: card.clone(),
+                    kpi: kpi.clone(),
+                    target: o.target.as_ref().map(|t| match t {
+                        TargetValue::Text(s) => s.clone(),
+                        TargetValue::Number(x) => x.to_string(),
+                    }),
+                    weight: o.weight,
+                    enabled: o.enabled,
+                    source: format!("{at} scorecards.{card}.{kpi}"),
+                });
+            }
+        }
+        out
+    }
+
     pub fn holidays(&self) -> Result<Vec<chrono::NaiveDate>, String> {
         self.config
             .holidays
             .iter()
             .map(|h| {
                 h.get_ref().parse().map_err(|_| {
-                    format!("{}: `{}` is not a date; write holidays as \"YYYY-MM-DD\"", self.at(h.span().start), h.get_ref())
+                    format!(
+                        "{}: `{}` is not a date; write holidays as \"YYYY-MM-DD\"",
+                        self.at(h.span().start),
+                        h.get_ref()
+                    )
                 })
             })
             .collect()
@@ -57,7 +137,8 @@ impl Loaded {
 }
 
 pub fn load(path: &Path) -> Result<Loaded, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read config `{}`: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read config `{}`: {e}", path.display()))?;
     let config: ClientConfig = toml::from_str(&text).map_err(|e| {
         let location = e.span().map(|s| {
             let (line, col) = kpi_syntax::diagnostic::line_col(&text, s.start);

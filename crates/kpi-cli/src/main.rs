@@ -22,6 +22,8 @@ enum Command {
     Check(commands::check::CheckArgs),
     /// Evaluate scorecards over a dataset and print them.
     Evaluate(commands::evaluate::EvaluateArgs),
+    /// Take one scorecard row apart: values, numerators, rows behind them, where targets came from.
+    Explain(commands::explain::ExplainArgs),
     /// Check a dataset export before evaluating it: rows, date ranges, nulls, warnings.
     #[command(subcommand)]
     Data(commands::data::DataCommand),
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => commands::check::run(args),
         Command::Evaluate(args) => commands::evaluate::run(args),
+        Command::Explain(args) => commands::explain::run(args),
         Command::Data(cmd) => commands::data::run(cmd),
         Command::Generate(args) => commands::generate::run(args),
     };

@@ -4,7 +4,9 @@ use crate::kernel::{Arith, Children, Cmp, Node, NumSource, Via};
 use crate::params::Params;
 use crate::periods::{local_midnight, period_of, Period};
 use crate::EvalError;
-use kpi_check::{AggFunc, AggSource, Builtin, Instant, KpiDef, Placement, RowFunc, TExpr, TKind, Type, Value};
+use kpi_check::{
+    AggFunc, AggSource, Builtin, Instant, KpiDef, Placement, RowFunc, TExpr, TKind, Type, Value,
+};
 use kpi_data::{ColumnData, Dataset, TextColumn};
 use kpi_schema::{self as schema, TableSchema};
 use kpi_syntax::ast::{BinaryOp, UnaryOp};
@@ -138,7 +140,9 @@ impl<'d> Compiler<'d> {
         let dataset = self.dataset;
         self.children
             .entry((parent, child))
-            .or_insert_with(|| Arc::new(Children::build(dataset.table(parent).len, dataset.link_rows(child, link))))
+            .or_insert_with(|| {
+                Arc::new(Children::build(dataset.table(parent).len, dataset.link_rows(child, link)))
+            })
             .clone()
     }
 
@@ -191,7 +195,12 @@ impl<'d> Compiler<'d> {
         }
     }
 
-    fn value(&mut self, e: &TExpr, table: &'static TableSchema, aggs: &mut Vec<AggPlan<'d>>) -> Result<VNode, EvalError> {
+    fn value(
+        &mut self,
+        e: &TExpr,
+        table: &'static TableSchema,
+        aggs: &mut Vec<AggPlan<'d>>,
+    ) -> Result<VNode, EvalError> {
         Ok(match &e.kind {
             TKind::Const(Value::Number(x)) => VNode::Num(*x),
             TKind::Const(_) => VNode::Num(f64::NAN),
@@ -207,7 +216,11 @@ impl<'d> Compiler<'d> {
                 let (lv, rv) = (self.value(l, table, aggs)?, self.value(r, table, aggs)?);
                 match (op, times) {
                     (BinaryOp::Sub, true) => VNode::TimeDiff(Box::new(lv), Box::new(rv)),
-                    _ => VNode::Arith(arith(*op).ok_or_else(|| self.error("a comparison in a KPI value"))?, Box::new(lv), Box::new(rv)),
+                    _ => VNode::Arith(
+                        arith(*op).ok_or_else(|| self.error("a comparison in a KPI value"))?,
+                        Box::new(lv),
+                        Box::new(rv),
+                    ),
                 }
             }
             TKind::Call(RowFunc::Coalesce, items) => {
@@ -255,7 +268,9 @@ impl<'d> Compiler<'d> {
         match &e.kind {
             TKind::Const(v) => Some(v.clone()),
             TKind::Param(name) => self.params.value(name),
-            TKind::List(items) => items.iter().map(|i| self.const_value(i)).collect::<Option<Vec<_>>>().map(Value::List),
+            TKind::List(items) => {
+                items.iter().map(|i| self.const_value(i)).collect::<Option<Vec<_>>>().map(Value::List)
+            }
             _ => None,
         }
     }
@@ -275,17 +290,17 @@ impl<'d> Compiler<'d> {
                     via.links.push(self.dataset.link_rows(here.name, link.name));
                     here = schema::table(link.table).expect("link target");
                 }
-                let col = self
-                    .dataset
-                    .table(here.name)
-                    .column(column.name)
-                    .ok_or_else(|| self.error(format!("{} has no column `{}`", here.name, column.name)))?;
+                let col =
+                    self.dataset.table(here.name).column(column.name).ok_or_else(|| {
+                        self.error(format!("{} has no column `{}`", here.name, column.name))
+                    })?;
                 column_node(&col.data, col.valid.as_deref(), via)
             }
             TKind::Custom(name) => {
                 let data = self.dataset.table(table.name);
                 let col = data.column(name).filter(|c| c.custom).ok_or_else(|| {
-                    let customs: Vec<&str> = data.columns.iter().filter(|c| c.custom).map(|c| c.name.as_str()).collect();
+                    let customs: Vec<&str> =
+                        data.columns.iter().filter(|c| c.custom).map(|c| c.name.as_str()).collect();
                     self.error(format!(
                         "custom(\"{name}\"): {} has no extra column `{name}` (its extra columns: {})",
                         table.name,
@@ -325,7 +340,13 @@ impl<'d> Compiler<'d> {
         })
     }
 
-    fn binary(&mut self, op: BinaryOp, l: &TExpr, r: &TExpr, table: &'static TableSchema) -> Result<Node<'d>, EvalError> {
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        l: &TExpr,
+        r: &TExpr,
+        table: &'static TableSchema,
+    ) -> Result<Node<'d>, EvalError> {
         use BinaryOp as B;
         let not = |n: Node<'d>| Node::Not(Box::new(n));
         let is_time = |t: &Type| matches!(t, Type::Timestamp | Type::Date);
@@ -352,13 +373,18 @@ impl<'d> Compiler<'d> {
             }
             B::In => match self.const_value(r) {
                 Some(Value::List(items)) if l.ty == Type::Text => {
-                    let wanted: Vec<String> =
-                        items.into_iter().filter_map(|v| if let Value::Text(s) = v { Some(s) } else { None }).collect();
+                    let wanted: Vec<String> = items
+                        .into_iter()
+                        .filter_map(|v| if let Value::Text(s) = v { Some(s) } else { None })
+                        .collect();
                     let text = self.row(l, table)?;
                     self.text_match(text, |s| wanted.iter().any(|w| w == s))?
                 }
                 Some(Value::List(items)) => {
-                    let numbers = items.into_iter().filter_map(|v| if let Value::Number(x) = v { Some(x) } else { None }).collect();
+                    let numbers = items
+                        .into_iter()
+                        .filter_map(|v| if let Value::Number(x) = v { Some(x) } else { None })
+                        .collect();
                     Node::NumIn(Box::new(self.row(l, table)?), numbers)
                 }
                 _ => return Err(self.error("`in` needs a constant list on its right")),
@@ -367,19 +393,31 @@ impl<'d> Compiler<'d> {
                 let (a, b) = (self.row(l, table)?, self.row(r, table)?);
                 match (&l.ty, &r.ty) {
                     (Type::Timestamp, Type::Timestamp) => Node::TimeDiff(Box::new(a), Box::new(b)),
-                    (Type::Timestamp, _) => {
-                        Node::TimeShift { time: Box::new(a), hours: Box::new(b), sign: if op == B::Sub { -1.0 } else { 1.0 } }
+                    (Type::Timestamp, _) => Node::TimeShift {
+                        time: Box::new(a),
+                        hours: Box::new(b),
+                        sign: if op == B::Sub { -1.0 } else { 1.0 },
+                    },
+                    (_, Type::Timestamp) => {
+                        Node::TimeShift { time: Box::new(b), hours: Box::new(a), sign: 1.0 }
                     }
-                    (_, Type::Timestamp) => Node::TimeShift { time: Box::new(b), hours: Box::new(a), sign: 1.0 },
                     _ => Node::NumArith(arith(op).expect("arithmetic operator"), Box::new(a), Box::new(b)),
                 }
             }
-            B::StartsWith | B::EndsWith | B::Contains => return Err(self.error("a string test on a value that is not text")),
+            B::StartsWith | B::EndsWith | B::Contains => {
+                return Err(self.error("a string test on a value that is not text"))
+            }
         })
     }
 
     /// A text test: against a constant it becomes one answer per dictionary code.
-    fn text_test(&mut self, op: BinaryOp, l: &TExpr, r: &TExpr, table: &'static TableSchema) -> Result<Node<'d>, EvalError> {
+    fn text_test(
+        &mut self,
+        op: BinaryOp,
+        l: &TExpr,
+        r: &TExpr,
+        table: &'static TableSchema,
+    ) -> Result<Node<'d>, EvalError> {
         use BinaryOp as B;
         let (column_side, constant, flipped) = match (self.const_value(l), self.const_value(r)) {
             (_, Some(Value::Text(s))) => (l, s, false),

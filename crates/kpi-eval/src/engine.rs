@@ -34,11 +34,18 @@ pub fn run(plan: &KpiPlan, facts: &[PeriodFacts], n_groups: usize, tz: chrono_tz
     facts.iter().enumerate().map(|(p, f)| run_period(plan, p, f, n_groups, tz)).collect()
 }
 
-fn run_period(plan: &KpiPlan, period: usize, facts: &PeriodFacts, n_groups: usize, tz: chrono_tz::Tz) -> Vec<Cell> {
+fn run_period(
+    plan: &KpiPlan,
+    period: usize,
+    facts: &PeriodFacts,
+    n_groups: usize,
+    tz: chrono_tz::Tz,
+) -> Vec<Cell> {
     let env = Env { instants: facts.instants, tz };
     let mut population = vec![0u64; n_groups];
     let mut accs: Vec<Vec<Acc>> = plan.aggs.iter().map(|_| vec![Acc::default(); n_groups]).collect();
-    let population_aggs: Vec<usize> = (0..plan.aggs.len()).filter(|&i| plan.aggs[i].table.is_none()).collect();
+    let population_aggs: Vec<usize> =
+        (0..plan.aggs.len()).filter(|&i| plan.aggs[i].table.is_none()).collect();
 
     let mut scan = |chunk: &[u32]| {
         let mut keep: Vec<u32> = Vec::with_capacity(chunk.len());
@@ -51,13 +58,8 @@ fn run_period(plan: &KpiPlan, period: usize, facts: &PeriodFacts, n_groups: usiz
             if pass.as_ref().is_some_and(|p| !p[i]) || plan.groups[row as usize] == NO_GROUP {
                 continue;
             }
-            if let (Some(t), Some((created, created_valid, completed, completed_valid))) = (open_at, plan.open_columns) {
-                let r = row as usize;
-                let created_ok = created_valid.is_none_or(|v| v[r]) && created[r] <= t;
-                let completed_null = completed_valid.is_some_and(|v| !v[r]);
-                if !created_ok || !(completed_null || completed[r] > t) {
-                    continue;
-                }
+            if open_at.is_some_and(|t| !is_open(plan, row, t)) {
+                continue;
             }
             keep.push(row);
         }
@@ -103,6 +105,15 @@ fn run_period(plan: &KpiPlan, period: usize, facts: &PeriodFacts, n_groups: usiz
             Cell { value, rows: population[g], parts }
         })
         .collect()
+}
+
+/// Open at `t`: created at or before it, and not completed by it.
+fn is_open(plan: &KpiPlan, row: u32, t: i64) -> bool {
+    let Some((created, created_valid, completed, completed_valid)) = plan.open_columns else { return true };
+    let r = row as usize;
+    let created_ok = created_valid.is_none_or(|v| v[r]) && created[r] <= t;
+    let completed_null = completed_valid.is_some_and(|v| !v[r]);
+    created_ok && (completed_null || completed[r] > t)
 }
 
 fn for_each_chunk(len: usize, f: &mut dyn FnMut(&[u32])) {
@@ -165,9 +176,18 @@ fn eval_value(v: &VNode, aggs: &[f64], facts: &PeriodFacts, g: usize) -> f64 {
 }
 
 /// The numerator and denominator behind a value, for explanations.
-fn parts(v: &VNode, plan: &KpiPlan, accs: &[Vec<Acc>], aggs: &[f64], facts: &PeriodFacts, g: usize) -> Option<(f64, f64)> {
+fn parts(
+    v: &VNode,
+    plan: &KpiPlan,
+    accs: &[Vec<Acc>],
+    aggs: &[f64],
+    facts: &PeriodFacts,
+    g: usize,
+) -> Option<(f64, f64)> {
     match v {
-        VNode::Arith(Arith::Div, a, b) => Some((eval_value(a, aggs, facts, g), eval_value(b, aggs, facts, g))),
+        VNode::Arith(Arith::Div, a, b) => {
+            Some((eval_value(a, aggs, facts, g), eval_value(b, aggs, facts, g)))
+        }
         VNode::Agg(i) => {
             let acc = &accs[*i][g];
             match plan.aggs[*i].agg {
@@ -179,4 +199,70 @@ fn parts(v: &VNode, plan: &KpiPlan, accs: &[Vec<Acc>], aggs: &[f64], facts: &Per
         }
         _ => None,
     }
+}
+
+/// A population row behind a KPI value, for explanations.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RowDetail {
+    /// The row of the population table.
+    pub row: u32,
+    /// The value the first aggregate reads from this row (hours, a duration, 1/0 for a condition).
+    pub value: Option<f64>,
+    /// The row passes the first aggregate's own `where` (is counted in its sum or share).
+    pub counted: bool,
+    /// `value` is a condition (1 true, 0 false), as in `share(...)` and `count(...)`.
+    pub condition: bool,
+}
+
+/// The population rows of (period, group) for a KPI: what a service manager brings to a coaching
+/// conversation (which tickets missed the SLA, which entries were late).
+pub fn rows_behind(
+    plan: &KpiPlan,
+    period: usize,
+    group: usize,
+    facts: &PeriodFacts,
+    tz: chrono_tz::Tz,
+) -> Vec<RowDetail> {
+    let env = Env { instants: facts.instants, tz };
+    let mut rows: Vec<u32> = Vec::new();
+    let open_at = match &plan.rows {
+        Rows::OpenAt(instant) => Some(facts.instants.get(*instant)),
+        _ => None,
+    };
+    let mut collect = |chunk: &[u32]| {
+        let pass = plan.filter.as_ref().map(|f| f.eval(chunk, &env).bool());
+        for (i, &row) in chunk.iter().enumerate() {
+            if pass.as_ref().is_some_and(|p| !p[i]) || plan.groups[row as usize] != group as u32 {
+                continue;
+            }
+            if open_at.is_some_and(|t| !is_open(plan, row, t)) {
+                continue;
+            }
+            rows.push(row);
+        }
+    };
+    match &plan.rows {
+        Rows::Bucketed(b) => b.rows[b.offsets[period] as usize..b.offsets[period + 1] as usize]
+            .chunks(CHUNK)
+            .for_each(&mut collect),
+        Rows::All | Rows::OpenAt(_) => for_each_chunk(plan.table_len, &mut collect),
+    }
+    let Some(agg) = plan.aggs.iter().find(|a| a.table.is_none()) else {
+        return rows
+            .into_iter()
+            .map(|row| RowDetail { row, value: None, counted: true, condition: false })
+            .collect();
+    };
+    let values = agg.args.first().map(|a| a.eval(&rows, &env).num());
+    let counted = agg.filter.as_ref().map(|f| f.eval(&rows, &env).bool());
+    let condition = matches!(agg.agg, kpi_check::AggFunc::Count | kpi_check::AggFunc::Share);
+    rows.iter()
+        .enumerate()
+        .map(|(i, &row)| RowDetail {
+            row,
+            value: values.as_ref().map(|v| v[i]).filter(|x| !x.is_nan()),
+            counted: counted.as_ref().is_none_or(|c| c[i]),
+            condition,
+        })
+        .collect()
 }

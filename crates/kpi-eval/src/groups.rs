@@ -56,7 +56,11 @@ pub fn groups(dataset: &Dataset, grouping: Option<Grouping>) -> Groups {
             let table = if g == Grouping::Resource { "resources" } else { "clients" };
             let ids = text_values(dataset, table, "id");
             let names = text_values(dataset, table, "name");
-            let active = if g == Grouping::Resource { bool_values(dataset, table, "active") } else { vec![true; ids.len()] };
+            let active = if g == Grouping::Resource {
+                bool_values(dataset, table, "active")
+            } else {
+                vec![true; ids.len()]
+            };
             (0..ids.len())
                 .filter(|&r| active[r])
                 .filter_map(|r| Some((ids[r]?.to_string(), names[r].map(str::to_string))))
@@ -65,22 +69,31 @@ pub fn groups(dataset: &Dataset, grouping: Option<Grouping>) -> Groups {
         Grouping::Team => {
             let teams = text_values(dataset, "resources", "team");
             let active = bool_values(dataset, "resources", "active");
-            let mut v: Vec<(String, Option<String>)> =
-                (0..teams.len()).filter(|&r| active[r]).filter_map(|r| Some((teams[r]?.to_string(), None))).collect();
+            let mut v: Vec<(String, Option<String>)> = (0..teams.len())
+                .filter(|&r| active[r])
+                .filter_map(|r| Some((teams[r]?.to_string(), None)))
+                .collect();
             v.sort();
             v.dedup();
             v
         }
         Grouping::Queue => {
-            let mut v: Vec<(String, Option<String>)> =
-                text_values(dataset, "tickets", "queue").into_iter().flatten().map(|q| (q.to_string(), None)).collect();
+            let mut v: Vec<(String, Option<String>)> = text_values(dataset, "tickets", "queue")
+                .into_iter()
+                .flatten()
+                .map(|q| (q.to_string(), None))
+                .collect();
             v.sort();
             v.dedup();
             v
         }
     };
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
-    Groups { grouping, keys: pairs.iter().map(|p| p.0.clone()).collect(), names: pairs.into_iter().map(|p| p.1).collect() }
+    Groups {
+        grouping,
+        keys: pairs.iter().map(|p| p.0.clone()).collect(),
+        names: pairs.into_iter().map(|p| p.1).collect(),
+    }
 }
 
 /// For every row of `table`, the index of its group in `groups`, or [`NO_GROUP`].
@@ -106,8 +119,9 @@ pub fn row_groups(dataset: &Dataset, table: &str, groups: &Groups) -> Vec<u32> {
         return vec![NO_GROUP; len];
     };
     // Map each distinct text of the column to its group once; rows then look up by code.
-    let index: HashMap<&str, u32> = groups.keys.iter().enumerate().map(|(i, k)| (k.as_str(), i as u32)).collect();
-    let by_code: Vec<u32> = text.dict.iter().map(|s| index.get(&**s).copied().unwrap_or(NO_GROUP)).collect();
+    let index: HashMap<&str, u32> =
+        groups.keys.iter().enumerate().map(|(i, k)| (k.as_str(), i as u32)).collect();
+    let by_code: Vec<u32> = text.dict.iter().map(|s| index.get(s).copied().unwrap_or(NO_GROUP)).collect();
     rows.iter()
         .map(|&r| {
             if r == u32::MAX {

@@ -149,10 +149,25 @@ pub enum Node<'d> {
     /// A text constant that meets no column (compared only through [`Node::TextMatch`]).
     Text(String),
     Instant(Instant),
-    NumCol { via: Via<'d>, values: NumSource<'d>, valid: Option<&'d [bool]> },
-    BoolCol { via: Via<'d>, values: &'d [bool], valid: Option<&'d [bool]> },
-    TimeCol { via: Via<'d>, values: &'d [i64], valid: Option<&'d [bool]> },
-    TextCol { via: Via<'d>, column: &'d TextColumn },
+    NumCol {
+        via: Via<'d>,
+        values: NumSource<'d>,
+        valid: Option<&'d [bool]>,
+    },
+    BoolCol {
+        via: Via<'d>,
+        values: &'d [bool],
+        valid: Option<&'d [bool]>,
+    },
+    TimeCol {
+        via: Via<'d>,
+        values: &'d [i64],
+        valid: Option<&'d [bool]>,
+    },
+    TextCol {
+        via: Via<'d>,
+        column: &'d TextColumn,
+    },
     Not(Box<Node<'d>>),
     Neg(Box<Node<'d>>),
     And(Box<Node<'d>>, Box<Node<'d>>),
@@ -161,19 +176,31 @@ pub enum Node<'d> {
     /// timestamp - timestamp, in hours.
     TimeDiff(Box<Node<'d>>, Box<Node<'d>>),
     /// timestamp + hours (or - hours with `sign` -1).
-    TimeShift { time: Box<Node<'d>>, hours: Box<Node<'d>>, sign: f64 },
+    TimeShift {
+        time: Box<Node<'d>>,
+        hours: Box<Node<'d>>,
+        sign: f64,
+    },
     NumCmp(Cmp, Box<Node<'d>>, Box<Node<'d>>),
     TimeCmp(Cmp, Box<Node<'d>>, Box<Node<'d>>),
     BoolEq(Box<Node<'d>>, Box<Node<'d>>),
     /// A text column tested against constants: one answer per dictionary code.
-    TextMatch { text: Box<Node<'d>>, answers: Vec<bool> },
+    TextMatch {
+        text: Box<Node<'d>>,
+        answers: Vec<bool>,
+    },
     /// Two texts that are both computed per row (rare): compared as strings.
     TextCmp(Cmp, Box<Node<'d>>, Box<Node<'d>>),
     NumIn(Box<Node<'d>>, Vec<f64>),
     IsNull(Box<Node<'d>>),
     Coalesce(Vec<Node<'d>>),
     Func(RowFunc, Box<Node<'d>>),
-    Related { children: Arc<Children>, agg: AggFunc, args: Vec<Node<'d>>, filter: Option<Box<Node<'d>>> },
+    Related {
+        children: Arc<Children>,
+        agg: AggFunc,
+        args: Vec<Node<'d>>,
+        filter: Option<Box<Node<'d>>>,
+    },
 }
 
 /// The values of a node for a selection of rows.
@@ -188,7 +215,9 @@ impl<'d> Values<'d> {
     pub fn num(self) -> Vec<f64> {
         match self {
             Values::Num(v) => v,
-            Values::Time(v) => v.into_iter().map(|t| if t == NULL_TIME { f64::NAN } else { t as f64 }).collect(),
+            Values::Time(v) => {
+                v.into_iter().map(|t| if t == NULL_TIME { f64::NAN } else { t as f64 }).collect()
+            }
             Values::Bool(v) => v.into_iter().map(|b| if b { 1.0 } else { 0.0 }).collect(),
             Values::Text(v, _) => vec![f64::NAN; v.len()],
         }
@@ -269,7 +298,9 @@ impl<'d> Node<'d> {
             }),
             Node::BoolCol { via, values, valid } => Values::Bool(gather(values, *valid, via, sel, false)),
             Node::TimeCol { via, values, valid } => Values::Time(gather(values, *valid, via, sel, NULL_TIME)),
-            Node::TextCol { via, column } => Values::Text(gather(&column.codes, None, via, sel, NULL_CODE), Some(column)),
+            Node::TextCol { via, column } => {
+                Values::Text(gather(&column.codes, None, via, sel, NULL_CODE), Some(column))
+            }
             Node::Not(e) => Values::Bool(e.eval(sel, env).bool().into_iter().map(|b| !b).collect()),
             Node::Neg(e) => Values::Num(e.eval(sel, env).num().into_iter().map(|x| -x).collect()),
             Node::And(a, b) => {
@@ -339,12 +370,17 @@ impl<'d> Node<'d> {
             }
             Node::TextMatch { text, answers } => match text.eval(sel, env) {
                 Values::Text(codes, _) => Values::Bool(
-                    codes.into_iter().map(|c| c != NULL_CODE && answers.get(c as usize).copied().unwrap_or(false)).collect(),
+                    codes
+                        .into_iter()
+                        .map(|c| c != NULL_CODE && answers.get(c as usize).copied().unwrap_or(false))
+                        .collect(),
                 ),
                 other => Values::Bool(vec![false; other.len()]),
             },
             Node::TextCmp(op, a, b) => {
-                let (Values::Text(l, Some(lc)), Values::Text(r, Some(rc))) = (a.eval(sel, env), b.eval(sel, env)) else {
+                let (Values::Text(l, Some(lc)), Values::Text(r, Some(rc))) =
+                    (a.eval(sel, env), b.eval(sel, env))
+                else {
                     return Values::Bool(vec![false; n]);
                 };
                 Values::Bool(
@@ -404,7 +440,11 @@ impl<'d> Node<'d> {
                             });
                             Values::Time(a)
                         }
-                        (Values::Text(mut a, dict), Values::Text(b, bdict)) if dict.is_none() || bdict.is_none() || std::ptr::eq(dict.unwrap(), bdict.unwrap()) => {
+                        (Values::Text(mut a, dict), Values::Text(b, bdict))
+                            if dict.is_none()
+                                || bdict.is_none()
+                                || std::ptr::eq(dict.unwrap(), bdict.unwrap()) =>
+                        {
                             a.iter_mut().zip(b).zip(&nulls).for_each(|((x, y), &null)| {
                                 if null {
                                     *x = y
@@ -432,7 +472,9 @@ impl<'d> Node<'d> {
                                     if t == NULL_TIME {
                                         return f64::NAN;
                                     }
-                                    let Some(utc) = chrono::DateTime::from_timestamp_micros(t) else { return f64::NAN };
+                                    let Some(utc) = chrono::DateTime::from_timestamp_micros(t) else {
+                                        return f64::NAN;
+                                    };
                                     let local = utc.with_timezone(&tz);
                                     if *func == RowFunc::Hour {
                                         local.hour() as f64

@@ -7,12 +7,14 @@ mod compile;
 mod engine;
 pub mod groups;
 mod kernel;
+pub mod overrides;
 pub mod params;
 pub mod periods;
 pub mod score;
 
-pub use engine::Cell;
+pub use engine::{Cell, RowDetail};
 pub use groups::Groups;
+pub use overrides::{apply_overrides, KpiOverride};
 pub use params::{ParamSource, Params};
 pub use periods::Period;
 pub use score::{Scoring, Status};
@@ -70,6 +72,22 @@ pub struct KpiInfo {
     pub target: f64,
     pub weight: f64,
     pub scoring: Scoring,
+    /// Where the KPI was named in the scorecard.
+    pub origin: kpi_check::Origin,
+    /// Where the effective target and weight were written: the rule clause, a param, or a config key.
+    pub target_source: Provenance,
+    pub weight_source: Provenance,
+}
+
+/// Where an effective value came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Provenance {
+    /// A clause of a rule file.
+    Rule(kpi_check::Origin),
+    /// A param, with where its value came from (and where the rule names it).
+    Param { name: String, source: ParamSource, used_at: kpi_check::Origin },
+    /// A client config key (`acme.toml:12:1 scorecards.tech_balanced.mttr.target`).
+    Config(String),
 }
 
 #[derive(Debug, Clone)]
@@ -94,7 +112,11 @@ pub struct KpiResult {
 }
 
 /// Evaluate the scorecards of `program` over `dataset`.
-pub fn evaluate(program: &Program, dataset: &Dataset, options: &EvalOptions) -> Result<Vec<ScorecardResult>, EvalError> {
+pub fn evaluate(
+    program: &Program,
+    dataset: &Dataset,
+    options: &EvalOptions,
+) -> Result<Vec<ScorecardResult>, EvalError> {
     let mut selected: Vec<&ScorecardDef> = Vec::new();
     if options.scorecards.is_empty() {
         selected.extend(program.scorecards.iter().filter(|s| s.root));
@@ -102,7 +124,10 @@ pub fn evaluate(program: &Program, dataset: &Dataset, options: &EvalOptions) -> 
         for id in &options.scorecards {
             let card = program.scorecard(id).ok_or_else(|| {
                 let ids: Vec<&str> = program.scorecards.iter().map(|s| s.id.as_str()).collect();
-                EvalError::UnknownScorecard { id: id.clone(), hint: format!("; the scorecards are: {}", ids.join(", ")) }
+                EvalError::UnknownScorecard {
+                    id: id.clone(),
+                    hint: format!("; the scorecards are: {}", ids.join(", ")),
+                }
             })?;
             selected.push(card);
         }
@@ -110,7 +135,40 @@ pub fn evaluate(program: &Program, dataset: &Dataset, options: &EvalOptions) -> 
     selected.into_iter().map(|card| evaluate_scorecard(card, dataset, options)).collect()
 }
 
-fn evaluate_scorecard(card: &ScorecardDef, dataset: &Dataset, options: &EvalOptions) -> Result<ScorecardResult, EvalError> {
+fn provenance(
+    e: &kpi_check::TExpr,
+    clause: kpi_check::Origin,
+    config: &Option<String>,
+    params: &Params,
+) -> Provenance {
+    if let Some(key) = config {
+        return Provenance::Config(key.clone());
+    }
+    match &e.kind {
+        kpi_check::TKind::Param(name) => Provenance::Param {
+            name: name.clone(),
+            source: params.get(name).map_or(ParamSource::Default, |p| p.source.clone()),
+            used_at: clause,
+        },
+        _ => Provenance::Rule(clause),
+    }
+}
+
+fn evaluate_scorecard(
+    card: &ScorecardDef,
+    dataset: &Dataset,
+    options: &EvalOptions,
+) -> Result<ScorecardResult, EvalError> {
+    evaluate_scorecard_with(card, dataset, options, None).map(|(r, _)| r)
+}
+
+/// Evaluate a scorecard; with `detail = Some((period, group))`, also list the rows behind each KPI there.
+fn evaluate_scorecard_with(
+    card: &ScorecardDef,
+    dataset: &Dataset,
+    options: &EvalOptions,
+    detail: Option<(usize, usize)>,
+) -> Result<(ScorecardResult, Vec<Vec<RowDetail>>), EvalError> {
     let tz = dataset.timezone;
     let periods = scorecard_periods(card.grain, dataset, options);
     let groups = groups::groups(dataset, card.group_by);
@@ -139,9 +197,24 @@ fn evaluate_scorecard(card: &ScorecardDef, dataset: &Dataset, options: &EvalOpti
             target: compiler.const_number(&kpi.target.value)?,
             weight: compiler.const_number(&kpi.weight)?,
             scoring,
+            origin: kpi.origin,
+            target_source: provenance(
+                &kpi.target.value,
+                kpi.target_origin,
+                &kpi.overrides.target,
+                &options.params,
+            ),
+            weight_source: provenance(&kpi.weight, kpi.weight_origin, &kpi.overrides.weight, &options.params),
         });
     }
-    let cells: Vec<Vec<Vec<Cell>>> = plans.par_iter().map(|plan| engine::run(plan, &facts, groups.len(), tz)).collect();
+    let details: Vec<Vec<RowDetail>> = match detail {
+        Some((p, g)) if p < facts.len() && g < groups.len() => {
+            plans.iter().map(|plan| engine::rows_behind(plan, p, g, &facts[p], tz)).collect()
+        }
+        _ => Vec::new(),
+    };
+    let cells: Vec<Vec<Vec<Cell>>> =
+        plans.par_iter().map(|plan| engine::run(plan, &facts, groups.len(), tz)).collect();
     let mut rows = Vec::with_capacity(facts.len() * groups.len());
     let snapshot = card.grain == Grain::Snapshot;
     for p in 0..facts.len() {
@@ -171,7 +244,7 @@ fn evaluate_scorecard(card: &ScorecardDef, dataset: &Dataset, options: &EvalOpti
             });
         }
     }
-    Ok(ScorecardResult {
+    let result = ScorecardResult {
         id: card.id.clone(),
         title: card.title.clone(),
         description: card.doc.clone(),
@@ -180,7 +253,66 @@ fn evaluate_scorecard(card: &ScorecardDef, dataset: &Dataset, options: &EvalOpti
         as_of: options.as_of,
         kpis: infos,
         rows,
-    })
+    };
+    Ok((result, details))
+}
+
+/// One row of a scorecard taken apart: the row, and the rows of data behind each KPI.
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    pub scorecard: ScorecardResult,
+    /// Index into `scorecard.rows`.
+    pub row: usize,
+    /// Per KPI (in `scorecard.kpis` order), the population rows behind its value.
+    pub details: Vec<Vec<RowDetail>>,
+}
+
+/// Explain one (period, group) row of a scorecard. `period` is a label such as `2026-09` (ignored
+/// for a snapshot); `group` a resource or client id, team or queue (ignored company-wide).
+pub fn explain(
+    program: &Program,
+    dataset: &Dataset,
+    options: &EvalOptions,
+    scorecard: &str,
+    period: Option<&str>,
+    group: Option<&str>,
+) -> Result<Explanation, String> {
+    let card = program.scorecard(scorecard).ok_or_else(|| {
+        let ids: Vec<&str> = program.scorecards.iter().map(|s| s.id.as_str()).collect();
+        format!("no scorecard `{scorecard}`; the scorecards are: {}", ids.join(", "))
+    })?;
+    let periods = scorecard_periods(card.grain, dataset, options);
+    let p = if card.grain == Grain::Snapshot {
+        0
+    } else {
+        let labels: Vec<&str> = periods.iter().map(|p| p.label.as_str()).collect();
+        let wanted =
+            period.ok_or_else(|| format!("name a period with --period, one of: {}", labels.join(", ")))?;
+        labels
+            .iter()
+            .position(|l| *l == wanted)
+            .ok_or_else(|| format!("no period `{wanted}` in range; the periods are: {}", labels.join(", ")))?
+    };
+    let groups = groups::groups(dataset, card.group_by);
+    let g = match card.group_by {
+        None => 0,
+        Some(grouping) => {
+            let wanted = group.ok_or_else(|| format!("name a {} with --group", grouping.name()))?;
+            groups.keys.iter().position(|k| k == wanted).ok_or_else(|| {
+                let mut close: Vec<&str> =
+                    groups.keys.iter().map(String::as_str).filter(|k| k.contains(wanted)).collect();
+                close.truncate(10);
+                format!(
+                    "no {} `{wanted}` in this scorecard (inactive resources have no rows){}",
+                    grouping.name(),
+                    if close.is_empty() { String::new() } else { format!("; similar: {}", close.join(", ")) }
+                )
+            })?
+        }
+    };
+    let (result, details) =
+        evaluate_scorecard_with(card, dataset, options, Some((p, g))).map_err(|e| e.to_string())?;
+    Ok(Explanation { row: p * groups.len() + g, scorecard: result, details })
 }
 
 /// `-0.0` prints as `-0`; a KPI value of zero is zero.
@@ -198,7 +330,13 @@ fn scorecard_periods(grain: Grain, dataset: &Dataset, options: &EvalOptions) -> 
     let tz = dataset.timezone;
     if grain == Grain::Snapshot {
         let date = periods::local_date(options.as_of, tz);
-        return vec![Period { label: String::new(), start_date: date, end_date: date, start: options.as_of, end: options.as_of }];
+        return vec![Period {
+            label: String::new(),
+            start_date: date,
+            end_date: date,
+            start: options.as_of,
+            end: options.as_of,
+        }];
     }
     match (options.from, options.to) {
         (Some(from), Some(to)) => periods::periods_between(grain, tz, from, to),
@@ -245,7 +383,9 @@ fn period_facts(
     let resources = dataset.table("resources");
     let hpd: Vec<f64> = match resources.column("hours_per_day") {
         Some(c) => match &c.data {
-            ColumnData::Number(v) => (0..resources.len).map(|r| if c.is_valid(r) { v[r] } else { default_hpd }).collect(),
+            ColumnData::Number(v) => {
+                (0..resources.len).map(|r| if c.is_valid(r) { v[r] } else { default_hpd }).collect()
+            }
             _ => vec![default_hpd; resources.len],
         },
         None => vec![default_hpd; resources.len],

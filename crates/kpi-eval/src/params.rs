@@ -46,7 +46,13 @@ impl Params {
     }
 
     /// Override `name` with a value written as text (`15m`, `80%`, `Triage`, `[a, b]`).
-    pub fn set_text(&mut self, program: &Program, name: &str, text: &str, source: ParamSource) -> Result<(), String> {
+    pub fn set_text(
+        &mut self,
+        program: &Program,
+        name: &str,
+        text: &str,
+        source: ParamSource,
+    ) -> Result<(), String> {
         let def = program.param(name).ok_or_else(|| unknown_param(program, name))?;
         let value = value_from_text(def, text)?;
         self.values.insert(name.to_string(), ParamValue { value, source });
@@ -54,7 +60,13 @@ impl Params {
     }
 
     /// Override `name` with a value already typed (a TOML number or boolean).
-    pub fn set_value(&mut self, program: &Program, name: &str, value: Value, source: ParamSource) -> Result<(), String> {
+    pub fn set_value(
+        &mut self,
+        program: &Program,
+        name: &str,
+        value: Value,
+        source: ParamSource,
+    ) -> Result<(), String> {
         let def = program.param(name).ok_or_else(|| unknown_param(program, name))?;
         let fits = matches!(
             (&def.ty, &value),
@@ -99,7 +111,7 @@ fn unknown_param(program: &Program, name: &str) -> String {
     }
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
+pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -140,14 +152,17 @@ pub fn value_from_text(def: &ParamDef, text: &str) -> Result<Value, String> {
         (Type::Text, _) => Ok(Value::Text(text.to_string())),
         (Type::List(_), Some((v @ Value::List(_), _))) => Ok(v),
         (Type::List(elem), _) if **elem == Type::Text || **elem == Type::Null => Ok(Value::List(
-            text.split(',').map(|s| Value::Text(s.trim().to_string())).filter(|v| *v != Value::Text(String::new())).collect(),
+            text.split(',')
+                .map(|s| Value::Text(s.trim().to_string()))
+                .filter(|v| *v != Value::Text(String::new()))
+                .collect(),
         )),
         _ => Err(bad()),
     }
 }
 
 /// A literal as the rule language writes it, with the unit its spelling implies.
-fn parse_literal(text: &str) -> Option<(Value, Unit)> {
+pub(crate) fn parse_literal(text: &str) -> Option<(Value, Unit)> {
     let source = format!("param p = {text}");
     let (module, diags) = kpi_syntax::parse(kpi_syntax::FileId(0), &source);
     if diags.iter().any(|d| d.is_error()) {
@@ -169,9 +184,10 @@ fn literal(kind: &ExprKind) -> Option<(Value, Unit)> {
             (Value::Number(x), u) => (Value::Number(-x), u),
             _ => return None,
         },
-        ExprKind::List(items) => {
-            (Value::List(items.iter().map(|i| literal(&i.kind).map(|(v, _)| v)).collect::<Option<_>>()?), Unit::Plain)
-        }
+        ExprKind::List(items) => (
+            Value::List(items.iter().map(|i| literal(&i.kind).map(|(v, _)| v)).collect::<Option<_>>()?),
+            Unit::Plain,
+        ),
         _ => return None,
     })
 }

@@ -27,7 +27,8 @@ fn grain_start(grain: Grain, date: NaiveDate) -> NaiveDate {
 }
 
 fn next_start(grain: Grain, start: NaiveDate) -> NaiveDate {
-    let months = |n: u32| start.checked_add_months(chrono::Months::new(n)).expect("a date within chrono's range");
+    let months =
+        |n: u32| start.checked_add_months(chrono::Months::new(n)).expect("a date within chrono's range");
     match grain {
         Grain::Week => start + Duration::days(7),
         Grain::Month => months(1),
@@ -130,7 +131,10 @@ mod tests {
         let labels: Vec<&str> = ps.iter().map(|p| p.label.as_str()).collect();
         assert_eq!(labels, ["2026-01", "2026-02", "2026-03"]);
         // Chicago is UTC-6 in January.
-        assert_eq!(ps[0].start, chrono::DateTime::parse_from_rfc3339("2026-01-01T06:00:00Z").unwrap().timestamp_micros());
+        assert_eq!(
+            ps[0].start,
+            chrono::DateTime::parse_from_rfc3339("2026-01-01T06:00:00Z").unwrap().timestamp_micros()
+        );
         // March 2026 holds the spring-forward day: 31 days minus one hour.
         assert_eq!(ps[2].end - ps[2].start, (31 * 24 - 1) * 3_600_000_000);
     }

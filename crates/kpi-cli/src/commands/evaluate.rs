@@ -1,4 +1,5 @@
 //! `kpi evaluate`: check the rules, load the data, evaluate the scorecards, print them.
+//! The inputs (rules, data, config, params, as_of) are shared with `kpi explain`.
 use crate::config::{self, ParamInput};
 use crate::Outcome;
 use kpi_eval::{EvalOptions, ParamSource, Params};
@@ -13,113 +14,156 @@ pub enum FormatArg {
     Markdown,
 }
 
+/// What every evaluation reads: rules, data, config, params and the instant.
 #[derive(clap::Args)]
-pub struct EvaluateArgs {
-    /// `.kpi` files or directories of them; their scorecards are evaluated.
-    #[arg(required = true, value_name = "RULES")]
-    rules: Vec<PathBuf>,
-    /// The dataset directory (one file per table).
+pub struct Inputs {
+    /// `.kpi` files or directories of them; their scorecards are evaluated (default: the config's `rules`).
+    #[arg(value_name = "RULES")]
+    pub rules: Vec<PathBuf>,
+    /// The dataset directory, one file per table (default: the config's `data`).
     #[arg(long, value_name = "DIR")]
-    data: PathBuf,
-    /// Evaluate only this scorecard (repeatable).
-    #[arg(long, value_name = "ID")]
-    scorecard: Vec<String>,
+    pub data: Option<PathBuf>,
     /// First day of the range: periods that start in [from, to) are evaluated.
     #[arg(long, value_name = "DATE")]
-    from: Option<chrono::NaiveDate>,
+    pub from: Option<chrono::NaiveDate>,
     /// Day after the range.
     #[arg(long, value_name = "DATE")]
-    to: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
     /// The evaluation instant (RFC 3339); default now. Fix it for reproducible output.
     #[arg(long, value_name = "TIMESTAMP")]
-    as_of: Option<String>,
-    /// Client config: timezone, holidays, [params].
+    pub as_of: Option<String>,
+    /// Client config: timezone, holidays, [params], rules, data, profile, KPI overrides.
     #[arg(long, value_name = "CLIENT.toml")]
-    config: Option<PathBuf>,
+    pub config: Option<PathBuf>,
     /// Override a param: NAME=VALUE, written as in a rule file (15m, 80%, Triage). Repeatable.
     #[arg(long, value_name = "NAME=VALUE")]
-    param: Vec<String>,
-    /// Output format; default `table` on a terminal, `json` otherwise.
-    #[arg(long, value_enum)]
-    format: Option<FormatArg>,
-    /// Write the output to this file instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    output: Option<PathBuf>,
+    pub param: Vec<String>,
     /// A column-mapping profile for a PSA export: autotask, connectwise, or a TOML file.
     #[arg(long, value_name = "PROFILE")]
-    profile: Option<String>,
+    pub profile: Option<String>,
     /// Leave rows with errors out (reported in every format) instead of failing.
     #[arg(long)]
-    skip_bad_rows: bool,
+    pub skip_bad_rows: bool,
 }
 
-pub fn run(args: EvaluateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
-    let loaded_config = args.config.as_deref().map(config::load).transpose()?;
-    let rules = kpi_check::load(&args.rules);
+/// Checked rules, loaded data and options, ready to evaluate.
+pub struct Prepared {
+    pub rules: kpi_check::Rules,
+    pub program: kpi_check::Program,
+    pub dataset: kpi_data::Dataset,
+    pub options: EvalOptions,
+}
+
+/// Load and check everything; `Ok(None)` when errors were already reported (exit 1).
+pub fn prepare(
+    inputs: &Inputs,
+    scorecards: Vec<String>,
+) -> Result<Option<Prepared>, Box<dyn std::error::Error>> {
+    let cfg = inputs.config.as_deref().map(config::load).transpose()?;
+    let rule_paths = match (&inputs.rules, &cfg) {
+        (paths, _) if !paths.is_empty() => paths.clone(),
+        (_, Some(cfg)) if !cfg.config.rules.is_empty() => cfg.rules(),
+        _ => {
+            return Err(
+                "name the rule files or directories (or give them as `rules` in the --config file)".into()
+            )
+        }
+    };
+    let data = match (&inputs.data, &cfg) {
+        (Some(d), _) => d.clone(),
+        (None, Some(cfg)) if cfg.data().is_some() => cfg.data().expect("checked"),
+        _ => return Err("name the dataset with --data DIR (or as `data` in the --config file)".into()),
+    };
+    let rules = kpi_check::load(&rule_paths);
     let checked = kpi_check::check(&rules);
     super::check::report(&rules, &checked.diagnostics);
     if checked.has_errors() {
         let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
         eprintln!("the rules have {errors} error{}; nothing evaluated", if errors == 1 { "" } else { "s" });
-        return Ok(Outcome::Failed);
+        return Ok(None);
     }
-    let program = checked.program;
+    let mut program = checked.program;
 
     let mut params = Params::defaults(&program);
     let mut timezone = chrono_tz::UTC;
     let mut holidays = Default::default();
-    if let Some(cfg) = &loaded_config {
+    let mut profile_spec = inputs.profile.clone();
+    if let Some(cfg) = &cfg {
         if let Some(tz) = cfg.timezone()? {
             timezone = tz;
         }
         holidays = cfg.holidays()?.into_iter().collect();
         for (name, value) in &cfg.config.params {
-            let source = ParamSource::Config(format!("{}: params.{name}", cfg.path.display()));
+            let source = ParamSource::Config(format!("{} params.{name}", cfg.at(value.span().start)));
             let result = match config::param_value(value.get_ref())? {
                 ParamInput::Text(text) => params.set_text(&program, name, &text, source),
                 ParamInput::Value(v) => params.set_value(&program, name, v, source),
             };
             result.map_err(|e| format!("{}: {e}", cfg.at(value.span().start)))?;
         }
+        kpi_eval::apply_overrides(&mut program, &cfg.overrides())?;
+        if profile_spec.is_none() {
+            profile_spec = cfg.profile();
+        }
     }
-    for assignment in &args.param {
-        let (name, value) = assignment
-            .split_once('=')
-            .ok_or_else(|| format!("--param `{assignment}`: write NAME=VALUE, e.g. --param realtime_grace=15m"))?;
+    for assignment in &inputs.param {
+        let (name, value) = assignment.split_once('=').ok_or_else(|| {
+            format!("--param `{assignment}`: write NAME=VALUE, e.g. --param realtime_grace=15m")
+        })?;
         params
             .set_text(&program, name.trim(), value.trim(), ParamSource::CommandLine)
             .map_err(|e| format!("--param {assignment}: {e}"))?;
     }
-    let as_of = match &args.as_of {
-        Some(text) => kpi_data::parse_timestamp(text, timezone)
-            .ok_or_else(|| format!("--as-of `{text}` is not a timestamp; write RFC 3339, e.g. 2026-04-01T00:00:00Z"))?,
+    let as_of = match &inputs.as_of {
+        Some(text) => kpi_data::parse_timestamp(text, timezone).ok_or_else(|| {
+            format!("--as-of `{text}` is not a timestamp; write RFC 3339, e.g. 2026-04-01T00:00:00Z")
+        })?,
         None => chrono::Utc::now().timestamp_micros(),
     };
-    if let (Some(from), Some(to)) = (args.from, args.to) {
+    if let (Some(from), Some(to)) = (inputs.from, inputs.to) {
         if from >= to {
             return Err(format!("--from {from} is not before --to {to}").into());
         }
     }
 
-    let profile = args.profile.as_deref().map(kpi_data::Profile::from_name_or_file).transpose()?;
-    let load_options = kpi_data::LoadOptions { timezone, skip_bad_rows: args.skip_bad_rows, profile };
-    let dataset = match kpi_data::load(&args.data, &load_options) {
+    let profile = profile_spec.as_deref().map(kpi_data::Profile::from_name_or_file).transpose()?;
+    let load_options = kpi_data::LoadOptions { timezone, skip_bad_rows: inputs.skip_bad_rows, profile };
+    let dataset = match kpi_data::load(&data, &load_options) {
         Ok(d) => d,
         Err(errors) => {
             eprintln!("{errors}");
             eprintln!(
                 "{}: {} data error{}; nothing evaluated (fix the export, or pass --skip-bad-rows to leave bad rows out)",
-                args.data.display(),
+                data.display(),
                 errors.count(),
                 if errors.count() == 1 { "" } else { "s" }
             );
-            return Ok(Outcome::Failed);
+            return Ok(None);
         }
     };
     report_data_warnings(&dataset);
+    let options = EvalOptions { as_of, from: inputs.from, to: inputs.to, holidays, params, scorecards };
+    Ok(Some(Prepared { rules, program, dataset, options }))
+}
 
-    let options = EvalOptions { as_of, from: args.from, to: args.to, holidays, params, scorecards: args.scorecard };
-    let results = kpi_eval::evaluate(&program, &dataset, &options)?;
+#[derive(clap::Args)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    inputs: Inputs,
+    /// Evaluate only this scorecard (repeatable).
+    #[arg(long, value_name = "ID")]
+    scorecard: Vec<String>,
+    /// Output format; default `table` on a terminal, `json` otherwise.
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+    /// Write the output to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+pub fn run(args: EvaluateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let Some(prepared) = prepare(&args.inputs, args.scorecard.clone())? else { return Ok(Outcome::Failed) };
+    let results = kpi_eval::evaluate(&prepared.program, &prepared.dataset, &prepared.options)?;
 
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let format = match args.format {
@@ -131,11 +175,17 @@ pub fn run(args: EvaluateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
         None => kpi_report::Format::Json,
     };
     let context = kpi_report::Context {
-        skipped_rows: dataset.skipped_rows.clone(),
+        skipped_rows: prepared.dataset.skipped_rows.clone(),
         color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
     let text = kpi_report::render(format, &results, &context);
-    match &args.output {
+    emit(args.output.as_deref(), &text)?;
+    Ok(Outcome::Ok)
+}
+
+/// Write to a file (atomically) or stdout; a closed pipe is not an error.
+pub fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), Box<dyn std::error::Error>> {
+    match output {
         Some(path) => crate::write_atomically(path, text.as_bytes())?,
         None => {
             use std::io::Write;
@@ -147,7 +197,7 @@ pub fn run(args: EvaluateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
             }
         }
     }
-    Ok(Outcome::Ok)
+    Ok(())
 }
 
 /// Data warnings on stderr: the first few, and how many in all.

@@ -2,4 +2,5 @@
 pub mod check;
 pub mod data;
 pub mod evaluate;
+pub mod explain;
 pub mod generate;
