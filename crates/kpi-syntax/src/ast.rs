@@ -71,6 +71,8 @@ pub struct Param {
 pub struct Scorecard {
     pub doc: Vec<String>,
     pub id: Ident,
+    /// The scorecard this one extends.
+    pub extends: Option<Ident>,
     pub title: Option<Text>,
     pub members: Vec<Member>,
     pub span: Span,
@@ -83,6 +85,8 @@ pub enum Member {
     Per(Ident),
     Kpi(Kpi),
     Use(UseKpi),
+    /// `remove id`: a KPI of the extended scorecard left out.
+    Remove(Ident),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -191,10 +195,23 @@ pub enum ExprKind {
     List(Vec<Expr>),
     /// `name` or `link.name`.
     Path(Vec<Ident>),
-    Call { name: Ident, args: Vec<Arg> },
-    Unary { op: UnaryOp, expr: Box<Expr> },
-    Binary { op: BinaryOp, left: Box<Expr>, right: Box<Expr> },
-    IsNull { expr: Box<Expr>, negated: bool },
+    Call {
+        name: Ident,
+        args: Vec<Arg>,
+    },
+    Unary {
+        op: UnaryOp,
+        expr: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
     /// Stands in for an expression that could not be parsed (already reported).
     Invalid,
 }

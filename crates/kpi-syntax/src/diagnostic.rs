@@ -152,10 +152,15 @@ impl Diagnostic {
             return out;
         };
         let id = |file: FileId| sources.get(file).path.clone();
+        // ariadne slices the text at the span's ends: keep them inside the text and on char boundaries.
         let clamp = |file: FileId, span: Span| {
-            let len = sources.get(file).text.len();
-            let start = (span.start as usize).min(len);
-            start..(span.end as usize).clamp(start, len)
+            let text = &sources.get(file).text;
+            let start = floor_char_boundary(text, (span.start as usize).min(text.len()));
+            let mut end = (span.end as usize).clamp(start, text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            start..end
         };
         let config = Config::default().with_color(color).with_index_type(IndexType::Byte);
         let label_color = |c: Color| if color { Some(c) } else { None };
@@ -171,8 +176,9 @@ impl Diagnostic {
         }
         report = report.with_label(label);
         for (i, s) in self.secondary.iter().enumerate() {
-            let mut label =
-                Label::new((id(s.file), clamp(s.file, s.span))).with_message(&s.label).with_order(i as i32 + 1);
+            let mut label = Label::new((id(s.file), clamp(s.file, s.span)))
+                .with_message(&s.label)
+                .with_order(i as i32 + 1);
             if let Some(c) = label_color(Color::Blue) {
                 label = label.with_color(c);
             }

@@ -4,7 +4,8 @@
 
 pub mod ast;
 pub mod diagnostic;
+mod display;
 mod parser;
 
 pub use diagnostic::{codes, Diagnostic, FileId, Severity, SourceFile, SourceMap};
-pub use parser::{decode, parse, MAX_NESTING, MAX_OPERATORS};
+pub use parser::{decode, parse, MAX_NESTING, MAX_OPERATORS, MAX_SYNTAX_ERRORS};

@@ -14,7 +14,8 @@ struct KpiParser;
 
 /// Deepest bracket nesting accepted; pest's recursion is bounded by this, not by its call limit.
 pub const MAX_NESTING: usize = 64;
-/// Most operators in one expression; deeper trees would strain every recursive stage after parsing.
+/// Most operators in one expression, counting those inside its brackets, calls and lists: every
+/// stage after parsing recurses over the tree, so together with [`MAX_NESTING`] this bounds its depth.
 pub const MAX_OPERATORS: usize = 256;
 /// Most syntax errors reported per file; the rest are counted.
 pub const MAX_SYNTAX_ERRORS: usize = 50;
@@ -42,12 +43,14 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 });
 
 /// Decode a rule file; invalid UTF-8 is a diagnostic at the first bad byte.
+#[allow(clippy::result_large_err)] // once per file, on the error path; boxing buys nothing
 pub fn decode(file: FileId, bytes: Vec<u8>) -> Result<String, (String, Diagnostic)> {
     String::from_utf8(bytes).map_err(|err| {
         let at = err.utf8_error().valid_up_to();
         let lossy = String::from_utf8_lossy(err.as_bytes()).into_owned();
         let diag = Diagnostic::error(codes::INVALID_UTF8, "this file is not valid UTF-8")
-            .at(file, Span::new(at, at + 1), "invalid byte here")
+            // In the lossy text the bad byte became U+FFFD: label the whole character.
+            .at(file, Span::new(at, at + char::REPLACEMENT_CHARACTER.len_utf8()), "invalid byte here")
             .help("save the file as UTF-8 text; rule files are plain text");
         (lossy, diag)
     })
@@ -55,7 +58,17 @@ pub fn decode(file: FileId, bytes: Vec<u8>) -> Result<String, (String, Diagnosti
 
 /// Parse one rule file. Always returns a module: what could be parsed, plus every error found.
 pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
-    let mut builder = Builder { file, text, diags: Vec::new(), syntax_errors: 0, last_bad_line: None };
+    let mut builder = Builder {
+        file,
+        text,
+        diags: Vec::new(),
+        syntax_errors: 0,
+        last_bad_line: None,
+        expr_depth: 0,
+        expr_operators: 0,
+        expr_too_big: false,
+        line_cursor: (0, 1),
+    };
     if let Some(diag) = check_nesting(file, text) {
         return (Module::default(), vec![diag]);
     }
@@ -102,9 +115,12 @@ fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
                 depth += 1;
                 if depth > MAX_NESTING {
                     return Some(
-                        Diagnostic::error(codes::TOO_DEEP, format!("brackets nested more than {MAX_NESTING} deep"))
-                            .at(file, Span::new(i, i + 1), "too deep here")
-                            .help("split the expression into smaller KPIs or params"),
+                        Diagnostic::error(
+                            codes::TOO_DEEP,
+                            format!("brackets nested more than {MAX_NESTING} deep"),
+                        )
+                        .at(file, Span::new(i, i + 1), "too deep here")
+                        .help("split the expression into smaller KPIs or params"),
                     );
                 }
             }
@@ -123,11 +139,48 @@ struct Builder<'a> {
     syntax_errors: usize,
     /// Line number of the last unparsable line, so a run of them is reported once.
     last_bad_line: Option<usize>,
+    /// How deep `build_expr` is in the outermost expression being built.
+    expr_depth: usize,
+    /// Operators of the outermost expression so far, at every bracket level.
+    expr_operators: usize,
+    /// The outermost expression already has its "too many operators" error.
+    expr_too_big: bool,
+    /// A byte offset and its line, where [`Builder::line_of`] counts on from.
+    line_cursor: (usize, usize),
 }
 
+/// The pair's span, without the whitespace and comments pest leaves at its end when the rule ends
+/// in a repetition or option that matched nothing (`path = { ident ~ ("." ~ ident)* }`): a label
+/// under `missing` must not run on to the next line.
 fn span(pair: &Pair<Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(s.start(), s.end())
+    let end = match pair.clone().into_inner().last() {
+        Some(last) => {
+            let last_end = span(&last).end as usize;
+            if is_trivia(&pair.get_input()[last_end..s.end()]) {
+                last_end
+            } else {
+                s.end()
+            }
+        }
+        None => s.end(),
+    };
+    Span::new(s.start(), end)
+}
+
+/// Only whitespace and comments (not doc comments).
+fn is_trivia(mut text: &str) -> bool {
+    loop {
+        text = text.trim_start_matches([' ', '\t', '\r', '\n']);
+        if text.is_empty() {
+            return true;
+        }
+        if text.starts_with('#') || text.starts_with("//") && !text.starts_with("///") {
+            text = text.find('\n').map_or("", |i| &text[i..]);
+        } else {
+            return false;
+        }
+    }
 }
 
 impl Builder<'_> {
@@ -180,9 +233,12 @@ impl Builder<'_> {
         let doc = self.build_docs(inner.next().expect("docs"));
         let id = build_ident(inner.next().expect("scorecard id"));
         let mut title = None;
+        let mut extends = None;
         let mut members = Vec::new();
         for p in inner {
             match p.as_rule() {
+                Rule::extends_clause => extends = Some(build_ident(last_inner(p))),
+                Rule::remove_kpi => members.push(Member::Remove(build_ident(last_inner(p)))),
                 Rule::string => title = Some(self.build_string(p)),
                 Rule::period_clause => members.push(Member::Period(build_ident(last_inner(p)))),
                 Rule::per_clause => members.push(Member::Per(build_ident(last_inner(p)))),
@@ -192,7 +248,7 @@ impl Builder<'_> {
                 r => unreachable!("{r:?} in build_scorecard"),
             }
         }
-        Scorecard { doc, id, title, members, span }
+        Scorecard { doc, id, extends, title, members, span }
     }
 
     fn build_kpi(&mut self, pair: Pair<Rule>) -> Kpi {
@@ -309,16 +365,38 @@ impl Builder<'_> {
         Text { value, span }
     }
 
+    /// Build an expression. The operator budget is shared by the whole outermost expression:
+    /// `not not ... (not not ... (...))` stays within the limit at each bracket level, but not in all.
     fn build_expr(&mut self, pair: Pair<Rule>) -> Expr {
+        if self.expr_depth == 0 {
+            self.expr_operators = 0;
+            self.expr_too_big = false;
+        }
+        self.expr_depth += 1;
+        let expr = self.build_expr_within_budget(pair);
+        self.expr_depth -= 1;
+        expr
+    }
+
+    fn build_expr_within_budget(&mut self, pair: Pair<Rule>) -> Expr {
         let whole = span(&pair);
         let parts: Vec<Pair<Rule>> = pair.into_children().collect();
-        let operators = parts.iter().filter(|p| !matches!(p.as_rule(), Rule::paren | Rule::list | Rule::call | Rule::path) && !is_literal(p.as_rule())).count();
-        if operators > MAX_OPERATORS {
-            self.diags.push(
-                Diagnostic::error(codes::TOO_DEEP, format!("expression with more than {MAX_OPERATORS} operators"))
+        let is_operand = |rule: Rule| {
+            matches!(rule, Rule::paren | Rule::list | Rule::call | Rule::path) || is_literal(rule)
+        };
+        self.expr_operators += parts.iter().filter(|p| !is_operand(p.as_rule())).count();
+        if self.expr_operators > MAX_OPERATORS {
+            if !self.expr_too_big {
+                self.expr_too_big = true;
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::TOO_DEEP,
+                        format!("expression with more than {MAX_OPERATORS} operators"),
+                    )
                     .at(self.file, whole, "this expression")
                     .help("split it into several KPIs or params"),
-            );
+                );
+            }
             return Expr { kind: ExprKind::Invalid, span: whole };
         }
         PRATT
@@ -329,11 +407,17 @@ impl Builder<'_> {
                     Rule::op_neg => UnaryOp::Neg,
                     r => unreachable!("{r:?} in build_expr prefix"),
                 };
-                Expr { span: span(&op).to(expr.span), kind: ExprKind::Unary { op: kind, expr: Box::new(expr) } }
+                Expr {
+                    span: span(&op).to(expr.span),
+                    kind: ExprKind::Unary { op: kind, expr: Box::new(expr) },
+                }
             })
             .map_postfix(|expr, op| {
                 let negated = op.as_rule() == Rule::op_is_not_null;
-                Expr { span: expr.span.to(span(&op)), kind: ExprKind::IsNull { expr: Box::new(expr), negated } }
+                Expr {
+                    span: expr.span.to(span(&op)),
+                    kind: ExprKind::IsNull { expr: Box::new(expr), negated },
+                }
             })
             .map_infix(|left, op, right| {
                 let op = match op.as_rule() {
@@ -371,7 +455,9 @@ impl Builder<'_> {
             Rule::paren => return self.build_expr(last_inner(pair)),
             Rule::list => ExprKind::List(pair.into_children().map(|p| self.build_expr(p)).collect()),
             Rule::number => ExprKind::Number(text.parse().unwrap_or(f64::NAN)),
-            Rule::percent => ExprKind::Percent(text[..text.len() - 1].parse::<f64>().unwrap_or(f64::NAN) / 100.0),
+            Rule::percent => {
+                ExprKind::Percent(text[..text.len() - 1].parse::<f64>().unwrap_or(f64::NAN) / 100.0)
+            }
             Rule::duration => ExprKind::Duration(parse_duration_hours(text)),
             Rule::date => {
                 if !valid_date(text) {
@@ -408,11 +494,17 @@ impl Builder<'_> {
     /// Report a line that no rule accepted, by re-parsing it strictly to learn what was expected.
     fn bad_line(&mut self, pair: Pair<Rule>, context: Context) {
         let start = pair.as_span().start();
-        let line = crate::diagnostic::line_col(self.text, start).0;
+        let line = self.line_of(start);
         let follows_bad_line = self.last_bad_line == Some(line.saturating_sub(1))
-            || self.text[..start].trim_end().ends_with('{') && self.last_bad_line.is_some_and(|l| l + 1 >= line);
+            || self.text[..start].trim_end().ends_with('{')
+                && self.last_bad_line.is_some_and(|l| l + 1 >= line);
         self.last_bad_line = Some(line);
         if follows_bad_line {
+            return;
+        }
+        if self.syntax_errors >= MAX_SYNTAX_ERRORS {
+            // Only counted from here on: no need to learn what was expected.
+            self.syntax_errors += 1;
             return;
         }
         // A bad line that starts after a clause on the same line: the clause ended too early, so
@@ -428,10 +520,42 @@ impl Builder<'_> {
             Ok(mut pairs) => {
                 let rule = pairs.next().map(|p| p.as_rule());
                 let found = span(&pair);
-                self.push_syntax(misplaced(rule, context, text.trim_start()).at(self.file, found, "not allowed here"));
+                self.push_syntax(misplaced(rule, context, text.trim_start()).at(
+                    self.file,
+                    found,
+                    "not allowed here",
+                ));
+            }
+            Err(err) if error_pos(&err) == 0 => {
+                // The line's first word starts nothing: say what may start a line here.
+                let at = from + (text.len() - text.trim_start().len());
+                let found = found_token(self.text, at);
+                let (expected, words) = context.line_starts();
+                let help = match suggest_word(&found, words) {
+                    Some(word) => format!("did you mean `{word}`?"),
+                    None => context.help().to_string(),
+                };
+                let label_end = at + found_len(self.text, at);
+                self.push_syntax(
+                    Diagnostic::error(codes::SYNTAX, format!("expected {expected}, found {found}"))
+                        .at(self.file, Span::new(at, label_end), format!("expected {expected}"))
+                        .help(help),
+                );
             }
             Err(err) => self.syntax_error(err, from + (text.len() - text.trim_start().len())),
         }
+    }
+
+    /// The 1-based line of `offset`. Bad lines come in file order, so count on from the last one:
+    /// a file of many bad lines must not be rescanned from the start for each.
+    fn line_of(&mut self, offset: usize) -> usize {
+        let (from, line) = match self.line_cursor {
+            (at, line) if at <= offset => (at, line),
+            _ => (0, 1),
+        };
+        let line = line + self.text.as_bytes()[from..offset].iter().filter(|&&b| b == b'\n').count();
+        self.line_cursor = (offset, line);
+        line
     }
 
     fn syntax_error(&mut self, err: pest::error::Error<Rule>, offset: usize) {
@@ -469,6 +593,73 @@ enum Context {
     Use,
 }
 
+impl Context {
+    /// What may start a line here, in words and as the keywords themselves.
+    fn line_starts(self) -> (&'static str, &'static [&'static str]) {
+        match self {
+            Context::TopLevel => {
+                ("a declaration (import, param, scorecard, kpi)", &["import", "param", "scorecard", "kpi"])
+            }
+            Context::Scorecard => {
+                ("`period`, `per`, `kpi`, `use`, `remove` or `}`", &["period", "per", "kpi", "use", "remove"])
+            }
+            Context::Kpi | Context::Use => (
+                "a clause (from, where, value, unit, target, weight, scoring, min_rows) or `}`",
+                &["from", "where", "value", "unit", "target", "weight", "scoring", "min_rows"],
+            ),
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Context::TopLevel => {
+                "a file holds import, param, scorecard and kpi declarations; is a `{` or `}` out of place?"
+            }
+            Context::Scorecard => "a scorecard holds its period, its grouping and its KPIs",
+            Context::Kpi | Context::Use => {
+                "a KPI's lines start with from, where, value, unit, target, weight, scoring or min_rows"
+            }
+        }
+    }
+}
+
+fn error_pos(err: &pest::error::Error<Rule>) -> usize {
+    match err.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    }
+}
+
+/// The keyword `found` (as quoted by [`found_token`]) is probably a misspelling of.
+fn suggest_word(found: &str, words: &[&'static str]) -> Option<&'static str> {
+    let found = found.trim_matches('`');
+    if found.len() > 20 {
+        return None;
+    }
+    words
+        .iter()
+        .map(|w| (edit_distance(found, w), *w))
+        .filter(|(d, w)| *d <= (w.len() / 3).max(1))
+        .min()
+        .map(|(_, w)| w)
+}
+
+/// Levenshtein distance; words here are short.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// The message for a line that parses, but not where it stands.
 fn misplaced(rule: Option<Rule>, context: Context, text: &str) -> Diagnostic {
     let keyword = text.split_whitespace().next().unwrap_or("");
@@ -481,7 +672,7 @@ fn misplaced(rule: Option<Rule>, context: Context, text: &str) -> Diagnostic {
             "`scorecard` starts inside a scorecard that was not closed".to_string(),
             "add the missing `}` that ends the scorecard above".to_string(),
         ),
-        (Some(Rule::period_clause | Rule::per_clause), _) => (
+        (Some(Rule::period_clause | Rule::per_clause | Rule::remove_kpi), _) => (
             format!("`{keyword}` belongs directly inside a scorecard"),
             "move it to the scorecard's body, before its KPIs".to_string(),
         ),
@@ -514,7 +705,14 @@ fn found_token(text: &str, start: usize) -> String {
         None => "the end of the file".into(),
         Some('\n' | '\r') => "the end of the line".into(),
         Some(c) if c.is_control() => format!("the control character U+{:04X}", c as u32),
-        Some(_) => format!("`{}`", &rest[..found_len(text, start)]),
+        Some(_) => {
+            // A word can be a whole 10 MB line of garbage: quote the start of it.
+            let word = &rest[..found_len(text, start)];
+            match word.char_indices().nth(40) {
+                Some((cut, _)) => format!("`{}...`", &word[..cut]),
+                None => format!("`{word}`"),
+            }
+        }
     }
 }
 
@@ -574,7 +772,9 @@ fn expected_words(rules: &[Rule]) -> String {
             Rule::import_decl | Rule::param_decl | Rule::scorecard_head | Rule::kpi_head | Rule::use_head => {
                 "a declaration (import, param, scorecard, kpi, use)"
             }
-            Rule::period_clause | Rule::per_clause => "`period` or `per`",
+            Rule::period_clause | Rule::per_clause | Rule::remove_kpi | Rule::extends_clause => {
+                "`period`, `per`, `remove` or `extends`"
+            }
             Rule::from_clause
             | Rule::where_clause
             | Rule::value_clause
@@ -582,8 +782,12 @@ fn expected_words(rules: &[Rule]) -> String {
             | Rule::target_clause
             | Rule::weight_clause
             | Rule::scoring_clause
-            | Rule::min_rows_clause => "a clause (from, where, value, unit, target, weight, scoring, min_rows)",
-            Rule::scorecard | Rule::kpi | Rule::use_kpi => "a declaration (import, param, scorecard, kpi, use)",
+            | Rule::min_rows_clause => {
+                "a clause (from, where, value, unit, target, weight, scoring, min_rows)"
+            }
+            Rule::scorecard | Rule::kpi | Rule::use_kpi => {
+                "a declaration (import, param, scorecard, kpi, use)"
+            }
             _ => "something else",
         };
         if !words.contains(&word) {
@@ -609,7 +813,8 @@ fn help_for_expected(expected: &str) -> String {
     } else if expected.contains("an operator") {
         "check for a missing `)` or `]`, or an operator between two values".into()
     } else if expected.contains("a value") {
-        "a value is a number, percentage, duration, text, field, param or call; is a `)` or `]` missing?".into()
+        "a value is a number, percentage, duration, text, field, param or call; is a `)` or `]` missing?"
+            .into()
     } else {
         "see docs/language.md for the syntax of each construct".into()
     }
@@ -628,12 +833,14 @@ fn last_inner(pair: Pair<Rule>) -> Pair<Rule> {
 }
 
 /// Keywords are atomic rules (so that `param` cannot match the start of `paramx`); the AST skips them.
-trait Children<'i> {
-    fn into_children(self) -> std::iter::Filter<pest::iterators::Pairs<'i, Rule>, fn(&Pair<'i, Rule>) -> bool>;
+type Children<'i> = std::iter::Filter<pest::iterators::Pairs<'i, Rule>, fn(&Pair<'i, Rule>) -> bool>;
+
+trait IntoChildren<'i> {
+    fn into_children(self) -> Children<'i>;
 }
 
-impl<'i> Children<'i> for Pair<'i, Rule> {
-    fn into_children(self) -> std::iter::Filter<pest::iterators::Pairs<'i, Rule>, fn(&Pair<'i, Rule>) -> bool> {
+impl<'i> IntoChildren<'i> for Pair<'i, Rule> {
+    fn into_children(self) -> Children<'i> {
         self.into_inner().filter(|p| keyword(p.as_rule()).is_none())
     }
 }
@@ -644,6 +851,8 @@ fn keyword(rule: Rule) -> Option<&'static str> {
         Rule::kw_import => "import",
         Rule::kw_param => "param",
         Rule::kw_scorecard => "scorecard",
+        Rule::kw_extends => "extends",
+        Rule::kw_remove => "remove",
         Rule::kw_period => "period",
         Rule::kw_per => "per",
         Rule::kw_use => "use",
@@ -697,7 +906,13 @@ fn parse_duration_hours(text: &str) -> f64 {
 fn is_literal(rule: Rule) -> bool {
     matches!(
         rule,
-        Rule::date | Rule::duration | Rule::percent | Rule::number | Rule::string | Rule::boolean | Rule::null
+        Rule::date
+            | Rule::duration
+            | Rule::percent
+            | Rule::number
+            | Rule::string
+            | Rule::boolean
+            | Rule::null
     )
 }
 
