@@ -1,17 +1,97 @@
 //! Interned text columns: one `u32` code per cell and a dictionary of distinct values.
 use hashbrown::HashTable;
+use std::sync::OnceLock;
 
 /// The code of a null text cell.
 pub const NULL_CODE: u32 = u32::MAX;
+
+/// The distinct values of a text column, stored back to back in one arena (one allocation for
+/// all of them, instead of one per value: a large id column has millions).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Dict {
+    bytes: String,
+    /// `ends[i]` is the end of value `i` in `bytes`; it starts where value `i - 1` ends.
+    ends: Vec<u64>,
+}
+
+impl Dict {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The value of code `i`.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)? as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        Some(&self.bytes[start..end])
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| &self[i])
+    }
+
+    pub(crate) fn push(&mut self, text: &str) {
+        self.bytes.push_str(text);
+        self.ends.push(self.bytes.len() as u64);
+    }
+
+    fn reserve(&mut self, values: usize, bytes: usize) {
+        self.ends.reserve(values);
+        self.bytes.reserve(bytes);
+    }
+
+    /// The arena and the end offsets, for the cache.
+    pub(crate) fn parts(&self) -> (&str, &[u64]) {
+        (&self.bytes, &self.ends)
+    }
+
+    /// A dictionary from its parts; `None` unless the offsets are in order, in bounds and on
+    /// character boundaries.
+    pub(crate) fn from_parts(bytes: String, ends: Vec<u64>) -> Option<Dict> {
+        let mut last = 0u64;
+        for &e in &ends {
+            if e < last || e as usize > bytes.len() || !bytes.is_char_boundary(e as usize) {
+                return None;
+            }
+            last = e;
+        }
+        if last as usize != bytes.len() {
+            return None;
+        }
+        Some(Dict { bytes, ends })
+    }
+}
+
+impl std::ops::Index<usize> for Dict {
+    type Output = str;
+
+    fn index(&self, i: usize) -> &str {
+        match self.get(i) {
+            Some(s) => s,
+            None => panic!("dictionary code {i} out of range ({} values)", self.len()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Dict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
 
 /// A text column: `codes[row]` indexes `dict`, or is [`NULL_CODE`] for a null cell.
 /// Codes are given in order of first appearance, so an id column's code is its row.
 #[derive(Clone, Default)]
 pub struct TextColumn {
     pub codes: Vec<u32>,
-    pub dict: Vec<Box<str>>,
-    /// Hash index over `dict` (entries are codes), so the text is stored once.
-    index: HashTable<u32>,
+    pub dict: Dict,
+    /// Hash index over `dict` (entries are codes), so the text is stored once. Built on first use
+    /// for a column read from the cache, which most columns never need.
+    index: OnceLock<HashTable<u32>>,
 }
 
 impl std::fmt::Debug for TextColumn {
@@ -63,10 +143,26 @@ impl TextColumn {
         col
     }
 
+    /// A column from codes and a dictionary (the cache); the hash index is built when needed.
+    pub(crate) fn from_parts(codes: Vec<u32>, dict: Dict) -> TextColumn {
+        TextColumn { codes, dict, index: OnceLock::new() }
+    }
+
+    fn index(&self) -> &HashTable<u32> {
+        self.index.get_or_init(|| build_index(&self.dict))
+    }
+
+    fn index_mut(&mut self) -> &mut HashTable<u32> {
+        if self.index.get().is_none() {
+            let _ = self.index.set(build_index(&self.dict));
+        }
+        self.index.get_mut().expect("the index was just built")
+    }
+
     /// The code of `text`, if any cell holds it.
     pub fn code_of(&self, text: &str) -> Option<u32> {
         let dict = &self.dict;
-        self.index.find(hash_str(text), |&c| &*dict[c as usize] == text).copied()
+        self.index().find(hash_str(text), |&c| &dict[c as usize] == text).copied()
     }
 
     /// The code of `text`, adding it to the dictionary when new. Does not push a cell.
@@ -74,49 +170,35 @@ impl TextColumn {
         self.insert(text).0
     }
 
-    /// Like [`TextColumn::intern`] but moves an owned value in when it is new.
-    pub(crate) fn intern_owned(&mut self, text: Box<str>) -> u32 {
-        self.insert_owned(text).0
-    }
-
     /// The code of `text` and whether it was new, with a single hash lookup.
-    pub(crate) fn insert_owned(&mut self, text: Box<str>) -> (u32, bool) {
-        let hash = hash_str(&text);
-        let next = self.dict.len() as u32;
-        let dict = &self.dict;
-        let entry = self.index.entry(hash, |&c| *dict[c as usize] == *text, |&c| hash_str(&dict[c as usize]));
-        match entry {
-            hashbrown::hash_table::Entry::Occupied(o) => (*o.get(), false),
-            hashbrown::hash_table::Entry::Vacant(v) => {
-                v.insert(next);
-                self.dict.push(text);
-                (next, true)
-            }
-        }
-    }
-
-    /// Like [`TextColumn::insert_owned`] for borrowed text.
     pub(crate) fn insert(&mut self, text: &str) -> (u32, bool) {
-        let hash = hash_str(text);
+        self.insert_hashed(text, hash_str(text))
+    }
+
+    /// [`TextColumn::insert`] with the hash of `text` already known.
+    pub(crate) fn insert_hashed(&mut self, text: &str, hash: u64) -> (u32, bool) {
         let next = self.dict.len() as u32;
-        let dict = &self.dict;
-        let entry = self.index.entry(hash, |&c| &*dict[c as usize] == text, |&c| hash_str(&dict[c as usize]));
+        self.index_mut();
+        let dict = &mut self.dict;
+        let index = self.index.get_mut().expect("built above");
+        let entry = index.entry(hash, |&c| &dict[c as usize] == text, |&c| hash_str(&dict[c as usize]));
         match entry {
             hashbrown::hash_table::Entry::Occupied(o) => (*o.get(), false),
             hashbrown::hash_table::Entry::Vacant(v) => {
                 v.insert(next);
-                self.dict.push(text.into());
+                dict.push(text);
                 (next, true)
             }
         }
     }
 
-    /// Room for `cells` more cells and `values` more distinct values.
-    pub(crate) fn reserve(&mut self, cells: usize, values: usize) {
+    /// Room for `cells` more cells and `values` more distinct values of about `bytes` in all.
+    pub(crate) fn reserve(&mut self, cells: usize, values: usize, bytes: usize) {
         self.codes.reserve(cells);
-        self.dict.reserve(values);
+        self.dict.reserve(values, bytes);
+        self.index_mut();
         let dict = &self.dict;
-        self.index.reserve(values, |&c| hash_str(&dict[c as usize]));
+        self.index.get_mut().expect("built above").reserve(values, |&c| hash_str(&dict[c as usize]));
     }
 
     /// Appends a cell.
@@ -131,12 +213,12 @@ impl TextColumn {
     /// The text of `row`, `None` when null.
     pub fn get(&self, row: usize) -> Option<&str> {
         let code = *self.codes.get(row)?;
-        self.dict.get(code as usize).map(|s| &**s)
+        self.dict.get(code as usize)
     }
 
     /// The text of a code.
     pub fn text(&self, code: u32) -> Option<&str> {
-        self.dict.get(code as usize).map(|s| &**s)
+        self.dict.get(code as usize)
     }
 
     pub fn len(&self) -> usize {
@@ -146,6 +228,14 @@ impl TextColumn {
     pub fn is_empty(&self) -> bool {
         self.codes.is_empty()
     }
+}
+
+fn build_index(dict: &Dict) -> HashTable<u32> {
+    let mut index = HashTable::with_capacity(dict.len());
+    for (code, text) in dict.iter().enumerate() {
+        index.insert_unique(hash_str(text), code as u32, |&c| hash_str(&dict[c as usize]));
+    }
+    index
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! [`generate`] writes a deterministic synthetic dataset; [`Profile`] maps PSA exports.
 #![forbid(unsafe_code)]
 
+mod cache;
 mod csv;
 mod error;
 pub mod generate;
@@ -15,6 +16,9 @@ mod profile;
 mod summary;
 mod value;
 
+pub use cache::{
+    cache_path, load_cached, CacheOptions, CacheOutcome, FORMAT_VERSION as CACHE_FORMAT_VERSION,
+};
 pub use chrono_tz::Tz;
 pub use error::{DataError, DataWarning, LoadErrors};
 pub use intern::NULL_CODE;
@@ -235,4 +239,4 @@ impl ColumnData {
     }
 }
 
-pub use intern::TextColumn;
+pub use intern::{Dict, TextColumn};

@@ -21,15 +21,20 @@ const WARNING_CAP: usize = 20;
 /// dataset is returned unless `options.skip_bad_rows` leaves the bad rows out.
 pub fn load(dir: &Path, options: &LoadOptions) -> Result<Dataset, LoadErrors> {
     let shown = dir.display().to_string();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
+    let names = match list_dir(dir) {
+        Ok(n) => n,
         Err(e) => {
             let mut errors = LoadErrors::default();
             errors.push(DataError::file(&shown, format!("cannot read the dataset directory: {e}")));
             return Err(errors);
         }
     };
-    let mut names: Vec<String> = entries
+    load_with(names, |name| std::fs::read(dir.join(name)), options)
+}
+
+/// The names in a dataset directory, sorted; directories end with `/`.
+pub(crate) fn list_dir(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok())
         .map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
@@ -41,7 +46,7 @@ pub fn load(dir: &Path, options: &LoadOptions) -> Result<Dataset, LoadErrors> {
         })
         .collect();
     names.sort();
-    load_with(names, |name| std::fs::read(dir.join(name)), options)
+    Ok(names)
 }
 
 /// Loads a dataset from in-memory files `(file name, contents)`, as [`load`] does a directory.
@@ -879,7 +884,16 @@ impl Merged {
                 self.lines.reserve(more);
                 for (i, c) in self.columns.iter_mut().enumerate() {
                     match &mut c.data {
-                        ColumnData::Text(t) => t.reserve(more, if i == 0 { more } else { 0 }),
+                        ColumnData::Text(t) => {
+                            // Ids are all distinct: room for as many more of about the same length.
+                            let (values, bytes) = if i == 0 {
+                                let (text, ends) = t.dict.parts();
+                                (more, text.len() / ends.len().max(1) * more)
+                            } else {
+                                (0, 0)
+                            };
+                            t.reserve(more, values, bytes)
+                        }
                         ColumnData::Int(v) => v.reserve(more),
                         ColumnData::Number(v) => v.reserve(more),
                         ColumnData::Bool(v) => v.reserve(more),
@@ -891,17 +905,16 @@ impl Merged {
         }
         let mut columns = chunk.columns.into_iter();
         let Some(ids) = columns.next() else { return 0 };
-        let ColumnData::Text(mut local_ids) = ids.data else { return 0 };
+        let ColumnData::Text(local_ids) = ids.data else { return 0 };
         let ColumnData::Text(global_ids) = &mut self.columns[0].data else { return 0 };
         let mut keep = vec![true; local_ids.codes.len()];
         let mut dropped = 0;
         for (r, &code) in local_ids.codes.iter().enumerate() {
-            let Some(text) = local_ids.dict.get_mut(code as usize) else { continue };
-            let (first, new) = global_ids.insert_owned(std::mem::take(text));
+            let Some(text) = local_ids.dict.get(code as usize) else { continue };
+            let (first, new) = global_ids.insert(text);
             if new {
                 global_ids.codes.push(first);
             } else {
-                *text = global_ids.dict[first as usize].clone();
                 keep[r] = false;
                 dropped += 1;
                 let first_line = self.lines.get(first as usize).copied().unwrap_or(0);
@@ -921,7 +934,7 @@ impl Merged {
         for (dst, src) in self.columns[1..].iter_mut().zip(columns) {
             let before = dst.data.len();
             match (&mut dst.data, src.data) {
-                (ColumnData::Text(d), ColumnData::Text(mut s)) => {
+                (ColumnData::Text(d), ColumnData::Text(s)) => {
                     let mut remap = vec![NULL_CODE; s.dict.len()];
                     for (&c, &k) in s.codes.iter().zip(&keep) {
                         if !k {
@@ -933,7 +946,7 @@ impl Merged {
                         }
                         let slot = &mut remap[c as usize];
                         if *slot == NULL_CODE {
-                            *slot = d.intern_owned(std::mem::take(&mut s.dict[c as usize]));
+                            *slot = d.intern(&s.dict[c as usize]);
                         }
                         d.codes.push(*slot);
                     }

@@ -18,18 +18,92 @@ pub enum DataCommand {
         /// Leave rows with errors out (and report how many) instead of failing.
         #[arg(long)]
         skip_bad_rows: bool,
+        /// Parse the files even when the columnar cache holds them (and do not write it).
+        #[arg(long)]
+        no_cache: bool,
     },
 }
 
+/// Datasets smaller than this are parsed every time: a snapshot would not be faster.
+const CACHE_MIN_BYTES: u64 = 8 << 20;
+
+/// Loads a dataset through the columnar cache (unless `no_cache`), with a progress spinner.
+pub fn load_dataset(
+    dir: &std::path::Path,
+    options: &LoadOptions,
+    no_cache: bool,
+) -> Result<kpi_data::Dataset, kpi_data::LoadErrors> {
+    let progress = Progress::start(&format!("loading {}", dir.display()));
+    let cache = if no_cache { None } else { kpi_data::CacheOptions::default_dir() };
+    let result = match cache {
+        Some(dir_of_cache) => {
+            let cache = kpi_data::CacheOptions { dir: dir_of_cache, min_bytes: CACHE_MIN_BYTES };
+            kpi_data::load_cached(dir, options, &cache).map(|(dataset, outcome)| {
+                if std::env::var_os("KPI_CACHE_DEBUG").is_some() {
+                    eprintln!(
+                        "cache: {outcome:?} ({})",
+                        kpi_data::cache_path(dir, options, &cache).display()
+                    );
+                }
+                dataset
+            })
+        }
+        None => load(dir, options),
+    };
+    drop(progress);
+    result
+}
+
+/// A spinner on stderr for work that takes over a second: only on a terminal, never in CI.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Progress {
+    pub fn start(message: &str) -> Progress {
+        use std::io::IsTerminal;
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        if !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+            return Progress { bar: None, done };
+        }
+        let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.set_message(message.to_string());
+        // Shown only once the work has taken a second.
+        let (shown, flag) = (bar.clone(), done.clone());
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            if !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                shown.enable_steady_tick(std::time::Duration::from_millis(120));
+            }
+        });
+        Progress { bar: Some(bar), done }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 pub fn run(cmd: DataCommand) -> Result<Outcome, Box<dyn std::error::Error>> {
-    let DataCommand::Check { data, profile, timezone, skip_bad_rows } = cmd;
+    let DataCommand::Check { data, profile, timezone, skip_bad_rows, no_cache } = cmd;
     let timezone: kpi_data::Tz = timezone
         .parse()
         .map_err(|_| format!("unknown time zone `{timezone}` (use an IANA name like America/New_York)"))?;
     let profile = profile.map(|p| Profile::from_name_or_file(&p)).transpose()?;
     let options = LoadOptions { timezone, skip_bad_rows, profile };
     let started = std::time::Instant::now();
-    let dataset = match load(&data, &options) {
+    let dataset = match load_dataset(&data, &options, no_cache) {
         Ok(d) => d,
         Err(errors) => {
             eprintln!("{errors}");

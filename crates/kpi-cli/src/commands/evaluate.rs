@@ -44,6 +44,9 @@ pub struct Inputs {
     /// Leave rows with errors out (reported in every format) instead of failing.
     #[arg(long)]
     pub skip_bad_rows: bool,
+    /// Parse the data files even when the columnar cache holds them (and do not write it).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// Checked rules, loaded data and options, ready to evaluate.
@@ -128,7 +131,7 @@ pub fn prepare(
 
     let profile = profile_spec.as_deref().map(kpi_data::Profile::from_name_or_file).transpose()?;
     let load_options = kpi_data::LoadOptions { timezone, skip_bad_rows: inputs.skip_bad_rows, profile };
-    let dataset = match kpi_data::load(&data, &load_options) {
+    let dataset = match super::data::load_dataset(&data, &load_options, inputs.no_cache) {
         Ok(d) => d,
         Err(errors) => {
             eprintln!("{errors}");
@@ -163,7 +166,9 @@ pub struct EvaluateArgs {
 
 pub fn run(args: EvaluateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
     let Some(prepared) = prepare(&args.inputs, args.scorecard.clone())? else { return Ok(Outcome::Failed) };
+    let progress = super::data::Progress::start("evaluating");
     let results = kpi_eval::evaluate(&prepared.program, &prepared.dataset, &prepared.options)?;
+    drop(progress);
 
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let format = match args.format {

@@ -1,0 +1,155 @@
+//! The columnar cache: a hit gives the same dataset; a stale or corrupt cache is rebuilt, never trusted.
+use kpi_data::{cache_path, load, load_cached, CacheOptions, CacheOutcome, ColumnData, Dataset, LoadOptions};
+use std::path::Path;
+
+const RESOURCES: &str = "id,name,team,hours_per_day,active\nR1,Ann,Desk,8,true\nR2,Bob,NOC,,false\n";
+const TICKETS: &str = "id,client_id,assigned_resource_id,created_at,completed_at,queue,estimated_hours\n\
+T1,C1,R1,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,Triage,1.5\n\
+T2,C9,R2,2026-03-03 08:00,,,\n\
+T3,C1,R9,2026-03-04T08:00:00Z,2026-03-01T08:00:00Z,Desk,2\n";
+const ENTRIES: &str = "id,resource_id,ticket_id,started_at,ended_at,hours,billable,created_at,note\n\
+E1,R1,T1,2026-03-02T09:00:00Z,2026-03-02T09:30:00Z,0.5,true,,first\n\
+E2,R2,T1,2026-03-02T09:30:00Z,2026-03-02T09:00:00Z,-1,no,2026-03-02T10:00:00Z,\n";
+
+fn dataset_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("resources.csv"), RESOURCES).unwrap();
+    std::fs::write(dir.path().join("tickets.csv"), TICKETS).unwrap();
+    std::fs::write(dir.path().join("time_entries.csv"), ENTRIES).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a table").unwrap();
+    dir
+}
+
+/// Everything a consumer can see of a dataset, as text.
+fn shape(d: &Dataset) -> String {
+    let mut out = format!("{:?} {:?} {:?} {:?}\n", d.timezone, d.skipped_rows, d.warnings, d.other_files);
+    for t in &d.tables {
+        out.push_str(&format!("{} {} {} {:?}\n", t.name, t.present, t.len, d.file_of(&t.name)));
+        for c in &t.columns {
+            out.push_str(&format!("  {} {} {:?} {:?}\n", c.name, c.custom, c.data, c.valid));
+        }
+    }
+    out.push_str(&format!("{:?}\n", d.link_rows("time_entries", "ticket")));
+    out.push_str(&format!("{:?}\n", d.link_rows("tickets", "resource")));
+    out
+}
+
+fn options() -> LoadOptions {
+    LoadOptions::default()
+}
+
+fn cached(dir: &Path, cache: &CacheOptions) -> (Dataset, CacheOutcome) {
+    load_cached(dir, &options(), cache).unwrap()
+}
+
+fn setup() -> (tempfile::TempDir, tempfile::TempDir, CacheOptions) {
+    let data = dataset_dir();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = CacheOptions { dir: cache_dir.path().to_path_buf(), min_bytes: 0 };
+    (data, cache_dir, cache)
+}
+
+#[test]
+fn a_hit_gives_the_same_dataset() {
+    let (data, _c, cache) = setup();
+    let fresh = load(data.path(), &options()).unwrap();
+    let (first, outcome) = cached(data.path(), &cache);
+    assert!(matches!(outcome, CacheOutcome::Rebuilt(_)), "{outcome:?}");
+    let (second, outcome) = cached(data.path(), &cache);
+    assert_eq!(outcome, CacheOutcome::Hit);
+    assert_eq!(shape(&fresh), shape(&first));
+    assert_eq!(shape(&fresh), shape(&second));
+    // Lookups by id work on a dataset read from the cache (its hash index is built on demand).
+    assert_eq!(second.table("tickets").row_of_id("T3"), Some(2));
+    let ColumnData::Text(queue) = &second.table("tickets").column("queue").unwrap().data else { panic!() };
+    assert_eq!(queue.code_of("Desk"), Some(1));
+}
+
+#[test]
+fn load_options_key_the_cache() {
+    let (data, _c, cache) = setup();
+    cached(data.path(), &cache);
+    let ny = LoadOptions { timezone: "America/New_York".parse().unwrap(), ..options() };
+    let (d, outcome) = load_cached(data.path(), &ny, &cache).unwrap();
+    assert!(matches!(outcome, CacheOutcome::Rebuilt(_)), "{outcome:?}");
+    assert_eq!(shape(&d), shape(&load(data.path(), &ny).unwrap()));
+    assert_ne!(cache_path(data.path(), &ny, &cache), cache_path(data.path(), &options(), &cache));
+    assert_eq!(cached(data.path(), &cache).1, CacheOutcome::Hit);
+}
+
+#[test]
+fn a_touched_file_with_the_same_bytes_keeps_the_cache() {
+    let (data, _c, cache) = setup();
+    cached(data.path(), &cache);
+    let file = std::fs::File::options().write(true).open(data.path().join("tickets.csv")).unwrap();
+    file.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(60)).unwrap();
+    assert_eq!(cached(data.path(), &cache).1, CacheOutcome::Hit);
+}
+
+#[test]
+fn a_changed_file_rebuilds_the_cache() {
+    let (data, _c, cache) = setup();
+    cached(data.path(), &cache);
+    // Same size, new mtime, other bytes.
+    let edited = TICKETS.replace("Triage", "Triagf");
+    std::fs::write(data.path().join("tickets.csv"), &edited).unwrap();
+    let file = std::fs::File::options().write(true).open(data.path().join("tickets.csv")).unwrap();
+    file.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(60)).unwrap();
+    let (d, outcome) = cached(data.path(), &cache);
+    assert!(matches!(&outcome, CacheOutcome::Rebuilt(r) if r.contains("tickets.csv")), "{outcome:?}");
+    assert_eq!(shape(&d), shape(&load(data.path(), &options()).unwrap()));
+    // Other size.
+    std::fs::write(data.path().join("tickets.csv"), TICKETS.replace("Triage", "Triage2")).unwrap();
+    let (_, outcome) = cached(data.path(), &cache);
+    assert!(matches!(&outcome, CacheOutcome::Rebuilt(r) if r.contains("size")), "{outcome:?}");
+    // A new file in the directory (it may be a table).
+    std::fs::write(data.path().join("surveys.csv"), "id,responded_at,score\nS1,2026-03-02T09:00:00Z,4\n")
+        .unwrap();
+    let (d, outcome) = cached(data.path(), &cache);
+    assert!(matches!(outcome, CacheOutcome::Rebuilt(_)), "{outcome:?}");
+    assert!(d.table("surveys").present);
+}
+
+#[test]
+fn a_corrupt_cache_is_rebuilt_never_trusted() {
+    let (data, _c, cache) = setup();
+    let (fresh, _) = cached(data.path(), &cache);
+    let path = cache_path(data.path(), &options(), &cache);
+    let good = std::fs::read(&path).unwrap();
+    let mut cases: Vec<(String, Vec<u8>)> = vec![
+        ("empty".into(), Vec::new()),
+        ("truncated".into(), good[..good.len() / 2].to_vec()),
+        ("one byte short".into(), good[..good.len() - 1].to_vec()),
+        ("one byte more".into(), [&good[..], &[0]].concat()),
+    ];
+    let mut version = good.clone();
+    version[8] ^= 0xFF;
+    cases.push(("other format version".into(), version));
+    // Flip one bit at many places: header, column blobs, meta.
+    for at in (0..good.len()).step_by((good.len() / 97).max(1)) {
+        let mut bad = good.clone();
+        bad[at] ^= 0x10;
+        cases.push((format!("bit flipped at {at}"), bad));
+    }
+    for (what, bytes) in cases {
+        std::fs::write(&path, &bytes).unwrap();
+        let (d, outcome) = cached(data.path(), &cache);
+        assert!(matches!(outcome, CacheOutcome::Rebuilt(_)), "{what}: {outcome:?}");
+        assert_eq!(shape(&d), shape(&fresh), "{what}");
+        assert_eq!(std::fs::read(&path).unwrap(), good, "{what}: rewritten");
+    }
+}
+
+#[test]
+fn small_datasets_and_load_errors_are_not_cached() {
+    let data = dataset_dir();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = CacheOptions { dir: cache_dir.path().to_path_buf(), min_bytes: 1 << 20 };
+    let (_, outcome) = cached(data.path(), &cache);
+    assert!(matches!(outcome, CacheOutcome::NotCached(_)), "{outcome:?}");
+    assert!(!cache_path(data.path(), &options(), &cache).exists());
+    std::fs::write(data.path().join("tickets.csv"), "id,created_at\nT1,yesterday\n").unwrap();
+    let cache = CacheOptions { min_bytes: 0, ..cache };
+    assert!(load_cached(data.path(), &options(), &cache).is_err());
+    assert!(!cache_path(data.path(), &options(), &cache).exists());
+}
