@@ -139,7 +139,7 @@ fn levels(e: &TExpr) -> (bool, bool) {
         TKind::Const(_) | TKind::Param(_) | TKind::Instant(_) => (false, false),
         TKind::Column { .. } | TKind::Custom(_) | TKind::Related { .. } => (true, false),
         TKind::Aggregate { .. } | TKind::Builtin(_) => (false, true),
-        TKind::List(items) | TKind::Call(_, items) => {
+        TKind::List(items) | TKind::Call(_, items) | TKind::Script { args: items, .. } => {
             items.iter().map(levels).fold((false, false), |(r, a), (r2, a2)| (r || r2, a || a2))
         }
         TKind::Unary(_, inner) | TKind::IsNull { expr: inner, .. } => levels(inner),
@@ -207,8 +207,114 @@ impl<'a> Checker<'a> {
                             .at(m.file, u.id.span, "outside any scorecard")
                             .help("move it into `scorecard ... { }`"),
                     ),
+                    Item::Function(func) => self.collect_function(rules, m.file, func),
                     Item::Import(_) | Item::Scorecard(_) => {}
                 }
+            }
+        }
+    }
+
+    /// Check a rhai function's declaration and compile it, mapping script errors to the file.
+    fn collect_function(&mut self, rules: &Rules, file: FileId, func: &ast::Function) {
+        if let Some(first) = self.program.functions.iter().find(|f| f.name == func.name.name) {
+            let first = first.origin;
+            self.duplicate("function", &func.name, file, first);
+            return;
+        }
+        if FUNCTIONS.contains(&func.name.name.as_str()) {
+            self.error(
+                Diagnostic::error(
+                    codes::DUPLICATE_ID,
+                    format!("`{}` is a built-in function", func.name.name),
+                )
+                .at(file, func.name.span, "already defined")
+                .help("give the rhai function another name"),
+            );
+            return;
+        }
+        let type_of = |this: &mut Self, ty: &Ident| {
+            kpi_script::ScriptType::from_name(&ty.name).or_else(|| {
+                this.error(
+                    Diagnostic::error(codes::UNKNOWN_KEYWORD, format!("unknown type `{}`", ty.name))
+                        .at(file, ty.span, "not a script type")
+                        .help(did_you_mean(
+                            &ty.name,
+                            ["number", "bool", "text"],
+                            "script types are number, bool and text",
+                        )),
+                );
+                None
+            })
+        };
+        let mut params = Vec::new();
+        for (name, ty) in &func.params {
+            params.push((name.name.clone(), type_of(self, ty)));
+        }
+        let returns = type_of(self, &func.returns);
+        if returns == Some(kpi_script::ScriptType::Text) {
+            self.error(
+                Diagnostic::error(codes::SCRIPT, "a rhai function returns a number or a bool")
+                    .at(file, func.returns.span, "text results are not supported")
+                    .help("return a number or a bool; compare text inside the script"),
+            );
+            return;
+        }
+        let (Some(params), Some(returns)) =
+            (params.into_iter().map(|(n, t)| t.map(|t| (n, t))).collect::<Option<Vec<_>>>(), returns)
+        else {
+            return;
+        };
+        let source = rules.sources.get(file);
+        let compiled = match &func.body {
+            ast::ScriptSource::Inline { code, span } => {
+                let (line, column) = rules.sources.line_col(file, span.start);
+                let placement = kpi_script::Placement { file: source.path.clone(), line, column };
+                kpi_script::Script::inline(&func.name.name, &params, returns, code, placement).map_err(|e| {
+                    (e.clone(), offset_of(&source.text, e.line, e.column).map(|o| Span::new(o, o + 1)))
+                })
+            }
+            ast::ScriptSource::File(path) => {
+                let full = std::path::Path::new(&source.path)
+                    .parent()
+                    .unwrap_or(std::path::Path::new(""))
+                    .join(&path.value);
+                let code = match std::fs::read_to_string(&full) {
+                    Ok(code) => code,
+                    Err(err) => {
+                        self.error(
+                            Diagnostic::error(
+                                codes::SCRIPT,
+                                format!("cannot read `{}`: {err}", full.display()),
+                            )
+                            .at(file, path.span, "script file")
+                            .help("script files are relative to the rule file that names them"),
+                        );
+                        return;
+                    }
+                };
+                let placement =
+                    kpi_script::Placement { file: full.display().to_string(), line: 1, column: 1 };
+                kpi_script::Script::file(&func.name.name, &params, returns, &code, placement)
+                    .map_err(|e| (e, None))
+            }
+        };
+        match compiled {
+            Ok(script) => self.program.functions.push(FunctionDef {
+                name: func.name.name.clone(),
+                doc: func.doc.join("\n"),
+                script,
+                origin: Origin { file, span: func.name.span },
+            }),
+            Err((err, span)) => {
+                let (span, label) = match span {
+                    Some(span) => (span, "here".to_string()),
+                    None => (func.name.span, format!("at {}:{}:{}", err.file, err.line, err.column)),
+                };
+                self.error(
+                    Diagnostic::error(codes::SCRIPT, format!("rhai: {}", err.message))
+                        .at(file, span, label)
+                        .help("see the rhai book (rhai.rs/book); the function's params are in scope by name"),
+                );
             }
         }
     }
@@ -1354,6 +1460,9 @@ impl<'a> Checker<'a> {
         if let Some(agg) = AggFunc::from_name(&name.name) {
             return self.check_aggregate(agg, name, args, span, scope, file);
         }
+        if let Some(index) = self.program.functions.iter().position(|f| f.name == name.name) {
+            return self.check_script_call(index, name, args, span, scope, file);
+        }
         let row_table = match scope {
             Scope::Row(t) | Scope::Value { table: t, .. } => t,
             Scope::Const => unreachable!("const scope returned above, in check_call"),
@@ -1471,6 +1580,62 @@ impl<'a> Checker<'a> {
                 Self::invalid(span, file)
             }
         }
+    }
+
+    /// A rhai function: arguments of the declared types; row level or aggregate level as they are.
+    fn check_script_call(
+        &mut self,
+        index: usize,
+        name: &Ident,
+        args: &[ast::Arg],
+        span: Span,
+        scope: Scope,
+        file: FileId,
+    ) -> TExpr {
+        let params = self.program.functions[index].script.params.clone();
+        let returns = self.program.functions[index].script.returns;
+        if args.len() != params.len() {
+            self.error(
+                Diagnostic::error(
+                    codes::ARGUMENT_COUNT,
+                    format!("`{}` takes {} arguments", name.name, params.len()),
+                )
+                .at(file, span, format!("{} given", args.len()))
+                .help("match the parameters of the `fn` declaration"),
+            );
+            return Self::invalid(span, file);
+        }
+        let mut checked = Vec::new();
+        for (arg, ty) in args.iter().zip(&params) {
+            let a = self.check_expr(&arg.value, scope, file);
+            let fits = match (ty, &a.ty) {
+                (_, Type::Error | Type::Null) => true,
+                (kpi_script::ScriptType::Number, Type::Number(_)) => true,
+                (kpi_script::ScriptType::Bool, Type::Bool) => true,
+                (kpi_script::ScriptType::Text, Type::Text) => true,
+                _ => false,
+            };
+            if !fits {
+                self.error(
+                    Diagnostic::error(
+                        codes::TYPE_MISMATCH,
+                        format!("`{}` takes {} here, not {}", name.name, ty.name(), a.ty.describe()),
+                    )
+                    .at(file, a.span, format!("this is {}", a.ty.describe()))
+                    .help("convert first: hour(ts) and weekday(ts) turn timestamps into numbers"),
+                );
+            }
+            checked.push(a);
+        }
+        for pair in checked.windows(2) {
+            self.check_levels(&pair[0], &pair[1], scope);
+        }
+        let ty = match returns {
+            kpi_script::ScriptType::Number => Type::Number(Unit::Number),
+            kpi_script::ScriptType::Bool => Type::Bool,
+            kpi_script::ScriptType::Text => Type::Text,
+        };
+        Self::texpr(TKind::Script { function: index, args: checked }, ty, span, file)
     }
 
     fn check_aggregate(
@@ -1626,6 +1791,13 @@ impl<'a> Checker<'a> {
         };
         Self::texpr(kind, ty, span, file)
     }
+}
+
+/// The byte offset of a 1-based line and column (in characters) of `text`.
+fn offset_of(text: &str, line: usize, column: usize) -> Option<usize> {
+    let start = if line <= 1 { 0 } else { text.match_indices('\n').nth(line - 2)?.0 + 1 };
+    let rest = &text[start..];
+    Some(start + rest.char_indices().nth(column.saturating_sub(1)).map_or(rest.len(), |(i, _)| i))
 }
 
 /// Drop the errors that a syntax error on the same line caused: the syntax error explains them.

@@ -15,6 +15,8 @@ pub struct Origin {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Program {
     pub params: Vec<ParamDef>,
+    /// Functions written in rhai, compiled.
+    pub functions: Vec<FunctionDef>,
     /// In the order the rule files declare them.
     pub scorecards: Vec<ScorecardDef>,
 }
@@ -27,6 +29,16 @@ impl Program {
     pub fn scorecard(&self, id: &str) -> Option<&ScorecardDef> {
         self.scorecards.iter().find(|s| s.id == id)
     }
+}
+
+/// `fn name(...) -> type = rhai ...`, compiled once.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionDef {
+    pub name: String,
+    pub doc: String,
+    #[serde(skip)]
+    pub script: kpi_script::Script,
+    pub origin: Origin,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -292,6 +304,11 @@ pub enum TKind {
     },
     /// A per-(period, group) built-in value.
     Builtin(Builtin),
+    /// A call of a rhai function (index into [`Program::functions`]); row or aggregate level as its arguments.
+    Script {
+        function: usize,
+        args: Vec<TExpr>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]

@@ -1,6 +1,6 @@
 //! Compiles checked KPIs into plans over the dataset's typed columns: names become column slices,
 //! text constants become per-dictionary answers, params become constants. Done once per run.
-use crate::kernel::{Arith, Children, Cmp, Node, NumSource, Via};
+use crate::kernel::{Arith, Children, Cmp, Node, NumSource, ScriptCall, Via};
 use crate::params::Params;
 use crate::periods::{local_midnight, period_of, Period};
 use crate::EvalError;
@@ -40,6 +40,8 @@ pub enum VNode {
     TimeDiff(Box<VNode>, Box<VNode>),
     Coalesce(Vec<VNode>),
     Func(RowFunc, Box<VNode>),
+    /// A rhai function over aggregate values, called once per group.
+    Script(Arc<ScriptCall>, Vec<VNode>),
 }
 
 pub struct AggPlan<'d> {
@@ -58,6 +60,8 @@ pub struct KpiPlan<'d> {
     pub aggs: Vec<AggPlan<'d>>,
     pub value: VNode,
     pub min_rows: Option<f64>,
+    /// The rhai functions the KPI calls, to collect their errors after the run.
+    pub scripts: Vec<Arc<ScriptCall>>,
     /// Columns for `open at`: created, completed.
     pub open_columns: Option<(&'d [i64], Option<&'d [bool]>, &'d [i64], Option<&'d [bool]>)>,
 }
@@ -74,6 +78,9 @@ pub struct Compiler<'d> {
     buckets: HashMap<(&'static str, String), Arc<Buckets>>,
     /// The KPI being compiled, for error messages.
     kpi: String,
+    functions: &'d [kpi_check::FunctionDef],
+    /// The rhai functions the KPI being compiled calls, one call site state per function.
+    scripts: Vec<(usize, Arc<ScriptCall>)>,
 }
 
 impl<'d> Compiler<'d> {
@@ -82,6 +89,7 @@ impl<'d> Compiler<'d> {
         params: &'d Params,
         periods: &'d [Period],
         groups: &'d crate::groups::Groups,
+        functions: &'d [kpi_check::FunctionDef],
     ) -> Compiler<'d> {
         Compiler {
             dataset,
@@ -93,7 +101,20 @@ impl<'d> Compiler<'d> {
             group_rows: HashMap::new(),
             buckets: HashMap::new(),
             kpi: String::new(),
+            functions,
+            scripts: Vec::new(),
         }
+    }
+
+    fn script(&mut self, function: usize) -> Arc<ScriptCall> {
+        if let Some((_, call)) = self.scripts.iter().find(|(f, _)| *f == function) {
+            return call.clone();
+        }
+        let script = self.functions[function].script.clone();
+        let call =
+            Arc::new(ScriptCall { declared_at: script.declared_at(), script, error: Default::default() });
+        self.scripts.push((function, call.clone()));
+        call
     }
 
     fn error(&self, message: impl Into<String>) -> EvalError {
@@ -148,6 +169,7 @@ impl<'d> Compiler<'d> {
 
     pub fn kpi(&mut self, kpi: &KpiDef) -> Result<KpiPlan<'d>, EvalError> {
         self.kpi = kpi.id.clone();
+        self.scripts.clear();
         let table = kpi.population.table;
         let data = self.dataset.table(table.name);
         let mut open_columns = None;
@@ -184,6 +206,7 @@ impl<'d> Compiler<'d> {
             aggs,
             value,
             min_rows,
+            scripts: self.scripts.drain(..).map(|(_, call)| call).collect(),
             open_columns,
         })
     }
@@ -240,6 +263,13 @@ impl<'d> Compiler<'d> {
                 };
                 aggs.push(plan);
                 VNode::Agg(aggs.len() - 1)
+            }
+            TKind::Script { function, args } => {
+                let call = self.script(*function);
+                VNode::Script(
+                    call,
+                    args.iter().map(|a| self.value(a, table, aggs)).collect::<Result<_, _>>()?,
+                )
             }
             _ => return Err(self.error("a row value where the KPI value needs an aggregate")),
         })
@@ -333,6 +363,10 @@ impl<'d> Compiler<'d> {
                     args: args.iter().map(|a| self.row(a, child)).collect::<Result<_, _>>()?,
                     filter: filter.as_ref().map(|f| self.row(f, child).map(Box::new)).transpose()?,
                 }
+            }
+            TKind::Script { function, args } => {
+                let call = self.script(*function);
+                Node::Script(call, args.iter().map(|a| self.row(a, table)).collect::<Result<_, _>>()?)
             }
             TKind::Aggregate { .. } | TKind::Builtin(_) => {
                 return Err(self.error("an aggregate where a row value is needed"))

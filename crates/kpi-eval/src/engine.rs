@@ -31,7 +31,9 @@ pub struct PeriodFacts {
 
 /// Evaluate one KPI for every period; `out[period][group]`.
 pub fn run(plan: &KpiPlan, facts: &[PeriodFacts], n_groups: usize, tz: chrono_tz::Tz) -> Vec<Vec<Cell>> {
-    facts.iter().enumerate().map(|(p, f)| run_period(plan, p, f, n_groups, tz)).collect()
+    // Periods are independent: rayon spreads them as well as the KPIs (collect keeps the order).
+    use rayon::prelude::*;
+    facts.par_iter().enumerate().map(|(p, f)| run_period(plan, p, f, n_groups, tz)).collect()
 }
 
 fn run_period(
@@ -159,6 +161,20 @@ fn eval_value(v: &VNode, aggs: &[f64], facts: &PeriodFacts, g: usize) -> f64 {
         }
         VNode::Coalesce(items) => {
             items.iter().map(|i| eval_value(i, aggs, facts, g)).find(|x| !x.is_nan()).unwrap_or(f64::NAN)
+        }
+        VNode::Script(call, args) => {
+            let values = args
+                .iter()
+                .map(|a| {
+                    let x = eval_value(a, aggs, facts, g);
+                    if x.is_nan() {
+                        kpi_script::ScriptValue::Null
+                    } else {
+                        kpi_script::ScriptValue::Number(x)
+                    }
+                })
+                .collect();
+            call.call(&mut kpi_script::scope(), values).unwrap_or(f64::NAN)
         }
         VNode::Func(func, e) => {
             let x = eval_value(e, aggs, facts, g);

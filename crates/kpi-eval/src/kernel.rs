@@ -201,6 +201,47 @@ pub enum Node<'d> {
         args: Vec<Node<'d>>,
         filter: Option<Box<Node<'d>>>,
     },
+    /// A rhai function called once per row.
+    Script(Arc<ScriptCall>, Vec<Node<'d>>),
+}
+
+/// A compiled rhai function as one KPI uses it; the first error stops further calls.
+#[derive(Debug)]
+pub struct ScriptCall {
+    pub script: kpi_script::Script,
+    /// Where the function is declared, for messages.
+    pub declared_at: String,
+    pub error: std::sync::Mutex<Option<String>>,
+}
+
+impl ScriptCall {
+    pub fn failed(&self) -> bool {
+        self.error.lock().map_or(true, |e| e.is_some())
+    }
+
+    /// Call with one set of arguments; `None` (null) after an error, which is kept.
+    pub fn call(
+        &self,
+        scope: &mut kpi_script::rhai_scope::Scope<'static>,
+        args: Vec<kpi_script::ScriptValue>,
+    ) -> Option<f64> {
+        if self.failed() {
+            return None;
+        }
+        match self.script.call(scope, args) {
+            Ok(kpi_script::ScriptValue::Number(x)) => Some(x),
+            Ok(kpi_script::ScriptValue::Bool(b)) => Some(if b { 1.0 } else { 0.0 }),
+            Ok(_) => None,
+            Err(e) => {
+                if let Ok(mut slot) = self.error.lock() {
+                    slot.get_or_insert_with(|| {
+                        format!("rhai function `{}` ({}): {e}", self.script.name, self.declared_at)
+                    });
+                }
+                None
+            }
+        }
+    }
 }
 
 /// The values of a node for a selection of rows.
@@ -246,6 +287,22 @@ impl<'d> Values<'d> {
             Values::Bool(v) => v.len(),
             Values::Time(v) => v.len(),
             Values::Text(v, _) => v.len(),
+        }
+    }
+
+    /// Row `i` as a script argument.
+    fn script_value(&self, i: usize) -> kpi_script::ScriptValue {
+        use kpi_script::ScriptValue as V;
+        match self {
+            Values::Num(v) if v[i].is_nan() => V::Null,
+            Values::Num(v) => V::Number(v[i]),
+            Values::Bool(v) => V::Bool(v[i]),
+            Values::Time(v) if v[i] == NULL_TIME => V::Null,
+            Values::Time(v) => V::Number(v[i] as f64),
+            Values::Text(codes, dict) => match dict.and_then(|d| d.text(codes[i])) {
+                Some(s) => V::Text(s.to_string()),
+                None => V::Null,
+            },
         }
     }
 
@@ -486,6 +543,20 @@ impl<'d> Node<'d> {
                         )
                     }
                     RowFunc::Coalesce => v,
+                }
+            }
+            Node::Script(call, args) => {
+                let columns: Vec<Values> = args.iter().map(|a| a.eval(sel, env)).collect();
+                let mut scope = kpi_script::scope();
+                let mut out = Vec::with_capacity(n);
+                for i in 0..n {
+                    let values = columns.iter().map(|c| c.script_value(i)).collect();
+                    out.push(call.call(&mut scope, values).unwrap_or(f64::NAN));
+                }
+                if call.script.returns == kpi_script::ScriptType::Bool {
+                    Values::Bool(out.into_iter().map(|x| x == 1.0).collect())
+                } else {
+                    Values::Num(out)
                 }
             }
             Node::Related { children, agg, args, filter } => {

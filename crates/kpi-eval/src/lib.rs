@@ -59,6 +59,8 @@ pub struct ScorecardResult {
     pub as_of: i64,
     pub kpis: Vec<KpiInfo>,
     pub rows: Vec<RowResult>,
+    /// Errors of rhai functions: their KPI is `no_data` everywhere, the rest is evaluated.
+    pub errors: Vec<String>,
 }
 
 /// What every row of a scorecard shares about a KPI.
@@ -132,7 +134,7 @@ pub fn evaluate(
             selected.push(card);
         }
     }
-    selected.into_iter().map(|card| evaluate_scorecard(card, dataset, options)).collect()
+    selected.into_iter().map(|card| evaluate_scorecard(card, &program.functions, dataset, options)).collect()
 }
 
 fn provenance(
@@ -156,15 +158,17 @@ fn provenance(
 
 fn evaluate_scorecard(
     card: &ScorecardDef,
+    functions: &[kpi_check::FunctionDef],
     dataset: &Dataset,
     options: &EvalOptions,
 ) -> Result<ScorecardResult, EvalError> {
-    evaluate_scorecard_with(card, dataset, options, None).map(|(r, _)| r)
+    evaluate_scorecard_with(card, functions, dataset, options, None).map(|(r, _)| r)
 }
 
 /// Evaluate a scorecard; with `detail = Some((period, group))`, also list the rows behind each KPI there.
 fn evaluate_scorecard_with(
     card: &ScorecardDef,
+    functions: &[kpi_check::FunctionDef],
     dataset: &Dataset,
     options: &EvalOptions,
     detail: Option<(usize, usize)>,
@@ -173,7 +177,7 @@ fn evaluate_scorecard_with(
     let periods = scorecard_periods(card.grain, dataset, options);
     let groups = groups::groups(dataset, card.group_by);
     let facts = period_facts(card, &periods, &groups, dataset, options);
-    let mut compiler = compile::Compiler::new(dataset, &options.params, &periods, &groups);
+    let mut compiler = compile::Compiler::new(dataset, &options.params, &periods, &groups, functions);
     let mut infos = Vec::new();
     let mut plans = Vec::new();
     for kpi in &card.kpis {
@@ -213,8 +217,21 @@ fn evaluate_scorecard_with(
         }
         _ => Vec::new(),
     };
-    let cells: Vec<Vec<Vec<Cell>>> =
+    let mut cells: Vec<Vec<Vec<Cell>>> =
         plans.par_iter().map(|plan| engine::run(plan, &facts, groups.len(), tz)).collect();
+    // A KPI whose script failed has no trustworthy value anywhere.
+    let mut errors = Vec::new();
+    for ((plan, info), cells) in plans.iter().zip(&infos).zip(cells.iter_mut()) {
+        for call in &plan.scripts {
+            if let Some(message) = call.error.lock().ok().and_then(|e| e.clone()) {
+                errors.push(format!("KPI `{}` of `{}`: {message}", info.id, card.id));
+                cells.iter_mut().flatten().for_each(|c| {
+                    c.value = f64::NAN;
+                    c.parts = None;
+                });
+            }
+        }
+    }
     let mut rows = Vec::with_capacity(facts.len() * groups.len());
     let snapshot = card.grain == Grain::Snapshot;
     for p in 0..facts.len() {
@@ -253,6 +270,7 @@ fn evaluate_scorecard_with(
         as_of: options.as_of,
         kpis: infos,
         rows,
+        errors,
     };
     Ok((result, details))
 }
@@ -310,8 +328,8 @@ pub fn explain(
             })?
         }
     };
-    let (result, details) =
-        evaluate_scorecard_with(card, dataset, options, Some((p, g))).map_err(|e| e.to_string())?;
+    let (result, details) = evaluate_scorecard_with(card, &program.functions, dataset, options, Some((p, g)))
+        .map_err(|e| e.to_string())?;
     Ok(Explanation { row: p * groups.len() + g, scorecard: result, details })
 }
 

@@ -50,6 +50,26 @@ pub enum Item {
     Kpi(Kpi),
     /// A top-level `use id { ... }` (a scorecard member written outside any scorecard).
     Use(UseKpi),
+    Function(Function),
+}
+
+/// `fn name(params) -> type = rhai ...`: a function written in rhai.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Function {
+    pub doc: Vec<String>,
+    pub name: Ident,
+    pub params: Vec<(Ident, Ident)>,
+    pub returns: Ident,
+    pub body: ScriptSource,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ScriptSource {
+    /// The body between `"""`, with its span in the rule file.
+    Inline { code: String, span: Span },
+    /// `file "x.rhai"`, relative to the rule file.
+    File(Text),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

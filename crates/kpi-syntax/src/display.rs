@@ -100,6 +100,22 @@ impl Display for Module {
                     docs(f, &p.doc, 0)?;
                     writeln!(f, "param {} = {}", p.name.name, p.default)?;
                 }
+                Item::Function(func) => {
+                    docs(f, &func.doc, 0)?;
+                    let params: Vec<String> =
+                        func.params.iter().map(|(n, t)| format!("{}: {}", n.name, t.name)).collect();
+                    let body = match &func.body {
+                        ScriptSource::Inline { code, .. } => format!("rhai {code:?}"),
+                        ScriptSource::File(path) => format!("file {:?}", path.value),
+                    };
+                    writeln!(
+                        f,
+                        "fn {}({}) -> {} = {body}",
+                        func.name.name,
+                        params.join(", "),
+                        func.returns.name
+                    )?;
+                }
                 Item::Kpi(k) => kpi(f, "kpi", &k.doc, &k.id, k.title.as_ref(), &k.clauses, 0)?,
                 Item::Use(u) => kpi(f, "use", &u.doc, &u.id, u.title.as_ref(), &u.clauses, 0)?,
                 Item::Scorecard(s) => {

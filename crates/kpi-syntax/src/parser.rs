@@ -190,6 +190,7 @@ impl Builder<'_> {
             match p.as_rule() {
                 Rule::import_decl => items.push(Item::Import(self.build_import(p))),
                 Rule::param_decl => items.push(Item::Param(self.build_param(p))),
+                Rule::fn_decl => items.push(Item::Function(self.build_function(p))),
                 Rule::scorecard => items.push(Item::Scorecard(self.build_scorecard(p))),
                 Rule::kpi => items.push(Item::Kpi(self.build_kpi(p))),
                 Rule::use_kpi => items.push(Item::Use(self.build_use(p))),
@@ -225,6 +226,42 @@ impl Builder<'_> {
         let name = build_ident(inner.next().expect("param name"));
         let default = self.build_expr(inner.next().expect("param value"));
         Param { doc, name, default, span }
+    }
+
+    fn build_function(&mut self, pair: Pair<Rule>) -> Function {
+        let span = span(&pair);
+        let mut inner = pair.into_children();
+        let doc = self.build_docs(inner.next().expect("docs"));
+        let name = build_ident(inner.next().expect("function name"));
+        let mut params = Vec::new();
+        let mut returns = None;
+        let mut body = None;
+        for p in inner {
+            match p.as_rule() {
+                Rule::fn_param => {
+                    let mut parts = p.into_children();
+                    let param = build_ident(parts.next().expect("param name"));
+                    let ty = build_ident(parts.next().expect("param type"));
+                    params.push((param, ty));
+                }
+                Rule::ident => returns = Some(build_ident(p)),
+                Rule::script_file => body = Some(ScriptSource::File(self.build_string(last_inner(p)))),
+                Rule::script_body => {
+                    let text = last_inner(p);
+                    body =
+                        Some(ScriptSource::Inline { code: text.as_str().to_string(), span: span_of(&text) });
+                }
+                r => unreachable!("{r:?} in build_function"),
+            }
+        }
+        Function {
+            doc,
+            name,
+            params,
+            returns: returns.expect("return type"),
+            body: body.expect("function body"),
+            span,
+        }
     }
 
     fn build_scorecard(&mut self, pair: Pair<Rule>) -> Scorecard {
@@ -597,9 +634,10 @@ impl Context {
     /// What may start a line here, in words and as the keywords themselves.
     fn line_starts(self) -> (&'static str, &'static [&'static str]) {
         match self {
-            Context::TopLevel => {
-                ("a declaration (import, param, scorecard, kpi)", &["import", "param", "scorecard", "kpi"])
-            }
+            Context::TopLevel => (
+                "a declaration (import, param, fn, scorecard, kpi)",
+                &["import", "param", "fn", "scorecard", "kpi"],
+            ),
             Context::Scorecard => {
                 ("`period`, `per`, `kpi`, `use`, `remove` or `}`", &["period", "per", "kpi", "use", "remove"])
             }
@@ -613,7 +651,7 @@ impl Context {
     fn help(self) -> &'static str {
         match self {
             Context::TopLevel => {
-                "a file holds import, param, scorecard and kpi declarations; is a `{` or `}` out of place?"
+                "a file holds import, param, fn, scorecard and kpi declarations; is a `{` or `}` out of place?"
             }
             Context::Scorecard => "a scorecard holds its period, its grouping and its KPIs",
             Context::Kpi | Context::Use => {
@@ -639,7 +677,7 @@ fn suggest_word(found: &str, words: &[&'static str]) -> Option<&'static str> {
     words
         .iter()
         .map(|w| (edit_distance(found, w), *w))
-        .filter(|(d, w)| *d <= (w.len() / 3).max(1))
+        .filter(|(d, w)| *d <= (w.len() / 3).max(2))
         .min()
         .map(|(_, w)| w)
 }
@@ -769,9 +807,12 @@ fn expected_words(rules: &[Rule]) -> String {
                 }
                 continue;
             }
-            Rule::import_decl | Rule::param_decl | Rule::scorecard_head | Rule::kpi_head | Rule::use_head => {
-                "a declaration (import, param, scorecard, kpi, use)"
-            }
+            Rule::import_decl
+            | Rule::param_decl
+            | Rule::fn_decl
+            | Rule::scorecard_head
+            | Rule::kpi_head
+            | Rule::use_head => "a declaration (import, param, scorecard, kpi, use)",
             Rule::period_clause | Rule::per_clause | Rule::remove_kpi | Rule::extends_clause => {
                 "`period`, `per`, `remove` or `extends`"
             }
@@ -793,6 +834,16 @@ fn expected_words(rules: &[Rule]) -> String {
         if !words.contains(&word) {
             words.push(word);
         }
+    }
+    // Keywords that start a value or an operator are already said by "a value" and "an operator".
+    if words.contains(&"a value") {
+        words.retain(|w| *w != "a name");
+        owned.retain(|w| !["`not`", "`null`", "`true`", "`false`"].contains(&w.as_str()));
+    }
+    if words.contains(&"an operator") {
+        let operators =
+            ["`not`", "`and`", "`or`", "`in`", "`is`", "`starts_with`", "`ends_with`", "`contains`"];
+        owned.retain(|w| !operators.contains(&w.as_str()));
     }
     let mut words: Vec<&str> = words;
     words.extend(owned.iter().map(String::as_str));
@@ -880,6 +931,9 @@ fn keyword(rule: Rule) -> Option<&'static str> {
         Rule::kw_starts_with => "starts_with",
         Rule::kw_ends_with => "ends_with",
         Rule::kw_contains => "contains",
+        Rule::kw_fn => "fn",
+        Rule::kw_rhai => "rhai",
+        Rule::kw_file => "file",
         _ => return None,
     })
 }
@@ -929,3 +983,7 @@ fn valid_date(text: &str) -> bool {
     };
     (1..=days).contains(&day)
 }
+
+#[cfg(test)]
+#[path = "parser_tests.rs"]
+mod tests;

@@ -185,7 +185,11 @@ pub fn run(args: EvaluateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
     };
     let text = kpi_report::render(format, &results, &context);
     emit(args.output.as_deref(), &text)?;
-    Ok(Outcome::Ok)
+    let errors: Vec<&String> = results.iter().flat_map(|r| &r.errors).collect();
+    for e in &errors {
+        eprintln!("error: {e}");
+    }
+    Ok(if errors.is_empty() { Outcome::Ok } else { Outcome::Failed })
 }
 
 /// Write to a file (atomically) or stdout; a closed pipe is not an error.
