@@ -1,0 +1,54 @@
+//! Parse and check time of named, realistic rule sets: one typical scorecard file with the file it
+//! imports, and every standard rule file.
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+
+fn rules_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules")
+}
+
+/// The texts of some rule files, read once: the bench measures parsing and checking, not the disk.
+fn texts(names: &[&str]) -> Vec<(String, String)> {
+    names
+        .iter()
+        .map(|name| (name.to_string(), std::fs::read_to_string(rules_dir().join(name)).expect("rule file")))
+        .collect()
+}
+
+/// Parse every text and check them together, as `kpi check` does after reading the files.
+fn parse_and_check(files: &[(String, String)]) -> usize {
+    let mut rules = kpi_check::Rules::default();
+    for (path, text) in files {
+        let file = rules.sources.add(path.as_str(), text.as_str());
+        let (module, diags) = kpi_syntax::parse(file, text);
+        rules.diagnostics.extend(diags);
+        rules.modules.push(kpi_check::load::LoadedModule { file, module, root: true });
+    }
+    let checked = kpi_check::check(&rules);
+    assert!(!checked.has_errors());
+    checked.program.scorecards.len()
+}
+
+fn bench(c: &mut Criterion) {
+    let typical = texts(&["tech_balanced.kpi", "common.kpi"]);
+    c.bench_function("parse+check tech_balanced.kpi + common.kpi", |b| {
+        b.iter(|| parse_and_check(black_box(&typical)))
+    });
+
+    let mut names: Vec<String> = std::fs::read_dir(rules_dir())
+        .expect("rules/")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".kpi"))
+        .collect();
+    names.sort();
+    let all = texts(&names.iter().map(String::as_str).collect::<Vec<_>>());
+    c.bench_function("parse+check rules/ (all files)", |b| b.iter(|| parse_and_check(black_box(&all))));
+
+    c.bench_function("load+check rules/ from disk", |b| {
+        b.iter(|| kpi_check::check(&kpi_check::load(black_box(&[rules_dir()]))).program.scorecards.len())
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
