@@ -58,6 +58,22 @@ pub fn load_text(path: &str, text: &str) -> Rules {
     rules
 }
 
+/// `a/b/../c` -> `a/c`, without touching the file system, so that paths in messages stay short.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out.iter().collect()
+}
+
 fn collect_kpi_files(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -151,7 +167,7 @@ impl Loader {
         stack.push(canonical);
         let base = path.parent().unwrap_or(Path::new(""));
         for (import, span) in imports {
-            let target = base.join(&import);
+            let target = normalize(&base.join(&import));
             let target_canonical = target.canonicalize().unwrap_or_else(|_| target.clone());
             if let Some(pos) = stack.iter().position(|p| *p == target_canonical) {
                 let chain: Vec<String> = stack[pos..]
