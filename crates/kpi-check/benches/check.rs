@@ -1,6 +1,7 @@
 //! Parse and check time of named, realistic rule sets: one typical scorecard file with the file it
 //! imports, and every standard rule file.
 use criterion::{criterion_group, criterion_main, Criterion};
+use kpi_syntax::FileId;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
@@ -18,6 +19,13 @@ fn texts(names: &[&str]) -> Vec<(String, String)> {
 
 /// Parse every text and check them together, as `kpi check` does after reading the files.
 fn parse_and_check(files: &[(String, String)]) -> usize {
+    let rules = parsed_rules(files);
+    let checked = kpi_check::check(&rules);
+    assert!(!checked.has_errors());
+    checked.program.scorecards.len()
+}
+
+fn parsed_rules(files: &[(String, String)]) -> kpi_check::Rules {
     let mut rules = kpi_check::Rules::default();
     for (path, text) in files {
         let file = rules.sources.add(path.as_str(), text.as_str());
@@ -25,15 +33,26 @@ fn parse_and_check(files: &[(String, String)]) -> usize {
         rules.diagnostics.extend(diags);
         rules.modules.push(kpi_check::load::LoadedModule { file, module, root: true });
     }
-    let checked = kpi_check::check(&rules);
-    assert!(!checked.has_errors());
-    checked.program.scorecards.len()
+    rules
 }
 
 fn bench(c: &mut Criterion) {
     let typical = texts(&["tech_balanced.kpi", "common.kpi"]);
     c.bench_function("parse+check tech_balanced.kpi + common.kpi", |b| {
         b.iter(|| parse_and_check(black_box(&typical)))
+    });
+    // The two halves, to see where the time goes.
+    c.bench_function("parse only tech_balanced.kpi + common.kpi", |b| {
+        b.iter(|| {
+            typical
+                .iter()
+                .map(|(_, text)| kpi_syntax::parse(FileId(0), black_box(text)).0.items.len())
+                .sum::<usize>()
+        })
+    });
+    let parsed = parsed_rules(&typical);
+    c.bench_function("check only tech_balanced.kpi + common.kpi", |b| {
+        b.iter(|| kpi_check::check(black_box(&parsed)).program.scorecards.len())
     });
 
     let mut names: Vec<String> = std::fs::read_dir(rules_dir())
