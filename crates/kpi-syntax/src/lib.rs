@@ -5,6 +5,7 @@
 pub mod ast;
 pub mod diagnostic;
 mod display;
+pub mod format;
 mod parser;
 
 pub use diagnostic::{codes, Diagnostic, FileId, Severity, SourceFile, SourceMap};
