@@ -279,7 +279,7 @@ fn clients(rng: &mut Rng, n: u32) -> Vec<Client> {
                 id: format!("C{:04}", i + 1),
                 name,
                 // The second client has no endpoint contract (a break-fix client).
-                endpoints: if i == 1 { 0 } else { (rng.exp(60.0) + 5.0).min(2000.0) as u32 },
+                endpoints: if i == 1 { 0 } else { (rng.exp(220.0) + 20.0).min(5000.0) as u32 },
                 ten_point: i % 5 == 4,
             }
         })

@@ -41,7 +41,8 @@ pub fn table(results: &[ScorecardResult], context: &Context) -> String {
         if i > 0 {
             out.push('\n');
         }
-        let paint = |s: &str, code: &str| if context.color { format!("{code}{s}{RESET}") } else { s.to_string() };
+        let paint =
+            |s: &str, code: &str| if context.color { format!("{code}{s}{RESET}") } else { s.to_string() };
         let _ = writeln!(out, "{}", paint(&heading(r), BOLD));
         let mut header: Vec<String> = vec!["period".into()];
         if let Some(g) = r.group_by {
@@ -150,10 +151,15 @@ pub fn csv(results: &[ScorecardResult], context: &Context) -> String {
     for r in results {
         for row in &r.rows {
             for (info, k) in r.kpis.iter().zip(&row.kpis) {
-                let mut fields = vec![csv_field(&r.id), row.period.as_ref().map_or(String::new(), |p| p.label.clone())];
+                let mut fields =
+                    vec![csv_field(&r.id), row.period.as_ref().map_or(String::new(), |p| p.label.clone())];
                 for name in &group_names {
                     let mine = r.group_by.is_some_and(|g| g.name() == *name);
-                    fields.push(if mine { csv_field(row.group.as_deref().unwrap_or("")) } else { String::new() });
+                    fields.push(if mine {
+                        csv_field(row.group.as_deref().unwrap_or(""))
+                    } else {
+                        String::new()
+                    });
                 }
                 fields.extend([
                     csv_field(&info.id),
@@ -193,8 +199,11 @@ pub fn markdown(results: &[ScorecardResult], context: &Context) -> String {
         header.push("Score".into());
         header.extend(r.kpis.iter().map(|k| md_escape(&k.title)));
         let _ = writeln!(out, "| {} |", header.join(" | "));
-        let aligns: Vec<&str> =
-            header.iter().enumerate().map(|(i, _)| if i < header.len() - r.kpis.len() - 1 { "---" } else { "---:" }).collect();
+        let aligns: Vec<&str> = header
+            .iter()
+            .enumerate()
+            .map(|(i, _)| if i < header.len() - r.kpis.len() - 1 { "---" } else { "---:" })
+            .collect();
         let _ = writeln!(out, "|{}|", aligns.join("|"));
         for row in &r.rows {
             let mut cells = vec![period_label(row).to_string()];
