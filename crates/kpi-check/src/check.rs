@@ -1608,13 +1608,13 @@ impl<'a> Checker<'a> {
         let mut checked = Vec::new();
         for (arg, ty) in args.iter().zip(&params) {
             let a = self.check_expr(&arg.value, scope, file);
-            let fits = match (ty, &a.ty) {
-                (_, Type::Error | Type::Null) => true,
-                (kpi_script::ScriptType::Number, Type::Number(_)) => true,
-                (kpi_script::ScriptType::Bool, Type::Bool) => true,
-                (kpi_script::ScriptType::Text, Type::Text) => true,
-                _ => false,
-            };
+            let fits = matches!(
+                (ty, &a.ty),
+                (_, Type::Error | Type::Null)
+                    | (kpi_script::ScriptType::Number, Type::Number(_))
+                    | (kpi_script::ScriptType::Bool, Type::Bool)
+                    | (kpi_script::ScriptType::Text, Type::Text)
+            );
             if !fits {
                 self.error(
                     Diagnostic::error(
