@@ -165,7 +165,15 @@ const fn req(name: &'static str, ty: ColumnType, doc: &'static str) -> ColumnSch
 }
 
 const fn id(doc: &'static str) -> ColumnSchema {
-    ColumnSchema { name: "id", ty: ColumnType::Text, required: true, unique: true, unit: None, default: None, doc }
+    ColumnSchema {
+        name: "id",
+        ty: ColumnType::Text,
+        required: true,
+        unique: true,
+        unit: None,
+        default: None,
+        doc,
+    }
 }
 
 const fn with_unit(mut c: ColumnSchema, unit: ColumnUnit) -> ColumnSchema {
@@ -188,8 +196,18 @@ pub const RESOURCES: TableSchema = TableSchema {
         id("resource id"),
         req("name", Text, "display name"),
         col("team", Text, "team or department"),
-        with_unit(col("hours_per_day", Number, "contracted hours per working day; null means the parameter `hours_per_day`"), ColumnUnit::Hours),
-        with_default(col("active", Bool, "inactive resources get no scorecard rows"), ColumnDefault::Bool(true)),
+        with_unit(
+            col(
+                "hours_per_day",
+                Number,
+                "contracted hours per working day; null means the parameter `hours_per_day`",
+            ),
+            ColumnUnit::Hours,
+        ),
+        with_default(
+            col("active", Bool, "inactive resources get no scorecard rows"),
+            ColumnDefault::Bool(true),
+        ),
     ],
     links: &[],
     groups: &[
@@ -205,7 +223,10 @@ pub const CLIENTS: TableSchema = TableSchema {
     columns: &[
         id("client id"),
         req("name", Text, "display name"),
-        with_default(with_unit(col("endpoints", Int, "managed endpoints under contract"), ColumnUnit::Count), ColumnDefault::Int(0)),
+        with_default(
+            with_unit(col("endpoints", Int, "managed endpoints under contract"), ColumnUnit::Count),
+            ColumnDefault::Int(0),
+        ),
     ],
     links: &[],
     groups: &[GroupPath { grouping: Grouping::Client, links: &[], column: "id" }],
@@ -225,7 +246,11 @@ pub const TICKETS: TableSchema = TableSchema {
         col("priority", Text, "PSA priority label"),
         col("queue", Text, "PSA queue or board label"),
         col("issue_type", Text, "PSA issue type label"),
-        col("ticket_type", Text, "incident, service_request, problem, change_request, alert, project, maintenance, ..."),
+        col(
+            "ticket_type",
+            Text,
+            "incident, service_request, problem, change_request, alert, project, maintenance, ...",
+        ),
         col("source", Text, "phone, email, portal, monitoring, ..."),
         with_unit(col("estimated_hours", Number, "estimate for the work"), ColumnUnit::Hours),
         col("first_response_due", Timestamp, "SLA milestone 1 (Triage) due"),
@@ -236,8 +261,14 @@ pub const TICKETS: TableSchema = TableSchema {
         col("resolved_at", Timestamp, "SLA milestone 3 (Completion) reached"),
         col("due_at", Timestamp, "ticket due date"),
         col("last_activity_at", Timestamp, "last activity of any kind"),
-        with_default(with_unit(col("reopen_count", Int, "times the ticket was reopened"), ColumnUnit::Count), ColumnDefault::Int(0)),
-        with_default(with_unit(col("escalation_count", Int, "times the ticket was escalated"), ColumnUnit::Count), ColumnDefault::Int(0)),
+        with_default(
+            with_unit(col("reopen_count", Int, "times the ticket was reopened"), ColumnUnit::Count),
+            ColumnDefault::Int(0),
+        ),
+        with_default(
+            with_unit(col("escalation_count", Int, "times the ticket was escalated"), ColumnUnit::Count),
+            ColumnDefault::Int(0),
+        ),
     ],
     links: &[
         Link { name: "client", column: "client_id", table: "clients" },
