@@ -29,6 +29,10 @@ enum Command {
     Data(commands::data::DataCommand),
     /// Write a deterministic synthetic MSP dataset.
     Generate(commands::generate::GenerateArgs),
+    /// Run a rules directory's test cases (`tests/*.toml`) against their stored snapshots.
+    Test(commands::test::TestArgs),
+    /// Rewrite `.kpi` files in the canonical layout (`--check`: only list those that would change).
+    Fmt(commands::fmt::FmtArgs),
 }
 
 /// What a command reports back: success, or failure already explained on stderr.
@@ -46,6 +50,8 @@ fn main() -> ExitCode {
         Command::Explain(args) => commands::explain::run(args),
         Command::Data(cmd) => commands::data::run(cmd),
         Command::Generate(args) => commands::generate::run(args),
+        Command::Test(args) => commands::test::run(args),
+        Command::Fmt(args) => commands::fmt::run(args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -3,4 +3,6 @@ pub mod check;
 pub mod data;
 pub mod evaluate;
 pub mod explain;
+pub mod fmt;
 pub mod generate;
+pub mod test;

@@ -1,0 +1,94 @@
+//! `kpi fmt`: rewrite `.kpi` files in the canonical layout (see `kpi_syntax::format`), or with
+//! `--check` list the files that are not in it.
+use crate::Outcome;
+use kpi_syntax::format::{format, FormatError};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args)]
+pub struct FmtArgs {
+    /// `.kpi` files, or directories to search for them (recursively).
+    #[arg(required = true, value_name = "RULES")]
+    paths: Vec<PathBuf>,
+    /// Change nothing: list the files that would change, and exit 1 if there are any.
+    #[arg(long)]
+    check: bool,
+}
+
+pub fn run(args: FmtArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let mut files = Vec::new();
+    for path in &args.paths {
+        if path.is_dir() {
+            collect(path, &mut files)?;
+        } else if path.is_file() {
+            files.push(path.clone());
+        } else {
+            return Err(format!("{}: no such file or directory", path.display()).into());
+        }
+    }
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let (mut changed, mut failed) = (0usize, 0usize);
+    for path in &files {
+        let mut sources = kpi_syntax::SourceMap::default();
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let shown = path.display().to_string();
+        let text = match kpi_syntax::decode(kpi_syntax::FileId(0), bytes) {
+            Ok(text) => text,
+            Err((lossy, diagnostic)) => {
+                sources.add(shown, lossy);
+                eprint!("{}", diagnostic.render(&sources, color));
+                failed += 1;
+                continue;
+            }
+        };
+        let file = sources.add(shown.clone(), text.clone());
+        match format(file, &text) {
+            Ok(formatted) if formatted == text => {}
+            Ok(formatted) => {
+                changed += 1;
+                if args.check {
+                    println!("{shown}");
+                } else {
+                    crate::write_atomically(path, formatted.as_bytes())
+                        .map_err(|e| format!("{shown}: cannot write: {e}"))?;
+                    eprintln!("formatted {shown}");
+                }
+            }
+            Err(FormatError::Syntax(diagnostics)) => {
+                for d in &diagnostics {
+                    eprint!("{}", d.render(&sources, color));
+                }
+                eprintln!("{shown}: not formatted, it has syntax errors");
+                failed += 1;
+            }
+            Err(e @ FormatError::Changed) => {
+                eprintln!("{shown}: {e}");
+                failed += 1;
+            }
+        }
+    }
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    if args.check && changed > 0 {
+        eprintln!("{changed} of {} file{} not formatted; run `kpi fmt` on them", files.len(), s(files.len()));
+    } else if !args.check {
+        eprintln!("{} file{}: {changed} formatted, {} unchanged", files.len(), s(files.len()), files.len() - changed - failed);
+    }
+    Ok(if failed > 0 || args.check && changed > 0 { Outcome::Failed } else { Outcome::Ok })
+}
+
+/// The `.kpi` files under `dir`, sorted; hidden directories and `target/` are skipped.
+fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if path.is_dir() {
+            if !name.starts_with('.') && name != "target" {
+                collect(&path, files)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "kpi") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
