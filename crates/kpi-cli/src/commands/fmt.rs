@@ -71,7 +71,9 @@ pub fn run(args: FmtArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
     if args.check && changed > 0 {
         eprintln!("{changed} of {} file{} not formatted; run `kpi fmt` on them", files.len(), s(files.len()));
     } else if !args.check {
-        eprintln!("{} file{}: {changed} formatted, {} unchanged", files.len(), s(files.len()), files.len() - changed - failed);
+        let unchanged = files.len() - changed - failed;
+        let refused = if failed > 0 { format!(", {failed} with errors left as they are") } else { String::new() };
+        eprintln!("{} file{}: {changed} formatted, {unchanged} unchanged{refused}", files.len(), s(files.len()));
     }
     Ok(if failed > 0 || args.check && changed > 0 { Outcome::Failed } else { Outcome::Ok })
 }
