@@ -9,7 +9,8 @@ fn kpi(dir: &Path) -> Command {
     command
 }
 
-const MESSY: &str = "param  x=3\nkpi k { from tickets\nvalue count( )  # all of them\n  target <= x weight 1 }\n";
+const MESSY: &str =
+    "param  x=3\nkpi k { from tickets\nvalue count( )  # all of them\n  target <= x weight 1 }\n";
 
 #[test]
 fn check_lists_the_files_that_would_change_and_writes_nothing() {

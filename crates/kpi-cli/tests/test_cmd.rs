@@ -135,7 +135,9 @@ fn a_failed_expectation_names_the_value() {
     let out = kpi_test(&example, &["tests/march.toml"], false);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stdout(&out).contains("expect #2: example_tech 2026-03 R002 utilization: expected 0.5 ± 0.0001, got 0.034091"),
+        stdout(&out).contains(
+            "expect #2: example_tech 2026-03 R002 utilization: expected 0.5 ± 0.0001, got 0.034091"
+        ),
         "{}",
         stdout(&out)
     );

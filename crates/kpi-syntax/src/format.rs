@@ -352,7 +352,7 @@ impl<'a> Printer<'a> {
                         .filter(|op| line.code.strip_prefix(**op).is_some_and(|r| r.starts_with(' ')))
                         .max_by_key(|op| op.len());
                     match op {
-                        Some(op) if col + depth >= indent + 2 + op.len() + 1 => col + depth - op.len() - 1,
+                        Some(op) if col + depth > indent + 2 + op.len() => col + depth - op.len() - 1,
                         _ => col + depth,
                     }
                 }
@@ -466,8 +466,8 @@ fn normalize(text: &str) -> Vec<SourceLine> {
 fn token_len(rest: &str) -> usize {
     let b = rest.as_bytes();
     let run = |from: usize, ok: fn(u8) -> bool| from + b[from..].iter().take_while(|&&c| ok(c)).count();
-    if rest.starts_with("\"\"\"") {
-        return rest[3..].find("\"\"\"").map_or(b.len(), |n| 3 + n + 3);
+    if let Some(body) = rest.strip_prefix("\"\"\"") {
+        return body.find("\"\"\"").map_or(b.len(), |n| 3 + n + 3);
     }
     match b[0] {
         b'"' => {

@@ -72,8 +72,13 @@ pub fn run(args: FmtArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
         eprintln!("{changed} of {} file{} not formatted; run `kpi fmt` on them", files.len(), s(files.len()));
     } else if !args.check {
         let unchanged = files.len() - changed - failed;
-        let refused = if failed > 0 { format!(", {failed} with errors left as they are") } else { String::new() };
-        eprintln!("{} file{}: {changed} formatted, {unchanged} unchanged{refused}", files.len(), s(files.len()));
+        let refused =
+            if failed > 0 { format!(", {failed} with errors left as they are") } else { String::new() };
+        eprintln!(
+            "{} file{}: {changed} formatted, {unchanged} unchanged{refused}",
+            files.len(),
+            s(files.len())
+        );
     }
     Ok(if failed > 0 || args.check && changed > 0 { Outcome::Failed } else { Outcome::Ok })
 }

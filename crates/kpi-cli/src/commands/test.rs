@@ -291,7 +291,10 @@ fn evaluate(path: &Path, case: &Case) -> Result<Vec<kpi_eval::ScorecardResult>, 
     }
     if let Some(profile) = &case.profile {
         let local = base.join(profile);
-        option("profile", if local.is_file() { clean(&local).to_string_lossy().into_owned() } else { profile.clone() });
+        option(
+            "profile",
+            if local.is_file() { clean(&local).to_string_lossy().into_owned() } else { profile.clone() },
+        );
     }
     for (name, value) in &case.params {
         option("param", format!("{name}={}", param_text(value)?));
@@ -307,7 +310,8 @@ fn evaluate(path: &Path, case: &Case) -> Result<Vec<kpi_eval::ScorecardResult>, 
         inputs: Inputs,
     }
     let parsed = <CaseInputs as clap::Parser>::try_parse_from(&argv).map_err(|e| {
-        let first = e.to_string().lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
+        let first =
+            e.to_string().lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
         format!("bad case: {first}")
     })?;
     let prepared = prepare(&parsed.inputs, case.scorecards.clone())?
@@ -370,7 +374,9 @@ fn number(x: f64) -> String {
 fn group_label(group: Option<&str>) -> String {
     match group {
         None => "all".into(),
-        Some(g) if g.is_empty() || g.contains(|c: char| c.is_whitespace() || c == ':' || c == '"') => format!("{g:?}"),
+        Some(g) if g.is_empty() || g.contains(|c: char| c.is_whitespace() || c == ':' || c == '"') => {
+            format!("{g:?}")
+        }
         Some(g) => g.into(),
     }
 }
@@ -463,7 +469,10 @@ fn check_expect(expect: &Expect, results: &[kpi_eval::ScorecardResult]) -> Resul
         .rows
         .iter()
         .filter(|r| {
-            expect.period.as_deref().is_none_or(|p| r.period.as_ref().map_or("snapshot", |x| x.label.as_str()) == p)
+            expect
+                .period
+                .as_deref()
+                .is_none_or(|p| r.period.as_ref().map_or("snapshot", |x| x.label.as_str()) == p)
                 && expect.group.as_deref().is_none_or(|g| r.group.as_deref() == Some(g))
         })
         .collect();
@@ -477,7 +486,9 @@ fn check_expect(expect: &Expect, results: &[kpi_eval::ScorecardResult]) -> Resul
                 expect.group.as_deref().unwrap_or("(any)")
             ))
         }
-        _ => return Err(format!("{}: {} rows match; name the `period` and the `group`", card.id, rows.len())),
+        _ => {
+            return Err(format!("{}: {} rows match; name the `period` and the `group`", card.id, rows.len()))
+        }
     };
     let period = row.period.as_ref().map_or("snapshot", |p| p.label.as_str());
     let at = format!("{} {period} {}", card.id, group_label(row.group.as_deref()));
@@ -498,9 +509,10 @@ fn check_expect(expect: &Expect, results: &[kpi_eval::ScorecardResult]) -> Resul
             (toml::Value::String(s), None) if s == "n/a" => true,
             (toml::Value::String(s), _) if s == "n/a" => false,
             (v, Some(actual)) => {
-                let expected = v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).ok_or_else(|| {
-                    format!("{what}: `value` must be a number or \"n/a\", not {v}")
-                })?;
+                let expected = v
+                    .as_float()
+                    .or_else(|| v.as_integer().map(|i| i as f64))
+                    .ok_or_else(|| format!("{what}: `value` must be a number or \"n/a\", not {v}"))?;
                 (actual - expected).abs() <= expect.tolerance.unwrap_or(1e-9)
             }
             (_, None) => false,
@@ -546,12 +558,11 @@ mod tests {
     fn the_diff_names_each_changed_line_by_its_key() {
         let old = "# c\nsc 2026-03 R001 fcr: 0.5 met (target >= 0.4, weight 10)\nsc 2026-03 R001 score: 80\n";
         let new = "# c\nsc 2026-03 R001 fcr: 0.5 met (target >= 0.4, weight 15)\nsc 2026-03 R001 score: 80\nsc 2026-03 R002 score: 1\n";
-        insta::assert_snapshot!(diff(old, new).0, @r"
-        sc 2026-03 R001 fcr
-              was: 0.5 met (target >= 0.4, weight 10)
-              now: 0.5 met (target >= 0.4, weight 15)
-          sc 2026-03 R002 score
-              new: 1
-        ");
+        let (text, count) = diff(old, new);
+        assert_eq!(count, 2);
+        assert_eq!(
+            text,
+            "\n  sc 2026-03 R001 fcr\n      was: 0.5 met (target >= 0.4, weight 10)\n      now: 0.5 met (target >= 0.4, weight 15)\n  sc 2026-03 R002 score\n      new: 1"
+        );
     }
 }
