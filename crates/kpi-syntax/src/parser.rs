@@ -25,20 +25,10 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::infix(Rule::op_or, Assoc::Left))
         .op(Op::infix(Rule::op_and, Assoc::Left))
         .op(Op::prefix(Rule::op_not))
-        .op(Op::infix(Rule::op_eq, Assoc::Left)
-            | Op::infix(Rule::op_ne, Assoc::Left)
-            | Op::infix(Rule::op_lt, Assoc::Left)
-            | Op::infix(Rule::op_le, Assoc::Left)
-            | Op::infix(Rule::op_gt, Assoc::Left)
-            | Op::infix(Rule::op_ge, Assoc::Left)
-            | Op::infix(Rule::op_in, Assoc::Left)
-            | Op::infix(Rule::op_not_in, Assoc::Left)
-            | Op::infix(Rule::op_starts_with, Assoc::Left)
-            | Op::infix(Rule::op_ends_with, Assoc::Left)
-            | Op::infix(Rule::op_contains, Assoc::Left))
+        .op(Op::infix(Rule::op_compare, Assoc::Left) | Op::infix(Rule::op_not_in, Assoc::Left))
         .op(Op::postfix(Rule::op_is_null) | Op::postfix(Rule::op_is_not_null))
-        .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
-        .op(Op::infix(Rule::op_mul, Assoc::Left) | Op::infix(Rule::op_div, Assoc::Left))
+        .op(Op::infix(Rule::op_additive, Assoc::Left))
+        .op(Op::infix(Rule::op_multiplicative, Assoc::Left))
         .op(Op::prefix(Rule::op_neg))
 });
 
@@ -186,14 +176,22 @@ fn is_trivia(mut text: &str) -> bool {
 impl Builder<'_> {
     fn build_file(&mut self, pair: Pair<Rule>) -> Module {
         let mut items = Vec::new();
-        for p in pair.into_children() {
+        let mut inner = pair.into_children();
+        while let Some(p) = inner.next() {
             match p.as_rule() {
-                Rule::import_decl => items.push(Item::Import(self.build_import(p))),
-                Rule::param_decl => items.push(Item::Param(self.build_param(p))),
-                Rule::fn_decl => items.push(Item::Function(self.build_function(p))),
-                Rule::scorecard => items.push(Item::Scorecard(self.build_scorecard(p))),
-                Rule::kpi => items.push(Item::Kpi(self.build_kpi(p))),
-                Rule::use_kpi => items.push(Item::Use(self.build_use(p))),
+                Rule::docs => {
+                    let docs = Docs::new(p);
+                    let p = inner.next().expect("a declaration after its docs");
+                    items.push(match p.as_rule() {
+                        Rule::import_decl => Item::Import(self.build_import(docs, p)),
+                        Rule::param_decl => Item::Param(self.build_param(docs, p)),
+                        Rule::fn_decl => Item::Function(self.build_function(docs, p)),
+                        Rule::scorecard => Item::Scorecard(self.build_scorecard(docs, p)),
+                        Rule::kpi => Item::Kpi(self.build_kpi(docs, p)),
+                        Rule::use_kpi => Item::Use(self.build_use(docs, p)),
+                        r => unreachable!("{r:?} after docs in build_file"),
+                    });
+                }
                 Rule::stray_line => self.bad_line(p, Context::TopLevel),
                 Rule::EOI => {}
                 r => unreachable!("{r:?} in build_file"),
@@ -202,36 +200,27 @@ impl Builder<'_> {
         Module { items }
     }
 
-    fn build_docs(&self, pair: Pair<Rule>) -> Vec<String> {
-        pair.into_children()
-            .map(|doc| {
-                let text = doc.into_children().next().map_or("", |t| t.as_str());
-                text.strip_prefix(' ').unwrap_or(text).trim_end().to_string()
-            })
-            .collect()
-    }
-
-    fn build_import(&mut self, pair: Pair<Rule>) -> Import {
-        let span = span(&pair);
+    fn build_import(&mut self, docs: Docs, pair: Pair<Rule>) -> Import {
+        let span = docs.span_with(&pair);
+        let doc = docs.lines;
         let mut inner = pair.into_children();
-        let doc = self.build_docs(inner.next().expect("docs"));
         let path = self.build_string(inner.next().expect("import path"));
         Import { doc, path, span }
     }
 
-    fn build_param(&mut self, pair: Pair<Rule>) -> Param {
-        let span = span(&pair);
+    fn build_param(&mut self, docs: Docs, pair: Pair<Rule>) -> Param {
+        let span = docs.span_with(&pair);
+        let doc = docs.lines;
         let mut inner = pair.into_children();
-        let doc = self.build_docs(inner.next().expect("docs"));
         let name = build_ident(inner.next().expect("param name"));
         let default = self.build_expr(inner.next().expect("param value"));
         Param { doc, name, default, span }
     }
 
-    fn build_function(&mut self, pair: Pair<Rule>) -> Function {
-        let span = span(&pair);
+    fn build_function(&mut self, docs: Docs, pair: Pair<Rule>) -> Function {
+        let span = docs.span_with(&pair);
+        let doc = docs.lines;
         let mut inner = pair.into_children();
-        let doc = self.build_docs(inner.next().expect("docs"));
         let name = build_ident(inner.next().expect("function name"));
         let mut params = Vec::new();
         let mut returns = None;
@@ -264,23 +253,30 @@ impl Builder<'_> {
         }
     }
 
-    fn build_scorecard(&mut self, pair: Pair<Rule>) -> Scorecard {
-        let span = span(&pair);
+    fn build_scorecard(&mut self, docs: Docs, pair: Pair<Rule>) -> Scorecard {
+        let span = docs.span_with(&pair);
+        let doc = docs.lines;
         let mut inner = pair.into_children();
-        let doc = self.build_docs(inner.next().expect("docs"));
         let id = build_ident(inner.next().expect("scorecard id"));
         let mut title = None;
         let mut extends = None;
         let mut members = Vec::new();
-        for p in inner {
+        while let Some(p) = inner.next() {
             match p.as_rule() {
                 Rule::extends_clause => extends = Some(build_ident(last_inner(p))),
                 Rule::remove_kpi => members.push(Member::Remove(build_ident(last_inner(p)))),
                 Rule::string => title = Some(self.build_string(p)),
                 Rule::period_clause => members.push(Member::Period(build_ident(last_inner(p)))),
                 Rule::per_clause => members.push(Member::Per(build_ident(last_inner(p)))),
-                Rule::kpi => members.push(Member::Kpi(self.build_kpi(p))),
-                Rule::use_kpi => members.push(Member::Use(self.build_use(p))),
+                Rule::docs => {
+                    let docs = Docs::new(p);
+                    let p = inner.next().expect("a KPI after its docs");
+                    members.push(match p.as_rule() {
+                        Rule::kpi => Member::Kpi(self.build_kpi(docs, p)),
+                        Rule::use_kpi => Member::Use(self.build_use(docs, p)),
+                        r => unreachable!("{r:?} after docs in build_scorecard"),
+                    });
+                }
                 Rule::bad_line => self.bad_line(p, Context::Scorecard),
                 r => unreachable!("{r:?} in build_scorecard"),
             }
@@ -288,25 +284,26 @@ impl Builder<'_> {
         Scorecard { doc, id, extends, title, members, span }
     }
 
-    fn build_kpi(&mut self, pair: Pair<Rule>) -> Kpi {
-        let (doc, id, title, clauses, span) = self.build_kpi_parts(pair, Context::Kpi);
+    fn build_kpi(&mut self, docs: Docs, pair: Pair<Rule>) -> Kpi {
+        let (doc, id, title, clauses, span) = self.build_kpi_parts(docs, pair, Context::Kpi);
         Kpi { doc, id, title, clauses, span }
     }
 
-    fn build_use(&mut self, pair: Pair<Rule>) -> UseKpi {
-        let (doc, id, title, clauses, span) = self.build_kpi_parts(pair, Context::Use);
+    fn build_use(&mut self, docs: Docs, pair: Pair<Rule>) -> UseKpi {
+        let (doc, id, title, clauses, span) = self.build_kpi_parts(docs, pair, Context::Use);
         UseKpi { doc, id, title, clauses, span }
     }
 
     #[allow(clippy::type_complexity)]
     fn build_kpi_parts(
         &mut self,
+        docs: Docs,
         pair: Pair<Rule>,
         context: Context,
     ) -> (Vec<String>, Ident, Option<Text>, Vec<Clause>, Span) {
-        let span = span(&pair);
+        let span = docs.span_with(&pair);
+        let doc = docs.lines;
         let mut inner = pair.into_children();
-        let doc = self.build_docs(inner.next().expect("docs"));
         let id = build_ident(inner.next().expect("kpi id"));
         let mut title = None;
         let mut clauses = Vec::new();
@@ -418,9 +415,8 @@ impl Builder<'_> {
     fn build_expr_within_budget(&mut self, pair: Pair<Rule>) -> Expr {
         let whole = span(&pair);
         let parts: Vec<Pair<Rule>> = pair.into_children().collect();
-        let is_operand = |rule: Rule| {
-            matches!(rule, Rule::paren | Rule::list | Rule::call | Rule::path) || is_literal(rule)
-        };
+        let is_operand =
+            |rule: Rule| matches!(rule, Rule::paren | Rule::list | Rule::name) || is_literal(rule);
         self.expr_operators += parts.iter().filter(|p| !is_operand(p.as_rule())).count();
         if self.expr_operators > MAX_OPERATORS {
             if !self.expr_too_big {
@@ -457,25 +453,25 @@ impl Builder<'_> {
                 }
             })
             .map_infix(|left, op, right| {
-                let op = match op.as_rule() {
-                    Rule::op_or => BinaryOp::Or,
-                    Rule::op_and => BinaryOp::And,
-                    Rule::op_eq => BinaryOp::Eq,
-                    Rule::op_ne => BinaryOp::Ne,
-                    Rule::op_lt => BinaryOp::Lt,
-                    Rule::op_le => BinaryOp::Le,
-                    Rule::op_gt => BinaryOp::Gt,
-                    Rule::op_ge => BinaryOp::Ge,
-                    Rule::op_in => BinaryOp::In,
-                    Rule::op_not_in => BinaryOp::NotIn,
-                    Rule::op_starts_with => BinaryOp::StartsWith,
-                    Rule::op_ends_with => BinaryOp::EndsWith,
-                    Rule::op_contains => BinaryOp::Contains,
-                    Rule::op_add => BinaryOp::Add,
-                    Rule::op_sub => BinaryOp::Sub,
-                    Rule::op_mul => BinaryOp::Mul,
-                    Rule::op_div => BinaryOp::Div,
-                    r => unreachable!("{r:?} in build_expr infix"),
+                let op = match op.as_str() {
+                    "or" => BinaryOp::Or,
+                    "and" => BinaryOp::And,
+                    "=" | "==" => BinaryOp::Eq,
+                    "!=" => BinaryOp::Ne,
+                    "<" => BinaryOp::Lt,
+                    "<=" => BinaryOp::Le,
+                    ">" => BinaryOp::Gt,
+                    ">=" => BinaryOp::Ge,
+                    "in" => BinaryOp::In,
+                    "starts_with" => BinaryOp::StartsWith,
+                    "ends_with" => BinaryOp::EndsWith,
+                    "contains" => BinaryOp::Contains,
+                    "+" => BinaryOp::Add,
+                    "-" => BinaryOp::Sub,
+                    "*" => BinaryOp::Mul,
+                    "/" => BinaryOp::Div,
+                    _ if op.as_rule() == Rule::op_not_in => BinaryOp::NotIn,
+                    s => unreachable!("{s:?} in build_expr infix"),
                 };
                 Expr {
                     span: left.span.to(right.span),
@@ -509,11 +505,21 @@ impl Builder<'_> {
             Rule::string => ExprKind::String(self.build_string(pair).value),
             Rule::boolean => ExprKind::Bool(text == "true"),
             Rule::null => ExprKind::Null,
-            Rule::path => ExprKind::Path(pair.into_children().map(build_ident).collect()),
-            Rule::call => {
-                let mut inner = pair.into_children();
-                let name = build_ident(inner.next().expect("call name"));
+            Rule::name => {
+                let mut inner = pair.into_children().peekable();
+                let first = inner.next().expect("a name");
+                if inner.peek().is_none_or(|p| p.as_rule() != Rule::call_args) {
+                    let rest = inner.map(build_ident);
+                    return Expr {
+                        kind: ExprKind::Path(std::iter::once(build_ident(first)).chain(rest).collect()),
+                        span,
+                    };
+                }
+                let name = build_ident(first);
                 let args = inner
+                    .next()
+                    .expect("call arguments")
+                    .into_children()
                     .map(|arg| {
                         let mut a = arg.into_children();
                         let value = self.build_expr(a.next().expect("argument"));
@@ -555,7 +561,8 @@ impl Builder<'_> {
         let text = text.trim_end();
         match KpiParser::parse(Rule::strict_line, text.trim_start()) {
             Ok(mut pairs) => {
-                let rule = pairs.next().map(|p| p.as_rule());
+                // `docs` come before the declarations they may document: the rule is the next.
+                let rule = pairs.find(|p| p.as_rule() != Rule::docs).map(|p| p.as_rule());
                 let found = span(&pair);
                 self.push_syntax(misplaced(rule, context, text.trim_start()).at(
                     self.file,
@@ -762,28 +769,17 @@ fn expected_words(rules: &[Rule]) -> String {
         let word = match rule {
             Rule::op_or
             | Rule::op_and
-            | Rule::op_eq
-            | Rule::op_ne
-            | Rule::op_le
-            | Rule::op_ge
-            | Rule::op_lt
-            | Rule::op_gt
-            | Rule::op_in
+            | Rule::op_compare
             | Rule::op_not_in
-            | Rule::op_starts_with
-            | Rule::op_ends_with
-            | Rule::op_contains
-            | Rule::op_add
-            | Rule::op_sub
-            | Rule::op_mul
-            | Rule::op_div
+            | Rule::op_additive
+            | Rule::op_multiplicative
             | Rule::op_is_null
             | Rule::op_is_not_null => "an operator",
             Rule::expr
             | Rule::paren
             | Rule::list
-            | Rule::call
-            | Rule::path
+            | Rule::name
+            | Rule::call_args
             | Rule::number
             | Rule::percent
             | Rule::duration
@@ -868,6 +864,32 @@ fn help_for_expected(expected: &str) -> String {
             .into()
     } else {
         "see docs/language.md for the syntax of each construct".into()
+    }
+}
+
+/// A declaration's doc comments, parsed before it (`docs ~ (kpi | ...)`) so that no alternative
+/// parses them again.
+struct Docs {
+    lines: Vec<String>,
+    start: usize,
+}
+
+impl Docs {
+    fn new(pair: Pair<Rule>) -> Docs {
+        let start = pair.as_span().start();
+        let lines = pair
+            .into_children()
+            .map(|doc| {
+                let text = doc.into_children().next().map_or("", |t| t.as_str());
+                text.strip_prefix(' ').unwrap_or(text).trim_end().to_string()
+            })
+            .collect();
+        Docs { lines, start }
+    }
+
+    /// The span of the declaration with its docs.
+    fn span_with(&self, decl: &Pair<Rule>) -> Span {
+        Span::new(self.start, span(decl).end as usize)
     }
 }
 
