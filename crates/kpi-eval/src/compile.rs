@@ -63,8 +63,11 @@ pub struct KpiPlan<'d> {
     /// The rhai functions the KPI calls, to collect their errors after the run.
     pub scripts: Vec<Arc<ScriptCall>>,
     /// Columns for `open at`: created, completed.
-    pub open_columns: Option<(&'d [i64], Option<&'d [bool]>, &'d [i64], Option<&'d [bool]>)>,
+    pub open_columns: Option<(TimeColumn<'d>, TimeColumn<'d>)>,
 }
+
+/// A timestamp column's values and null mask.
+pub type TimeColumn<'d> = (&'d [i64], Option<&'d [bool]>);
 
 /// Shared indexes, built once per scorecard and shared by its KPIs.
 pub struct Compiler<'d> {
@@ -187,7 +190,7 @@ impl<'d> Compiler<'d> {
                 let (Some(created), Some(completed)) = (times("created_at"), times("completed_at")) else {
                     return Err(self.error(format!("{} has no created_at and completed_at", table.name)));
                 };
-                open_columns = Some((created.0, created.1, completed.0, completed.1));
+                open_columns = Some((created, completed));
                 Rows::OpenAt(*instant)
             }
         };
@@ -500,7 +503,7 @@ impl<'d> Compiler<'d> {
             Node::Text(s) => return Ok(Node::Bool(test(s))),
             _ => return Err(self.error("a text test on a computed text; test a text field directly")),
         };
-        let answers = dict.dict.iter().map(|s| test(s)).collect();
+        let answers = dict.dict.iter().map(test).collect();
         Ok(Node::TextMatch { text: Box::new(text), answers })
     }
 }

@@ -111,7 +111,9 @@ fn run_period(
 
 /// Open at `t`: created at or before it, and not completed by it.
 fn is_open(plan: &KpiPlan, row: u32, t: i64) -> bool {
-    let Some((created, created_valid, completed, completed_valid)) = plan.open_columns else { return true };
+    let Some(((created, created_valid), (completed, completed_valid))) = plan.open_columns else {
+        return true;
+    };
     let r = row as usize;
     let created_ok = created_valid.is_none_or(|v| v[r]) && created[r] <= t;
     let completed_null = completed_valid.is_some_and(|v| !v[r]);
