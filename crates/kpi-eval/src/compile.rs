@@ -10,6 +10,7 @@ use kpi_check::{
 use kpi_data::{ColumnData, Dataset, TextColumn};
 use kpi_schema::{self as schema, TableSchema};
 use kpi_syntax::ast::{BinaryOp, UnaryOp};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -144,16 +145,33 @@ impl<'d> Compiler<'d> {
         let ColumnData::Timestamp(values) = &col.data else {
             return Err(self.error(format!("`{}.{column}` is not a timestamp column", table.name)));
         };
-        let period_ids: Vec<u32> = values
-            .iter()
-            .enumerate()
-            .map(|(r, &t)| {
-                if !col.is_valid(r) {
-                    return u32::MAX;
+        let ends: Vec<i64> = self.periods.iter().map(|p| p.end).collect();
+        let (first, last) = match (self.periods.first(), self.periods.last()) {
+            (Some(a), Some(b)) => (a.start, b.end),
+            _ => (0, 0),
+        };
+        let valid = col.valid.as_deref();
+        // As `period_of`, in parallel blocks; rows near each other tend to share a period, so each
+        // block tries the last period it found before searching.
+        let mut period_ids = vec![u32::MAX; values.len()];
+        period_ids.par_chunks_mut(1 << 16).enumerate().for_each(|(block, out)| {
+            let base = block << 16;
+            let mut hint = 0usize;
+            for (i, slot) in out.iter_mut().enumerate() {
+                let (r, t) = (base + i, values[base + i]);
+                if t < first || t >= last || valid.is_some_and(|v| v.get(r) != Some(&true)) {
+                    continue;
                 }
-                period_of(self.periods, t).map_or(u32::MAX, |p| p as u32)
-            })
-            .collect();
+                if !(t < ends[hint] && (hint == 0 || t >= ends[hint - 1])) {
+                    hint = ends.partition_point(|&e| e <= t);
+                }
+                *slot = hint as u32;
+            }
+        });
+        debug_assert!(period_ids
+            .iter()
+            .zip(values)
+            .all(|(&p, &t)| p == u32::MAX || period_of(self.periods, t) == Some(p as usize)));
         let children = Children::build(self.periods.len(), &period_ids);
         let b = Arc::new(Buckets { offsets: children.offsets, rows: children.rows });
         self.buckets.insert((table.name, column.to_string()), b.clone());

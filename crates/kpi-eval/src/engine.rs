@@ -2,8 +2,8 @@
 //! pass the filter, and accumulate every aggregate per group; then compute the value per group.
 use crate::compile::{KpiPlan, Rows, VNode};
 use crate::groups::NO_GROUP;
-use crate::kernel::{Acc, Arith, Env, Instants, NULL_TIME};
-use kpi_check::{Builtin, RowFunc};
+use crate::kernel::{Acc, Arith, Cmp, Env, Instants, Node, NULL_TIME};
+use kpi_check::{Builtin, Instant, RowFunc};
 
 /// Rows evaluated together: large enough to amortise dispatch, small enough for the cache.
 const CHUNK: usize = 2048;
@@ -33,11 +33,226 @@ pub struct PeriodFacts {
 pub fn run(plan: &KpiPlan, facts: &[PeriodFacts], n_groups: usize, tz: chrono_tz::Tz) -> Vec<Vec<Cell>> {
     // Periods are independent: rayon spreads them as well as the KPIs (collect keeps the order).
     use rayon::prelude::*;
-    facts.par_iter().enumerate().map(|(p, f)| run_period(plan, p, f, n_groups, tz)).collect()
+    let candidates = candidates(plan, facts, tz);
+    facts
+        .par_iter()
+        .enumerate()
+        .map(|(p, f)| run_period(plan, candidates.as_ref(), p, f, n_groups, tz))
+        .collect()
+}
+
+/// For a population of every row (`Rows::All`, `Rows::OpenAt`): the rows each period has to look
+/// at, found in one pass instead of one full scan per period, and the filter's conjuncts left to
+/// test per period.
+struct Candidates<'p, 'd> {
+    /// Per period, a range of `rows` (CSR); `None`: every period scans all of `rows`.
+    offsets: Option<Vec<u32>>,
+    rows: Vec<u32>,
+    /// Conjuncts of the filter that depend on the period in another way than a bound.
+    residual: Vec<&'p Node<'d>>,
+}
+
+impl Candidates<'_, '_> {
+    fn period(&self, p: usize) -> &[u32] {
+        match &self.offsets {
+            Some(o) => &self.rows[o[p] as usize..o[p + 1] as usize],
+            None => &self.rows,
+        }
+    }
+}
+
+/// A conjunct `static op instant` (or `static_test or static op instant`) whose instant grows with
+/// the period: it holds on one contiguous range of periods per row.
+struct Bound<'p, 'd> {
+    unless: Option<&'p Node<'d>>,
+    time: &'p Node<'d>,
+    op: Cmp,
+    instant: Instant,
+}
+
+fn conjuncts<'p, 'd>(node: &'p Node<'d>, out: &mut Vec<&'p Node<'d>>) {
+    match node {
+        Node::And(a, b) => {
+            conjuncts(a, out);
+            conjuncts(b, out);
+        }
+        other => out.push(other),
+    }
+}
+
+fn bound<'p, 'd>(node: &'p Node<'d>) -> Option<Bound<'p, 'd>> {
+    let period_instant = |n: &Node| match n {
+        Node::Instant(i @ (Instant::PeriodStart | Instant::PeriodEnd)) => Some(*i),
+        _ => None,
+    };
+    match node {
+        Node::TimeCmp(op, a, b) if !a.uses_period() => {
+            Some(Bound { unless: None, time: a, op: *op, instant: period_instant(b)? })
+        }
+        Node::TimeCmp(op, a, b) if !b.uses_period() => {
+            let flipped = match op {
+                Cmp::Lt => Cmp::Gt,
+                Cmp::Le => Cmp::Ge,
+                Cmp::Gt => Cmp::Lt,
+                Cmp::Ge => Cmp::Le,
+                Cmp::Eq => Cmp::Eq,
+            };
+            Some(Bound { unless: None, time: b, op: flipped, instant: period_instant(a)? })
+        }
+        Node::Or(a, b) if !a.uses_period() => {
+            let inner = bound(b)?;
+            inner.unless.is_none().then_some(Bound { unless: Some(a), ..inner })
+        }
+        _ => None,
+    }
+}
+
+/// The periods `[lo, hi)` where `t op instants[p]` holds, for instants that never decrease.
+fn period_range(t: i64, op: Cmp, instants: &[i64]) -> (u32, u32) {
+    if t == NULL_TIME {
+        return (0, 0);
+    }
+    let n = instants.len() as u32;
+    let ge = instants.partition_point(|&x| x < t) as u32;
+    let gt = instants.partition_point(|&x| x <= t) as u32;
+    match op {
+        Cmp::Lt => (gt, n),
+        Cmp::Le => (ge, n),
+        Cmp::Gt => (0, ge),
+        Cmp::Ge => (0, gt),
+        Cmp::Eq => (ge, gt),
+    }
+}
+
+fn candidates<'p, 'd>(
+    plan: &'p KpiPlan<'d>,
+    facts: &[PeriodFacts],
+    tz: chrono_tz::Tz,
+) -> Option<Candidates<'p, 'd>> {
+    use rayon::prelude::*;
+    if matches!(plan.rows, Rows::Bucketed(_)) || facts.is_empty() {
+        return None;
+    }
+    if plan.filter.as_ref().is_some_and(|f| f.has_script()) {
+        return None;
+    }
+    let env = Env { instants: facts[0].instants, tz };
+    if facts.iter().any(|f| f.instants.as_of != env.instants.as_of) {
+        return None;
+    }
+    let instants = |i: Instant| -> Option<Vec<i64>> {
+        let v: Vec<i64> = facts.iter().map(|f| f.instants.get(i)).collect();
+        (v.windows(2).all(|w| w[0] <= w[1]) && !v.contains(&NULL_TIME)).then_some(v)
+    };
+    let mut fixed = Vec::new();
+    let mut bounds = Vec::new();
+    let mut residual = Vec::new();
+    let mut all = Vec::new();
+    if let Some(f) = &plan.filter {
+        conjuncts(f, &mut all);
+    }
+    for c in all {
+        if !c.uses_period() {
+            fixed.push(c);
+        } else if let Some(b) = bound(c).and_then(|b| Some((instants(b.instant)?, b))) {
+            bounds.push(b);
+        } else {
+            residual.push(c);
+        }
+    }
+    // `open at` an instant: created at or before it, and not completed by it.
+    let open = match plan.rows {
+        Rows::OpenAt(i) => Some((plan.open_columns?, instants(i)?)),
+        _ => None,
+    };
+    let periods = facts.len() as u32;
+    let ranged = !bounds.is_empty() || open.as_ref().is_some_and(|(_, t)| t.first() != t.last());
+    // One pass over the table (in parallel blocks): the rows that pass the fixed conjuncts, with
+    // the range of periods the bounds allow.
+    let blocks: Vec<Vec<(u32, u32, u32)>> = (0..plan.table_len.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let start = c * CHUNK;
+            let end = (start + CHUNK).min(plan.table_len);
+            // The periods a row is open in (all of them without `open at`); tested first: it is cheap.
+            let open_range = |r: u32| match &open {
+                Some((((created, created_valid), (completed, completed_valid)), t)) => {
+                    let i = r as usize;
+                    let c = if created_valid.is_none_or(|v| v[i]) { created[i] } else { NULL_TIME };
+                    let lo = period_range(c, Cmp::Le, t).0;
+                    let hi = if completed_valid.is_none_or(|v| v[i]) {
+                        period_range(completed[i], Cmp::Gt, t).1
+                    } else {
+                        periods
+                    };
+                    (lo, hi)
+                }
+                None => (0, periods),
+            };
+            let mut sel: Vec<u32> = (start as u32..end as u32)
+                .filter(|&r| plan.groups[r as usize] != NO_GROUP)
+                .filter(|&r| {
+                    let (lo, hi) = open_range(r);
+                    lo < hi
+                })
+                .collect();
+            for f in &fixed {
+                if sel.is_empty() {
+                    break;
+                }
+                sel = f.filter(&sel, &env);
+            }
+            let mut out: Vec<(u32, u32, u32)> = sel
+                .iter()
+                .map(|&r| {
+                    let (lo, hi) = open_range(r);
+                    (r, lo, hi)
+                })
+                .collect();
+            for (t, b) in &bounds {
+                let times = b.time.eval(&sel, &env).time();
+                let unless = b.unless.map(|u| u.eval(&sel, &env).bool());
+                for (k, (_, lo, hi)) in out.iter_mut().enumerate() {
+                    if unless.as_ref().is_some_and(|u| u[k]) {
+                        continue;
+                    }
+                    let (a, z) = period_range(times[k], b.op, t);
+                    *lo = (*lo).max(a);
+                    *hi = (*hi).min(z);
+                }
+            }
+            out.retain(|&(_, lo, hi)| lo < hi);
+            out
+        })
+        .collect();
+    let found = blocks.iter().flatten();
+    if !ranged {
+        return Some(Candidates { offsets: None, rows: found.map(|&(r, _, _)| r).collect(), residual });
+    }
+    // Rows per period, each in row order (as a full scan would see them).
+    let mut offsets = vec![0u32; periods as usize + 1];
+    for &(_, lo, hi) in found.clone() {
+        for p in lo..hi {
+            offsets[p as usize + 1] += 1;
+        }
+    }
+    for p in 0..periods as usize {
+        offsets[p + 1] += offsets[p];
+    }
+    let mut next = offsets.clone();
+    let mut rows = vec![0u32; offsets[periods as usize] as usize];
+    for &(r, lo, hi) in found {
+        for p in lo..hi {
+            rows[next[p as usize] as usize] = r;
+            next[p as usize] += 1;
+        }
+    }
+    Some(Candidates { offsets: Some(offsets), rows, residual })
 }
 
 fn run_period(
     plan: &KpiPlan,
+    candidates: Option<&Candidates>,
     period: usize,
     facts: &PeriodFacts,
     n_groups: usize,
@@ -48,23 +263,48 @@ fn run_period(
     let mut accs: Vec<Vec<Acc>> = plan.aggs.iter().map(|_| vec![Acc::default(); n_groups]).collect();
     let population_aggs: Vec<usize> =
         (0..plan.aggs.len()).filter(|&i| plan.aggs[i].table.is_none()).collect();
+    let open_at = match &plan.rows {
+        Rows::OpenAt(instant) if candidates.is_none() => Some(facts.instants.get(*instant)),
+        _ => None,
+    };
+    // Scripts see the rows in the same order and number as ever; other filters test the cheap
+    // checks first and `and` their conjuncts on the rows still kept.
+    let scripted = plan.filter.as_ref().is_some_and(|f| f.has_script());
+    let mut filters: Vec<&Node> = Vec::new();
+    match candidates {
+        Some(c) => filters.extend(c.residual.iter().copied()),
+        None => filters.extend(plan.filter.as_ref()),
+    }
 
     let mut scan = |chunk: &[u32]| {
-        let mut keep: Vec<u32> = Vec::with_capacity(chunk.len());
-        let pass = plan.filter.as_ref().map(|f| f.eval(chunk, &env).bool());
-        let open_at = match &plan.rows {
-            Rows::OpenAt(instant) => Some(facts.instants.get(*instant)),
-            _ => None,
+        let keep: Vec<u32> = if scripted {
+            let pass = plan.filter.as_ref().map(|f| f.eval(chunk, &env).bool());
+            let mut keep = Vec::with_capacity(chunk.len());
+            for (i, &row) in chunk.iter().enumerate() {
+                if pass.as_ref().is_some_and(|p| !p[i]) || plan.groups[row as usize] == NO_GROUP {
+                    continue;
+                }
+                if open_at.is_some_and(|t| !is_open(plan, row, t)) {
+                    continue;
+                }
+                keep.push(row);
+            }
+            keep
+        } else {
+            let mut keep: Vec<u32> = chunk
+                .iter()
+                .copied()
+                .filter(|&row| plan.groups[row as usize] != NO_GROUP)
+                .filter(|&row| open_at.is_none_or(|t| is_open(plan, row, t)))
+                .collect();
+            for f in &filters {
+                if keep.is_empty() {
+                    break;
+                }
+                keep = f.filter(&keep, &env);
+            }
+            keep
         };
-        for (i, &row) in chunk.iter().enumerate() {
-            if pass.as_ref().is_some_and(|p| !p[i]) || plan.groups[row as usize] == NO_GROUP {
-                continue;
-            }
-            if open_at.is_some_and(|t| !is_open(plan, row, t)) {
-                continue;
-            }
-            keep.push(row);
-        }
         for &row in &keep {
             population[plan.groups[row as usize] as usize] += 1;
         }
@@ -75,12 +315,13 @@ fn run_period(
             accumulate(&plan.aggs[a], &keep, &plan.groups, &env, &mut accs[a]);
         }
     };
-    match &plan.rows {
-        Rows::Bucketed(b) => {
+    match (&plan.rows, candidates) {
+        (Rows::Bucketed(b), _) => {
             let rows = &b.rows[b.offsets[period] as usize..b.offsets[period + 1] as usize];
             rows.chunks(CHUNK).for_each(&mut scan);
         }
-        Rows::All | Rows::OpenAt(_) => for_each_chunk(plan.table_len, &mut scan),
+        (_, Some(c)) => c.period(period).chunks(CHUNK).for_each(&mut scan),
+        (Rows::All | Rows::OpenAt(_), None) => for_each_chunk(plan.table_len, &mut scan),
     }
     // Aggregates over another table's rows of the group, whatever the period.
     for (a, agg) in plan.aggs.iter().enumerate() {
@@ -136,7 +377,15 @@ fn accumulate(agg: &crate::compile::AggPlan, rows: &[u32], groups: &[u32], env: 
     if rows.is_empty() {
         return;
     }
-    let pass = agg.filter.as_ref().map(|f| f.eval(rows, env).bool());
+    // Without scripts, arguments are computed only for the rows the aggregate's `where` keeps.
+    let kept;
+    let (rows, pass) = match &agg.filter {
+        Some(f) if !f.has_script() && !agg.args.iter().any(|a| a.has_script()) => {
+            kept = f.filter(rows, env);
+            (kept.as_slice(), None)
+        }
+        f => (rows, f.as_ref().map(|f| f.eval(rows, env).bool())),
+    };
     let args: Vec<Vec<f64>> = agg.args.iter().map(|a| a.eval(rows, env).num()).collect();
     for (i, &row) in rows.iter().enumerate() {
         if pass.as_ref().is_some_and(|p| !p[i]) {

@@ -75,6 +75,19 @@ impl Children {
         for i in 0..parent_len {
             offsets[i + 1] += offsets[i];
         }
+        // Children already in parent order (as exports usually are): they are the rows, in order.
+        let mut previous = 0;
+        let sorted = child_to_parent.iter().filter(|&&p| p != u32::MAX).all(|&p| {
+            let ok = p >= previous;
+            previous = p;
+            ok
+        });
+        if sorted {
+            let rows = (0..child_to_parent.len() as u32)
+                .filter(|&c| child_to_parent[c as usize] != u32::MAX)
+                .collect();
+            return Children { offsets, rows };
+        }
         let mut next = offsets.clone();
         let mut rows = vec![0u32; offsets[parent_len] as usize];
         for (child, &p) in child_to_parent.iter().enumerate() {
@@ -273,7 +286,7 @@ impl<'d> Values<'d> {
         }
     }
 
-    fn time(self) -> Vec<i64> {
+    pub fn time(self) -> Vec<i64> {
         match self {
             Values::Time(v) => v,
             Values::Num(v) => v.into_iter().map(|x| if x.is_nan() { NULL_TIME } else { x as i64 }).collect(),
@@ -330,6 +343,19 @@ fn gather<T: Copy>(values: &[T], valid: Option<&[bool]>, via: &Via, sel: &[u32],
     }
 }
 
+/// The row of a column's table for population row `r` (following `via`), when present and valid.
+#[inline]
+fn read(via: &Via, r: u32, valid: Option<&[bool]>) -> Option<usize> {
+    let mut x = r;
+    for link in &via.links {
+        if x == u32::MAX {
+            break;
+        }
+        x = link[x as usize];
+    }
+    (x != u32::MAX && valid.is_none_or(|v| v[x as usize])).then_some(x as usize)
+}
+
 /// Local hour and ISO weekday need the dataset's time zone.
 #[derive(Clone, Copy)]
 pub struct Env {
@@ -338,6 +364,106 @@ pub struct Env {
 }
 
 impl<'d> Node<'d> {
+    /// True when this node or one below it satisfies `test`.
+    pub fn any(&self, test: &dyn Fn(&Node) -> bool) -> bool {
+        if test(self) {
+            return true;
+        }
+        match self {
+            Node::Num(_)
+            | Node::Bool(_)
+            | Node::Time(_)
+            | Node::Text(_)
+            | Node::Instant(_)
+            | Node::NumCol { .. }
+            | Node::BoolCol { .. }
+            | Node::TimeCol { .. }
+            | Node::TextCol { .. } => false,
+            Node::Not(e) | Node::Neg(e) | Node::NumIn(e, _) | Node::IsNull(e) | Node::Func(_, e) => {
+                e.any(test)
+            }
+            Node::TextMatch { text, .. } => text.any(test),
+            Node::And(a, b)
+            | Node::Or(a, b)
+            | Node::NumArith(_, a, b)
+            | Node::TimeDiff(a, b)
+            | Node::NumCmp(_, a, b)
+            | Node::TimeCmp(_, a, b)
+            | Node::BoolEq(a, b)
+            | Node::TextCmp(_, a, b) => a.any(test) || b.any(test),
+            Node::TimeShift { time, hours, .. } => time.any(test) || hours.any(test),
+            Node::Coalesce(items) | Node::Script(_, items) => items.iter().any(|i| i.any(test)),
+            Node::Related { args, filter, .. } => {
+                args.iter().any(|a| a.any(test)) || filter.as_ref().is_some_and(|f| f.any(test))
+            }
+        }
+    }
+
+    /// Calls a rhai function (whose errors and call counts must not depend on evaluation order).
+    pub fn has_script(&self) -> bool {
+        self.any(&|n| matches!(n, Node::Script(..)))
+    }
+
+    /// The value of a timestamp constant or instant.
+    fn time_constant(&self, env: &Env) -> Option<i64> {
+        match self {
+            Node::Time(t) => Some(*t),
+            Node::Instant(i) => Some(env.instants.get(*i)),
+            _ => None,
+        }
+    }
+
+    /// Reads `period_start` or `period_end`.
+    pub fn uses_period(&self) -> bool {
+        self.any(&|n| matches!(n, Node::Instant(Instant::PeriodStart | Instant::PeriodEnd)))
+    }
+
+    /// The rows of `sel` for which this predicate holds, in order. An `and` tests its right side
+    /// only on the rows its left side kept (callers skip this for predicates with scripts).
+    pub fn filter(&self, sel: &[u32], env: &Env) -> Vec<u32> {
+        match self {
+            Node::And(a, b) => {
+                let left = a.filter(sel, env);
+                if left.is_empty() {
+                    return left;
+                }
+                b.filter(&left, env)
+            }
+            Node::Bool(true) => sel.to_vec(),
+            Node::Bool(false) => Vec::new(),
+            // Common tests on one column, in one pass without intermediate vectors.
+            Node::BoolCol { via, values, valid } => {
+                sel.iter().copied().filter(|&r| read(via, r, *valid).is_some_and(|x| values[x])).collect()
+            }
+            Node::TextMatch { text, answers } if matches!(**text, Node::TextCol { .. }) => {
+                let Node::TextCol { via, column } = &**text else { unreachable!("matched above") };
+                sel.iter()
+                    .copied()
+                    .filter(|&r| {
+                        read(via, r, None).is_some_and(|x| {
+                            let c = column.codes[x];
+                            c != NULL_CODE && answers.get(c as usize).copied().unwrap_or(false)
+                        })
+                    })
+                    .collect()
+            }
+            Node::TimeCmp(op, a, b)
+                if matches!(**a, Node::TimeCol { .. }) && b.time_constant(env).is_some() =>
+            {
+                let Node::TimeCol { via, values, valid } = &**a else { unreachable!("matched above") };
+                let t = b.time_constant(env).expect("matched above");
+                sel.iter()
+                    .copied()
+                    .filter(|&r| op.time(read(via, r, *valid).map_or(NULL_TIME, |x| values[x]), t))
+                    .collect()
+            }
+            _ => {
+                let pass = self.eval(sel, env).bool();
+                sel.iter().zip(pass).filter(|(_, p)| *p).map(|(&r, _)| r).collect()
+            }
+        }
+    }
+
     pub fn eval(&self, sel: &[u32], env: &Env) -> Values<'d> {
         let n = sel.len();
         match self {
@@ -558,6 +684,14 @@ impl<'d> Node<'d> {
                 } else {
                     Values::Num(out)
                 }
+            }
+            Node::Related { children, agg: AggFunc::Count, args, filter: None } if args.is_empty() => {
+                // count(children): the index already knows how many each parent has.
+                let count = |p: u32| {
+                    let p = p as usize;
+                    (children.offsets[p + 1] - children.offsets[p]) as f64
+                };
+                Values::Num(sel.iter().map(|&p| if p == u32::MAX { 0.0 } else { count(p) }).collect())
             }
             Node::Related { children, agg, args, filter } => {
                 let mut child_sel = Vec::new();
