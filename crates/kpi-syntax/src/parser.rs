@@ -144,6 +144,17 @@ struct Builder<'a> {
 /// under `missing` must not run on to the next line.
 fn span(pair: &Pair<Rule>) -> Span {
     let s = pair.as_span();
+    // Fast paths, without walking down the last children: no comment on the last line means the
+    // trivia is whitespace, which no token ends in but the atomic lines and texts without children.
+    let text = s.as_str();
+    let trimmed = text.trim_end_matches([' ', '\t', '\r', '\n']);
+    let last_line = &trimmed[trimmed.rfind('\n').map_or(0, |i| i + 1)..];
+    if !last_line.contains('#') && !last_line.contains("//") {
+        if trimmed.len() == text.len() || pair.clone().into_inner().next().is_none() {
+            return Span::new(s.start(), s.end());
+        }
+        return Span::new(s.start(), s.start() + trimmed.len());
+    }
     let end = match pair.clone().into_inner().last() {
         Some(last) => {
             let last_end = span(&last).end as usize;
