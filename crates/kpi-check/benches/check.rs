@@ -6,7 +6,7 @@
 //!
 //! | tech_balanced + common | before the grammar rework | after |
 //! |---|---|---|
-//! | parse only (callgrind) | 4.0 M instructions | 3.0 M instructions |
+//! | parse only (callgrind) | 4.0 M instructions | 2.9 M instructions |
 //! | parse only | ~0.70-0.95 ms | ~0.45-0.70 ms |
 //! | parse+check | ~0.65-1.0 ms | ~0.5-0.8 ms |
 //! | check only | ~0.05 ms | ~0.05 ms |
