@@ -1217,10 +1217,16 @@ impl<'a> Checker<'a> {
                 let ordered = !matches!(op, Eq | Ne);
                 match (&l.ty, &r.ty) {
                     (T::Null, _) | (_, T::Null) => {
+                        // `!=` is the negation of `=`, so against null it is always true.
+                        let (message, help) = if op == Ne {
+                            ("`!= null` is always true", "test for a present value with `is not null`")
+                        } else {
+                            ("a comparison with null is never true", "test for a missing value with `is null`")
+                        };
                         self.error(
-                            Diagnostic::error(codes::TYPE_MISMATCH, "a comparison with null is never true")
+                            Diagnostic::error(codes::TYPE_MISMATCH, message)
                                 .at(file, span, "compares with null")
-                                .help("test for a missing value with `is null` or `is not null`"),
+                                .help(help),
                         );
                         T::Bool
                     }
