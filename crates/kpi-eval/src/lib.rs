@@ -134,7 +134,11 @@ pub fn evaluate(
             selected.push(card);
         }
     }
-    selected.into_iter().map(|card| evaluate_scorecard(card, &program.functions, dataset, options)).collect()
+    // Scorecards are independent; `collect` keeps their declared order.
+    selected
+        .into_par_iter()
+        .map(|card| evaluate_scorecard(card, &program.functions, dataset, options))
+        .collect()
 }
 
 fn provenance(
