@@ -424,14 +424,12 @@ impl<'a> Checker<'a> {
                     own_grain = true;
                     match Grain::ALL.into_iter().find(|x| x.name() == g.name) {
                         Some(x) => resolved.grain = Some((x, g.span)),
-                        None => self.error(
-                            Diagnostic::error(codes::UNKNOWN_KEYWORD, format!("unknown period `{}`", g.name))
-                                .at(file, g.span, "not a period")
-                                .help(did_you_mean(
-                                    &g.name,
-                                    Grain::ALL.map(Grain::name),
-                                    "periods are week, month, quarter, year and snapshot",
-                                )),
+                        None => self.unknown_keyword(
+                            "period",
+                            g,
+                            file,
+                            &Grain::ALL.map(Grain::name),
+                            "periods are week, month, quarter, year and snapshot",
                         ),
                     }
                 }
@@ -445,17 +443,12 @@ impl<'a> Checker<'a> {
                         Some(x) => resolved.group = Some((Some(x), g.span)),
                         None => {
                             resolved.group = Some((None, g.span));
-                            self.error(
-                                Diagnostic::error(
-                                    codes::UNKNOWN_KEYWORD,
-                                    format!("unknown grouping `{}`", g.name),
-                                )
-                                .at(file, g.span, "not a grouping")
-                                .help(did_you_mean(
-                                    &g.name,
-                                    Grouping::ALL.map(Grouping::name),
-                                    "scorecards group per resource, client, team or queue",
-                                )),
+                            self.unknown_keyword(
+                                "grouping",
+                                g,
+                                file,
+                                &Grouping::ALL.map(Grouping::name),
+                                "scorecards group per resource, client, team or queue",
                             )
                         }
                     }
@@ -544,6 +537,22 @@ impl<'a> Checker<'a> {
         stack.pop();
         self.resolved.insert(s.id.name.clone(), Some(resolved.clone()));
         Some(resolved)
+    }
+
+    /// `unknown WHAT `name``, labelled "not a WHAT", with the closest candidate or `fallback`.
+    fn unknown_keyword(
+        &mut self,
+        what: &str,
+        name: &Ident,
+        file: FileId,
+        candidates: &[&str],
+        fallback: &str,
+    ) {
+        self.error(
+            Diagnostic::error(codes::UNKNOWN_KEYWORD, format!("unknown {what} `{}`", name.name))
+                .at(file, name.span, format!("not a {what}"))
+                .help(did_you_mean(&name.name, candidates.iter().copied(), fallback)),
+        );
     }
 
     fn repeated_id(&mut self, ids: &mut HashMap<String, Span>, id: &Ident, file: FileId) -> bool {
@@ -743,14 +752,12 @@ impl<'a> Checker<'a> {
                     .at(file, u.span, "declared here")
                     .help(format!("remove the `unit` line, or write `unit {}`", inferred.name())),
                 ),
-                None => self.error(
-                    Diagnostic::error(codes::UNKNOWN_KEYWORD, format!("unknown unit `{}`", u.name))
-                        .at(file, u.span, "not a unit")
-                        .help(did_you_mean(
-                            &u.name,
-                            ["ratio", "hours", "count", "number", "currency"],
-                            "units are ratio, hours, count, number and currency",
-                        )),
+                None => self.unknown_keyword(
+                    "unit",
+                    u,
+                    file,
+                    &["ratio", "hours", "count", "number", "currency"],
+                    "units are ratio, hours, count, number and currency",
                 ),
             }
         }

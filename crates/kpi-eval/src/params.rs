@@ -97,7 +97,7 @@ fn describe(v: &Value) -> &'static str {
 fn unknown_param(program: &Program, name: &str) -> String {
     let mut best: Option<(usize, &str)> = None;
     for p in &program.params {
-        let d = levenshtein(name, &p.name);
+        let d = strsim::levenshtein(name, &p.name);
         if d <= 2.max(name.len() / 3) && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, &p.name));
         }
@@ -109,19 +109,6 @@ fn unknown_param(program: &Program, name: &str) -> String {
             format!("no param `{name}` in the rules; the params are: {}", names.join(", "))
         }
     }
-}
-
-pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Parse a param value written as in a rule file; bare words are accepted for text params.
