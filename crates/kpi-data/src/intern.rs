@@ -1,4 +1,5 @@
 //! Interned text columns: one `u32` code per cell and a dictionary of distinct values.
+use crate::buf::Buf;
 use hashbrown::HashTable;
 use std::sync::OnceLock;
 
@@ -9,9 +10,10 @@ pub const NULL_CODE: u32 = u32::MAX;
 /// all of them, instead of one per value: a large id column has millions).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Dict {
-    bytes: String,
+    /// UTF-8, every value starting and ending on a character boundary (checked when built).
+    bytes: Buf<u8>,
     /// `ends[i]` is the end of value `i` in `bytes`; it starts where value `i - 1` ends.
-    ends: Vec<u64>,
+    ends: Buf<u64>,
 }
 
 impl Dict {
@@ -27,7 +29,8 @@ impl Dict {
     pub fn get(&self, i: usize) -> Option<&str> {
         let end = *self.ends.get(i)? as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        Some(&self.bytes[start..end])
+        // Valid by construction; checking again costs a few nanoseconds on short values.
+        std::str::from_utf8(&self.bytes[start..end]).ok()
     }
 
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
@@ -35,31 +38,34 @@ impl Dict {
     }
 
     pub(crate) fn push(&mut self, text: &str) {
-        self.bytes.push_str(text);
-        self.ends.push(self.bytes.len() as u64);
+        let bytes = self.bytes.to_mut();
+        bytes.extend_from_slice(text.as_bytes());
+        let end = bytes.len() as u64;
+        self.ends.to_mut().push(end);
     }
 
     fn reserve(&mut self, values: usize, bytes: usize) {
-        self.ends.reserve(values);
-        self.bytes.reserve(bytes);
+        self.ends.to_mut().reserve(values);
+        self.bytes.to_mut().reserve(bytes);
     }
 
     /// The arena and the end offsets, for the cache.
-    pub(crate) fn parts(&self) -> (&str, &[u64]) {
+    pub(crate) fn parts(&self) -> (&[u8], &[u64]) {
         (&self.bytes, &self.ends)
     }
 
-    /// A dictionary from its parts; `None` unless the offsets are in order, in bounds and on
-    /// character boundaries.
-    pub(crate) fn from_parts(bytes: String, ends: Vec<u64>) -> Option<Dict> {
+    /// A dictionary from its parts; `None` unless the bytes are UTF-8 and the offsets are in
+    /// order, in bounds and on character boundaries.
+    pub(crate) fn from_parts(bytes: Buf<u8>, ends: Buf<u64>) -> Option<Dict> {
+        let text = std::str::from_utf8(&bytes).ok()?;
         let mut last = 0u64;
-        for &e in &ends {
-            if e < last || e as usize > bytes.len() || !bytes.is_char_boundary(e as usize) {
+        for &e in ends.iter() {
+            if e < last || e as usize > text.len() || !text.is_char_boundary(e as usize) {
                 return None;
             }
             last = e;
         }
-        if last as usize != bytes.len() {
+        if last as usize != text.len() {
             return None;
         }
         Some(Dict { bytes, ends })
@@ -87,7 +93,7 @@ impl std::fmt::Debug for Dict {
 /// Codes are given in order of first appearance, so an id column's code is its row.
 #[derive(Clone, Default)]
 pub struct TextColumn {
-    pub codes: Vec<u32>,
+    pub codes: Buf<u32>,
     pub dict: Dict,
     /// Hash index over `dict` (entries are codes), so the text is stored once. Built on first use
     /// for a column read from the cache, which most columns never need.
@@ -135,16 +141,16 @@ impl TextColumn {
             match v {
                 Some(s) => {
                     let code = col.intern(s);
-                    col.codes.push(code);
+                    col.codes.to_mut().push(code);
                 }
-                None => col.codes.push(NULL_CODE),
+                None => col.codes.to_mut().push(NULL_CODE),
             }
         }
         col
     }
 
     /// A column from codes and a dictionary (the cache); the hash index is built when needed.
-    pub(crate) fn from_parts(codes: Vec<u32>, dict: Dict) -> TextColumn {
+    pub(crate) fn from_parts(codes: Buf<u32>, dict: Dict) -> TextColumn {
         TextColumn { codes, dict, index: OnceLock::new() }
     }
 
@@ -194,7 +200,7 @@ impl TextColumn {
 
     /// Room for `cells` more cells and `values` more distinct values of about `bytes` in all.
     pub(crate) fn reserve(&mut self, cells: usize, values: usize, bytes: usize) {
-        self.codes.reserve(cells);
+        self.codes.to_mut().reserve(cells);
         self.dict.reserve(values, bytes);
         self.index_mut();
         let dict = &self.dict;
@@ -207,7 +213,7 @@ impl TextColumn {
             Some(t) => self.intern(t),
             None => NULL_CODE,
         };
-        self.codes.push(code);
+        self.codes.to_mut().push(code);
     }
 
     /// The text of `row`, `None` when null.
@@ -245,7 +251,7 @@ mod tests {
     #[test]
     fn interns_in_order_of_first_appearance() {
         let col = TextColumn::from_values([Some("b"), None, Some("a"), Some("b")]);
-        assert_eq!(col.codes, vec![0, NULL_CODE, 1, 0]);
+        assert_eq!(col.codes, [0, NULL_CODE, 1, 0]);
         assert_eq!(col.code_of("a"), Some(1));
         assert_eq!(col.code_of("c"), None);
         assert_eq!(col.get(1), None);

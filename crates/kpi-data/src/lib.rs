@@ -4,8 +4,10 @@
 //! canonical table of [`kpi_schema::TABLES`], each a list of typed [`Column`]s with a null mask.
 //! Text is interned per column ([`TextColumn`]), so ids and labels compare as `u32` codes.
 //! [`generate`] writes a deterministic synthetic dataset; [`Profile`] maps PSA exports.
-#![forbid(unsafe_code)]
+// `unsafe` only in `buf`: views of a memory-mapped cache file.
+#![deny(unsafe_code)]
 
+mod buf;
 mod cache;
 mod csv;
 mod error;
@@ -16,6 +18,7 @@ mod profile;
 mod summary;
 mod value;
 
+pub use buf::Buf;
 pub use cache::{
     cache_path, load_cached, CacheOptions, CacheOutcome, FORMAT_VERSION as CACHE_FORMAT_VERSION,
 };
@@ -38,11 +41,18 @@ pub struct LoadOptions {
     pub skip_bad_rows: bool,
     /// A column-mapping profile for a PSA export; `None` reads canonical file and column names.
     pub profile: Option<Profile>,
+    /// Load only these columns (see [`Projection`]); `None` loads every column.
+    pub columns: Option<Projection>,
 }
+
+/// Table name -> the columns to load (canonical or custom names). A present table also gets the
+/// key columns its links need (its `id` when a link targets it, its links' foreign keys); a
+/// table not in the map gets only those. Columns not loaded are absent from [`Table::columns`].
+pub type Projection = BTreeMap<String, std::collections::BTreeSet<String>>;
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { timezone: chrono_tz::UTC, skip_bad_rows: false, profile: None }
+        LoadOptions { timezone: chrono_tz::UTC, skip_bad_rows: false, profile: None, columns: None }
     }
 }
 
@@ -59,7 +69,7 @@ pub struct Dataset {
     /// Files in the directory that were not read.
     pub other_files: Vec<String>,
     /// `links[t][l]`: for each row of table `t`, the row of link `l`'s target, or `u32::MAX`.
-    links: Vec<Vec<Vec<u32>>>,
+    links: Vec<Vec<Buf<u32>>>,
     /// The file each table was read from ("" when absent).
     files: Vec<String>,
 }
@@ -139,8 +149,17 @@ impl Table {
         Table { name: schema.name.to_string(), present: false, len: 0, columns }
     }
 
+    /// The column `name`; `None` for a custom column the file does not have, or for a column a
+    /// [`Projection`] left out (which debug builds refuse: the projection missed a column read).
     pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.name == name)
+        let found = self.columns.iter().find(|c| c.name == name);
+        debug_assert!(
+            found.is_some()
+                || !kpi_schema::table(&self.name).is_some_and(|t| t.columns.iter().any(|c| c.name == name)),
+            "column `{}.{name}` was not loaded: add it to the projection",
+            self.name
+        );
+        found
     }
 
     /// The row whose `id` is `id`.
@@ -164,7 +183,7 @@ pub struct Column {
     pub custom: bool,
     pub data: ColumnData,
     /// `valid[row]` is false for a null cell; `None` when the column has no nulls.
-    pub valid: Option<Vec<bool>>,
+    pub valid: Option<Buf<bool>>,
 }
 
 impl Column {
@@ -194,11 +213,11 @@ impl Column {
 #[derive(Debug, Clone)]
 pub enum ColumnData {
     Text(TextColumn),
-    Int(Vec<i64>),
-    Number(Vec<f64>),
-    Bool(Vec<bool>),
+    Int(Buf<i64>),
+    Number(Buf<f64>),
+    Bool(Buf<bool>),
     /// Microseconds since the Unix epoch, UTC.
-    Timestamp(Vec<i64>),
+    Timestamp(Buf<i64>),
 }
 
 impl ColumnData {
@@ -206,10 +225,10 @@ impl ColumnData {
         use kpi_schema::ColumnType as T;
         match ty {
             T::Text => ColumnData::Text(TextColumn::new()),
-            T::Int => ColumnData::Int(Vec::new()),
-            T::Number => ColumnData::Number(Vec::new()),
-            T::Bool => ColumnData::Bool(Vec::new()),
-            T::Timestamp => ColumnData::Timestamp(Vec::new()),
+            T::Int => ColumnData::Int(Buf::default()),
+            T::Number => ColumnData::Number(Buf::default()),
+            T::Bool => ColumnData::Bool(Buf::default()),
+            T::Timestamp => ColumnData::Timestamp(Buf::default()),
         }
     }
 
@@ -240,3 +259,17 @@ impl ColumnData {
 }
 
 pub use intern::{Dict, TextColumn};
+
+/// Whether `column` of `table` is a key that links need, loaded whatever the [`Projection`]:
+/// the table's `id` when some link targets the table, or a link's foreign key.
+pub fn is_key_column(table: &str, column: &str) -> bool {
+    let targeted = || kpi_schema::TABLES.iter().flat_map(|t| t.links).any(|l| l.table == table);
+    let foreign = || {
+        kpi_schema::TABLES
+            .iter()
+            .filter(|t| t.name == table)
+            .flat_map(|t| t.links)
+            .any(|l| l.column == column)
+    };
+    (column == "id" && targeted()) || foreign()
+}

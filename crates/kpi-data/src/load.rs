@@ -573,15 +573,15 @@ impl ColBuf {
         let is_null = matches!(v, Staged::Null);
         match (&mut self.data, v) {
             (ColumnData::Text(t), Staged::Text(s)) => t.push(Some(s)),
-            (ColumnData::Text(t), _) => t.codes.push(NULL_CODE),
-            (ColumnData::Int(c), Staged::Int(i)) => c.push(i),
-            (ColumnData::Int(c), _) => c.push(0),
-            (ColumnData::Number(c), Staged::Number(n)) => c.push(n),
-            (ColumnData::Number(c), _) => c.push(f64::NAN),
-            (ColumnData::Bool(c), Staged::Bool(b)) => c.push(b),
-            (ColumnData::Bool(c), _) => c.push(false),
-            (ColumnData::Timestamp(c), Staged::Timestamp(t)) => c.push(t),
-            (ColumnData::Timestamp(c), _) => c.push(0),
+            (ColumnData::Text(t), _) => t.codes.to_mut().push(NULL_CODE),
+            (ColumnData::Int(c), Staged::Int(i)) => c.to_mut().push(i),
+            (ColumnData::Int(c), _) => c.to_mut().push(0),
+            (ColumnData::Number(c), Staged::Number(n)) => c.to_mut().push(n),
+            (ColumnData::Number(c), _) => c.to_mut().push(f64::NAN),
+            (ColumnData::Bool(c), Staged::Bool(b)) => c.to_mut().push(b),
+            (ColumnData::Bool(c), _) => c.to_mut().push(false),
+            (ColumnData::Timestamp(c), Staged::Timestamp(t)) => c.to_mut().push(t),
+            (ColumnData::Timestamp(c), _) => c.to_mut().push(0),
         }
         if is_null {
             let len = self.data.len();
@@ -834,7 +834,7 @@ impl Chunk {
                 self.skipped += 1;
                 return;
             }
-            ids.codes.push(code);
+            ids.codes.to_mut().push(code);
         }
         let n = plan.schema.columns.len();
         for (col, v) in self.columns.iter_mut().zip(staged.iter()).take(n).skip(1) {
@@ -894,10 +894,10 @@ impl Merged {
                             };
                             t.reserve(more, values, bytes)
                         }
-                        ColumnData::Int(v) => v.reserve(more),
-                        ColumnData::Number(v) => v.reserve(more),
-                        ColumnData::Bool(v) => v.reserve(more),
-                        ColumnData::Timestamp(v) => v.reserve(more),
+                        ColumnData::Int(v) => v.to_mut().reserve(more),
+                        ColumnData::Number(v) => v.to_mut().reserve(more),
+                        ColumnData::Bool(v) => v.to_mut().reserve(more),
+                        ColumnData::Timestamp(v) => v.to_mut().reserve(more),
                     }
                 }
             }
@@ -913,7 +913,7 @@ impl Merged {
             let Some(text) = local_ids.dict.get(code as usize) else { continue };
             let (first, new) = global_ids.insert(text);
             if new {
-                global_ids.codes.push(first);
+                global_ids.codes.to_mut().push(first);
             } else {
                 keep[r] = false;
                 dropped += 1;
@@ -941,20 +941,20 @@ impl Merged {
                             continue;
                         }
                         if c == NULL_CODE {
-                            d.codes.push(NULL_CODE);
+                            d.codes.to_mut().push(NULL_CODE);
                             continue;
                         }
                         let slot = &mut remap[c as usize];
                         if *slot == NULL_CODE {
                             *slot = d.intern(&s.dict[c as usize]);
                         }
-                        d.codes.push(*slot);
+                        d.codes.to_mut().push(*slot);
                     }
                 }
-                (ColumnData::Int(d), ColumnData::Int(s)) => extend_kept(d, s, &keep),
-                (ColumnData::Number(d), ColumnData::Number(s)) => extend_kept(d, s, &keep),
-                (ColumnData::Bool(d), ColumnData::Bool(s)) => extend_kept(d, s, &keep),
-                (ColumnData::Timestamp(d), ColumnData::Timestamp(s)) => extend_kept(d, s, &keep),
+                (ColumnData::Int(d), ColumnData::Int(s)) => extend_kept(d.to_mut(), &s, &keep),
+                (ColumnData::Number(d), ColumnData::Number(s)) => extend_kept(d.to_mut(), &s, &keep),
+                (ColumnData::Bool(d), ColumnData::Bool(s)) => extend_kept(d.to_mut(), &s, &keep),
+                (ColumnData::Timestamp(d), ColumnData::Timestamp(s)) => extend_kept(d.to_mut(), &s, &keep),
                 _ => {}
             }
             append_valid(&mut dst.valid, src.valid, &keep, before);
@@ -979,14 +979,14 @@ impl Merged {
             .columns
             .into_iter()
             .zip(names)
-            .map(|(b, (name, custom))| Column { name, custom, data: b.data, valid: b.valid })
+            .map(|(b, (name, custom))| Column { name, custom, data: b.data, valid: b.valid.map(Into::into) })
             .collect();
         Table { name: schema.name.to_string(), present: true, len, columns }
     }
 }
 
-fn extend_kept<T: Copy>(dst: &mut Vec<T>, src: Vec<T>, keep: &[bool]) {
-    dst.extend(src.into_iter().zip(keep).filter(|(_, k)| **k).map(|(v, _)| v));
+fn extend_kept<T: Copy>(dst: &mut Vec<T>, src: &[T], keep: &[bool]) {
+    dst.extend(src.iter().copied().zip(keep).filter(|(_, k)| **k).map(|(v, _)| v));
 }
 
 /// Appends the validity of a chunk's kept rows to a column that had `before` rows.
@@ -1007,7 +1007,7 @@ fn append_valid(dst: &mut Option<Vec<bool>>, src: Option<Vec<bool>>, keep: &[boo
 }
 
 /// For every table and link, the target row of each row (`u32::MAX` when null or dangling).
-pub(crate) fn resolve_links(tables: &[Table]) -> Vec<Vec<Vec<u32>>> {
+pub(crate) fn resolve_links(tables: &[Table]) -> Vec<Vec<crate::Buf<u32>>> {
     TABLES
         .iter()
         .zip(tables)
@@ -1019,14 +1019,19 @@ pub(crate) fn resolve_links(tables: &[Table]) -> Vec<Vec<Vec<u32>>> {
                     let Some(target) =
                         TABLES.iter().position(|t| t.name == link.table).and_then(|i| tables.get(i))
                     else {
-                        return vec![u32::MAX; table.len];
+                        return vec![u32::MAX; table.len].into();
                     };
                     let Some(ColumnData::Text(col)) = table.column(link.column).map(|c| &c.data) else {
-                        return vec![u32::MAX; table.len];
+                        return vec![u32::MAX; table.len].into();
                     };
                     let by_code: Vec<u32> =
                         col.dict.iter().map(|id| target.row_of_id(id).unwrap_or(u32::MAX)).collect();
-                    col.codes.iter().map(|&c| by_code.get(c as usize).copied().unwrap_or(u32::MAX)).collect()
+                    let rows: Vec<u32> = col
+                        .codes
+                        .iter()
+                        .map(|&c| by_code.get(c as usize).copied().unwrap_or(u32::MAX))
+                        .collect();
+                    rows.into()
                 })
                 .collect()
         })
@@ -1074,7 +1079,7 @@ impl Warnings {
 
 fn check_links(
     tables: &[Table],
-    links: &[Vec<Vec<u32>>],
+    links: &[Vec<crate::Buf<u32>>],
     lines: &[Vec<u32>],
     files: &[String],
     w: &mut Warnings,

@@ -153,3 +153,41 @@ fn small_datasets_and_load_errors_are_not_cached() {
     assert!(load_cached(data.path(), &options(), &cache).is_err());
     assert!(!cache_path(data.path(), &options(), &cache).exists());
 }
+
+fn projected(columns: &[(&str, &str)]) -> LoadOptions {
+    let mut p = kpi_data::Projection::new();
+    for (t, c) in columns {
+        p.entry(t.to_string()).or_default().insert(c.to_string());
+    }
+    LoadOptions { columns: Some(p), ..options() }
+}
+
+fn names(d: &Dataset, table: &str) -> Vec<String> {
+    d.table(table).columns.iter().map(|c| c.name.clone()).collect()
+}
+
+#[test]
+fn a_projected_cache_serves_the_columns_it_holds_and_widens_for_others() {
+    let (data, _c, cache) = setup();
+    let queue = projected(&[("tickets", "queue")]);
+    let hours = projected(&[("time_entries", "hours"), ("tickets", "estimated_hours")]);
+    let load = |o: &LoadOptions| load_cached(data.path(), o, &cache).unwrap();
+    assert!(matches!(load(&queue).1, CacheOutcome::Rebuilt(_)));
+    let (d, outcome) = load(&queue);
+    assert_eq!(outcome, CacheOutcome::Hit);
+    // What was asked for and the keys links need; nothing else is touched.
+    assert_eq!(names(&d, "tickets"), ["id", "client_id", "assigned_resource_id", "queue"]);
+    assert_eq!(names(&d, "time_entries"), ["resource_id", "ticket_id"]);
+    assert_eq!(d.link_rows("time_entries", "ticket"), [0, 0]);
+    // Other columns: rebuilt holding both sets, so neither evicts the other.
+    let (_, outcome) = load(&hours);
+    assert!(matches!(&outcome, CacheOutcome::Rebuilt(r) if r.contains("lacks columns")), "{outcome:?}");
+    assert_eq!(load(&hours).1, CacheOutcome::Hit);
+    assert_eq!(load(&queue).1, CacheOutcome::Hit);
+    // Every column: rebuilt once more, then everything hits, with the same data as a fresh load.
+    assert!(matches!(load(&options()).1, CacheOutcome::Rebuilt(_)));
+    let (all, outcome) = load(&options());
+    assert_eq!(outcome, CacheOutcome::Hit);
+    assert_eq!(shape(&all), shape(&kpi_data::load(data.path(), &options()).unwrap()));
+    assert_eq!(load(&hours).1, CacheOutcome::Hit);
+}

@@ -3,6 +3,7 @@
 //! rows are summed in a fixed order, so output is the same on every run.
 #![forbid(unsafe_code)]
 
+mod columns;
 mod compile;
 mod engine;
 pub mod groups;
@@ -12,6 +13,7 @@ pub mod params;
 pub mod periods;
 pub mod score;
 
+pub use columns::columns_read;
 pub use engine::{Cell, RowDetail};
 pub use groups::Groups;
 pub use overrides::{apply_overrides, KpiOverride};

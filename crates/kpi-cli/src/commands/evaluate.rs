@@ -57,10 +57,20 @@ pub struct Prepared {
     pub options: EvalOptions,
 }
 
+/// What of the dataset [`prepare`] loads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Columns {
+    /// Only the columns the scorecards read (and the keys links need).
+    Read,
+    /// Every column (`kpi explain` lists rows by id).
+    All,
+}
+
 /// Load and check everything; `Ok(None)` when errors were already reported (exit 1).
 pub fn prepare(
     inputs: &Inputs,
     scorecards: Vec<String>,
+    columns: Columns,
 ) -> Result<Option<Prepared>, Box<dyn std::error::Error>> {
     let cfg = inputs.config.as_deref().map(config::load).transpose()?;
     let rule_paths = match (&inputs.rules, &cfg) {
@@ -130,7 +140,12 @@ pub fn prepare(
     }
 
     let profile = profile_spec.as_deref().map(kpi_data::Profile::from_name_or_file).transpose()?;
-    let load_options = kpi_data::LoadOptions { timezone, skip_bad_rows: inputs.skip_bad_rows, profile };
+    let columns = match columns {
+        Columns::Read => Some(kpi_eval::columns_read(&program, &scorecards)),
+        Columns::All => None,
+    };
+    let load_options =
+        kpi_data::LoadOptions { timezone, skip_bad_rows: inputs.skip_bad_rows, profile, columns };
     let dataset = match super::data::load_dataset(&data, &load_options, inputs.no_cache) {
         Ok(d) => d,
         Err(errors) => {
@@ -165,7 +180,9 @@ pub struct EvaluateArgs {
 }
 
 pub fn run(args: EvaluateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
-    let Some(prepared) = prepare(&args.inputs, args.scorecard.clone())? else { return Ok(Outcome::Failed) };
+    let Some(prepared) = prepare(&args.inputs, args.scorecard.clone(), Columns::Read)? else {
+        return Ok(Outcome::Failed);
+    };
     let progress = super::data::Progress::start("evaluating");
     let results = kpi_eval::evaluate(&prepared.program, &prepared.dataset, &prepared.options)?;
     drop(progress);

@@ -1,6 +1,6 @@
 //! `kpi explain`: one scorecard row taken apart — each KPI's value, numerator and denominator, the
 //! rows behind it, and where its target and weight came from.
-use super::evaluate::{emit, prepare, Inputs};
+use super::evaluate::{emit, prepare, Columns, Inputs};
 use crate::Outcome;
 use kpi_data::ColumnData;
 use kpi_eval::{Explanation, ParamSource, Provenance, RowDetail, Status};
@@ -32,7 +32,7 @@ pub struct ExplainArgs {
 }
 
 pub fn run(args: ExplainArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
-    let Some(prepared) = prepare(&args.inputs, vec![args.scorecard.clone()])? else {
+    let Some(prepared) = prepare(&args.inputs, vec![args.scorecard.clone()], Columns::All)? else {
         return Ok(Outcome::Failed);
     };
     let explanation = kpi_eval::explain(

@@ -2,7 +2,7 @@
 //! evaluates some rules over a small dataset at a fixed instant; the result is compared with the
 //! case's stored snapshot (`tests/snapshots/NAME.snap`) and with the case's `[[expect]]` checks.
 //! The format of cases and snapshots is documented in `docs/testing.md`.
-use super::evaluate::{prepare, Inputs};
+use super::evaluate::{prepare, Columns, Inputs};
 use crate::Outcome;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -314,7 +314,7 @@ fn evaluate(path: &Path, case: &Case) -> Result<Vec<kpi_eval::ScorecardResult>, 
             e.to_string().lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
         format!("bad case: {first}")
     })?;
-    let prepared = prepare(&parsed.inputs, case.scorecards.clone())?
+    let prepared = prepare(&parsed.inputs, case.scorecards.clone(), Columns::Read)?
         .ok_or("the rules or the data have errors (above); nothing evaluated")?;
     let results = kpi_eval::evaluate(&prepared.program, &prepared.dataset, &prepared.options)?;
     drop(inline);
