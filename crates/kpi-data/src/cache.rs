@@ -410,7 +410,7 @@ fn write_cache(
         header.extend_from_slice(&xxh3_64(&m.0).to_le_bytes());
         file.seek(SeekFrom::Start(0))?;
         file.write_all(&header)?;
-        file.sync_data()?;
+        // No fsync: a cache cut short by a crash fails its checksums and is rebuilt.
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {
