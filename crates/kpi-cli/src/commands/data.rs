@@ -34,6 +34,7 @@ pub fn load_dataset(
     no_cache: bool,
 ) -> Result<kpi_data::Dataset, kpi_data::LoadErrors> {
     let progress = Progress::start(&format!("loading {}", dir.display()));
+    let started = std::time::Instant::now();
     let cache = if no_cache { None } else { kpi_data::CacheOptions::default_dir() };
     let result = match cache {
         Some(dir_of_cache) => {
@@ -41,8 +42,9 @@ pub fn load_dataset(
             kpi_data::load_cached(dir, options, &cache).map(|(dataset, outcome)| {
                 if std::env::var_os("KPI_CACHE_DEBUG").is_some() {
                     eprintln!(
-                        "cache: {outcome:?} ({})",
-                        kpi_data::cache_path(dir, options, &cache).display()
+                        "cache: {outcome:?} ({}) in {:.3} s",
+                        kpi_data::cache_path(dir, options, &cache).display(),
+                        started.elapsed().as_secs_f64()
                     );
                 }
                 dataset
