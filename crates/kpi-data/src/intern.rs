@@ -39,11 +39,6 @@ impl Dict {
         self.ends.push(self.bytes.len() as u64);
     }
 
-    fn reserve(&mut self, values: usize, bytes: usize) {
-        self.ends.reserve(values);
-        self.bytes.reserve(bytes);
-    }
-
     /// The arena and the end offsets, for the cache.
     pub(crate) fn parts(&self) -> (&str, &[u64]) {
         (&self.bytes, &self.ends)
@@ -148,6 +143,12 @@ impl TextColumn {
         TextColumn { codes, dict, index: OnceLock::new() }
     }
 
+    /// A column from the loader's parts, with its hash index over `dict` (entries are codes,
+    /// hashed with [`hash_str`]).
+    pub(crate) fn with_index(codes: Vec<u32>, dict: Dict, index: HashTable<u32>) -> TextColumn {
+        TextColumn { codes, dict, index: OnceLock::from(index) }
+    }
+
     fn index(&self) -> &HashTable<u32> {
         self.index.get_or_init(|| build_index(&self.dict))
     }
@@ -190,15 +191,6 @@ impl TextColumn {
                 (next, true)
             }
         }
-    }
-
-    /// Room for `cells` more cells and `values` more distinct values of about `bytes` in all.
-    pub(crate) fn reserve(&mut self, cells: usize, values: usize, bytes: usize) {
-        self.codes.reserve(cells);
-        self.dict.reserve(values, bytes);
-        self.index_mut();
-        let dict = &self.dict;
-        self.index.get_mut().expect("built above").reserve(values, |&c| hash_str(&dict[c as usize]));
     }
 
     /// Appends a cell.

@@ -6,6 +6,7 @@
 //! [`generate`] writes a deterministic synthetic dataset; [`Profile`] maps PSA exports.
 #![forbid(unsafe_code)]
 
+mod build;
 mod cache;
 mod csv;
 mod error;
@@ -29,6 +30,9 @@ pub use value::{format_timestamp, parse_timestamp};
 
 use std::collections::BTreeMap;
 
+/// Columns to load: table name -> column names (canonical or custom). See [`LoadOptions::columns`].
+pub type Projection = BTreeMap<String, std::collections::BTreeSet<String>>;
+
 /// How [`load`] reads a dataset directory.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
@@ -38,11 +42,19 @@ pub struct LoadOptions {
     pub skip_bad_rows: bool,
     /// A column-mapping profile for a PSA export; `None` reads canonical file and column names.
     pub profile: Option<Profile>,
+    /// Load only some columns; `None` loads every column. With `Some(p)`, each present table
+    /// loads the columns `p` lists for it plus the key columns links need (its `id` when a link
+    /// targets the table, and each link's foreign-key column); a table absent from `p` loads only
+    /// those keys. Unknown names are ignored. Columns not loaded are absent from
+    /// [`Table::columns`]. Row structure (field counts, quoting, the header and its required
+    /// columns) is still checked on every row; cell values and data warnings only for loaded
+    /// columns.
+    pub columns: Option<Projection>,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { timezone: chrono_tz::UTC, skip_bad_rows: false, profile: None }
+        LoadOptions { timezone: chrono_tz::UTC, skip_bad_rows: false, profile: None, columns: None }
     }
 }
 

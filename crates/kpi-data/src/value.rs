@@ -2,8 +2,18 @@
 use chrono::{NaiveDate, NaiveDateTime, Offset, TimeZone};
 use chrono_tz::Tz;
 
+/// `s.trim()`, without the Unicode tables when both ends are visible ASCII (nearly every cell).
+pub(crate) fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    let visible = |c: u8| c > b' ' && c < 0x80;
+    match (b.first(), b.last()) {
+        (Some(&f), Some(&l)) if visible(f) && visible(l) => s,
+        _ => s.trim(),
+    }
+}
+
 pub(crate) fn parse_bool(s: &str) -> Option<bool> {
-    let s = s.trim();
+    let s = trim(s);
     let b = s.as_bytes();
     match b.len() {
         1 => match b[0] {
@@ -20,7 +30,7 @@ pub(crate) fn parse_bool(s: &str) -> Option<bool> {
 }
 
 pub(crate) fn parse_int(s: &str) -> Option<i64> {
-    let b = s.trim().as_bytes();
+    let b = trim(s).as_bytes();
     let (neg, digits) = match b.first() {
         Some(b'-') => (true, &b[1..]),
         _ => (false, b),
@@ -40,7 +50,7 @@ pub(crate) fn parse_int(s: &str) -> Option<i64> {
 
 /// A number as the contract allows: optional `-`, digits, optional `.` and digits.
 pub(crate) fn parse_number(s: &str) -> Option<f64> {
-    let s = s.trim();
+    let s = trim(s);
     let b = s.as_bytes();
     let digits = match b.first() {
         Some(b'-') => &b[1..],
@@ -173,7 +183,7 @@ impl ZoneResolver {
 /// `YYYY-MM-DD[T ]HH:MM[:SS[.fff]]` in the zone, or a date `YYYY-MM-DD` (local midnight).
 /// Returns microseconds since the epoch, UTC.
 pub(crate) fn parse_timestamp_with(s: &str, zone: &mut ZoneResolver) -> Option<i64> {
-    let b = s.trim().as_bytes();
+    let b = trim(s).as_bytes();
     let year = digits(b, 0, 4)?;
     if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
         return None;

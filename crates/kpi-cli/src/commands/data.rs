@@ -101,7 +101,7 @@ pub fn run(cmd: DataCommand) -> Result<Outcome, Box<dyn std::error::Error>> {
         .parse()
         .map_err(|_| format!("unknown time zone `{timezone}` (use an IANA name like America/New_York)"))?;
     let profile = profile.map(|p| Profile::from_name_or_file(&p)).transpose()?;
-    let options = LoadOptions { timezone, skip_bad_rows, profile };
+    let options = LoadOptions { timezone, skip_bad_rows, profile, columns: None };
     let started = std::time::Instant::now();
     let dataset = match load_dataset(&data, &options, no_cache) {
         Ok(d) => d,

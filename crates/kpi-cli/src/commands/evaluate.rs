@@ -130,7 +130,8 @@ pub fn prepare(
     }
 
     let profile = profile_spec.as_deref().map(kpi_data::Profile::from_name_or_file).transpose()?;
-    let load_options = kpi_data::LoadOptions { timezone, skip_bad_rows: inputs.skip_bad_rows, profile };
+    let load_options =
+        kpi_data::LoadOptions { timezone, skip_bad_rows: inputs.skip_bad_rows, profile, columns: None };
     let dataset = match super::data::load_dataset(&data, &load_options, inputs.no_cache) {
         Ok(d) => d,
         Err(errors) => {
