@@ -181,6 +181,7 @@ impl ColBuf {
         }
     }
 
+    #[inline]
     pub fn push(&mut self, v: Staged) {
         let v = match (v, self.default) {
             (Staged::Null, Some(ColumnDefault::Int(i))) => Staged::Int(i),

@@ -39,7 +39,7 @@ struct Sizes {
 const SIZES: Sizes = Sizes { block: BLOCK_BYTES, chunk: CHUNK_BYTES };
 
 /// A file opened for reading, with its size in bytes.
-type Opened<'a> = (Box<dyn Read + 'a>, u64);
+type Opened<'a> = (Box<dyn Read + Send + 'a>, u64);
 
 /// Loads the dataset in `dir` (data contract v1). Every error is listed (up to a cap) and no
 /// dataset is returned unless `options.skip_bad_rows` leaves the bad rows out.
@@ -465,27 +465,18 @@ struct Header<'a, 'p> {
     wanted: Option<&'a BTreeSet<String>>,
 }
 
-/// A file read block by block into one buffer; what is not consumed moves to its front.
+/// A file read a block at a time.
 struct Blocks<'a> {
-    src: Box<dyn Read + 'a>,
-    buf: Vec<u8>,
-    start: usize,
+    src: Box<dyn Read + Send + 'a>,
     eof: bool,
     size: usize,
 }
 
 impl Blocks<'_> {
-    /// The bytes read and not consumed.
-    fn data(&self) -> &[u8] {
-        &self.buf[self.start..]
-    }
-
-    /// Keeps what is not consumed and reads up to a block more.
-    fn fill(&mut self) -> std::io::Result<()> {
-        self.buf.drain(..self.start);
-        self.start = 0;
-        self.buf.reserve(self.size);
-        let n = (&mut self.src).take(self.size as u64).read_to_end(&mut self.buf)?;
+    /// Appends up to a block to `buf`.
+    fn read(&mut self, buf: &mut Vec<u8>) -> std::io::Result<()> {
+        buf.reserve(self.size);
+        let n = (&mut self.src).take(self.size as u64).read_to_end(buf)?;
         self.eof = n < self.size;
         Ok(())
     }
@@ -499,18 +490,20 @@ fn load_csv<'p>(
 ) -> Result<Loaded<'p>, Vec<DataError>> {
     let file = h.file;
     let cannot_read = |e: std::io::Error| vec![DataError::file(file, format!("cannot read: {e}"))];
-    let mut blocks = Blocks { src, buf: Vec::new(), start: 0, eof: false, size: sizes.block };
-    blocks.fill().map_err(cannot_read)?;
-    while blocks.data().len() < BOM.len() && !blocks.eof {
-        blocks.fill().map_err(cannot_read)?;
+    let mut blocks = Blocks { src, eof: false, size: sizes.block };
+    // `buf[start..]`: read, not parsed yet.
+    let (mut buf, mut start) = (Vec::new(), 0);
+    blocks.read(&mut buf).map_err(cannot_read)?;
+    while buf.len() < BOM.len() && !blocks.eof {
+        blocks.read(&mut buf).map_err(cannot_read)?;
     }
-    if blocks.data().starts_with(BOM) {
-        blocks.start = 3;
+    if buf.starts_with(BOM) {
+        start = BOM.len();
     }
     let blank = |d: &[u8]| std::str::from_utf8(d).is_ok_and(|t| t.trim().is_empty());
-    if blocks.eof && blank(blocks.data()) {
+    if blocks.eof && blank(&buf[start..]) {
         let cols: Vec<_> = TABLES[h.table].columns.iter().filter(|c| c.required).map(|c| c.name).collect();
-        let what = if blocks.data().is_empty() {
+        let what = if buf.len() == start {
             "the file is empty (0 bytes)".to_string()
         } else {
             "the file is blank".into()
@@ -521,38 +514,49 @@ fn load_csv<'p>(
         )]);
     }
     let (header, body_start, body_line) = loop {
-        match read_header(file, blocks.data(), blocks.eof) {
+        match read_header(file, &buf[start..], blocks.eof) {
             Ok(Some(found)) => break found,
-            Ok(None) => blocks.fill().map_err(cannot_read)?,
+            Ok(None) => blocks.read(&mut buf).map_err(cannot_read)?,
             Err(e) => return Err(vec![e]),
         }
     };
     let plan = plan(h, header)?;
-    blocks.start += body_start;
+    start += body_start;
     let mut table = Merged::new(&plan);
 
-    // Parse a block's chunks in parallel while the table takes the previous block's chunks.
+    // Parse a block's chunks in parallel while the table takes the previous block's chunks and
+    // the next block is read into the other buffer.
     let (mut parsing, mut pending): (Vec<Chunk>, Vec<Chunk>) = (Vec::new(), Vec::new());
     let mut pending_len = 0;
+    let mut next = Vec::new();
     let mut line = body_line;
     let mut reserved = false;
-    let body_bytes = (size as usize).saturating_sub(body_start);
+    let body_bytes = (size as usize).saturating_sub(start);
     loop {
-        let (pieces, covered, next_line) = split_chunks(blocks.data(), line, sizes.chunk, blocks.eof);
+        let data = &buf[start..];
+        let (pieces, covered, next_line) = split_chunks(data, line, sizes.chunk, blocks.eof);
         if pieces.is_empty() && !blocks.eof {
             // A record longer than what was read: read more.
-            blocks.fill().map_err(cannot_read)?;
+            buf.drain(..start);
+            start = 0;
+            blocks.read(&mut buf).map_err(cannot_read)?;
             continue;
         }
         while parsing.len() < pieces.len() {
             parsing.push(Chunk::new(&plan, tz));
         }
-        let data = blocks.data();
-        rayon::join(
+        let (read, ()) = rayon::join(
             || {
                 for chunk in &mut pending[..pending_len] {
                     table.append(chunk, &plan);
                 }
+                // The records not in a piece start the next block.
+                next.clear();
+                next.extend_from_slice(&data[covered..]);
+                if blocks.eof {
+                    return Ok(());
+                }
+                blocks.read(&mut next)
             },
             || {
                 parsing[..pieces.len()]
@@ -561,6 +565,7 @@ fn load_csv<'p>(
                     .for_each(|(chunk, &(a, b, l))| chunk.parse_csv(&plan, &data[a..b], l))
             },
         );
+        read.map_err(cannot_read)?;
         if !reserved && covered > 0 {
             // Room for the whole file's rows at the rate of the first block: no regrowing.
             reserved = true;
@@ -570,12 +575,12 @@ fn load_csv<'p>(
         }
         std::mem::swap(&mut parsing, &mut pending);
         pending_len = pieces.len();
-        blocks.start += covered;
+        std::mem::swap(&mut buf, &mut next);
+        start = 0;
         line = next_line;
-        if table.failed.is_some() || (blocks.eof && blocks.data().is_empty()) {
+        if table.failed.is_some() || (blocks.eof && buf.is_empty()) {
             break;
         }
-        blocks.fill().map_err(cannot_read)?;
     }
     for chunk in &mut pending[..pending_len] {
         table.append(chunk, &plan);
@@ -614,7 +619,7 @@ fn read_header(file: &str, data: &[u8], eof: bool) -> Result<Option<(Vec<String>
 
 fn load_jsonl<'p>(
     h: Header<'_, 'p>,
-    mut src: Box<dyn Read + '_>,
+    mut src: Box<dyn Read + Send + '_>,
     tz: chrono_tz::Tz,
 ) -> Result<Loaded<'p>, Vec<DataError>> {
     let file = h.file;
@@ -729,16 +734,10 @@ impl Chunk {
             }
         };
         let mut reader = CsvReader::new(text, first_line);
-        let mut fields: Vec<&str> = Vec::new();
         while let Some(rec) = reader.next_record() {
             match rec {
-                Ok(line) => {
-                    fields.clear();
-                    fields.extend((0..reader.len()).map(|i| reader.field(i)));
-                    self.row(plan, line, &fields);
-                    // Reuse the allocation across records whose borrows end here.
-                    fields = recycle(fields);
-                }
+                // Only the fields of loaded columns are looked at.
+                Ok(line) => self.row(plan, line, &reader),
                 Err(e) => {
                     self.error(
                         plan,
@@ -784,11 +783,11 @@ impl Chunk {
                 }
             }
             let fields: Vec<&str> = cells.iter().map(|s| s.as_str()).collect();
-            self.row(plan, line_no, &fields);
+            self.row(plan, line_no, &fields[..]);
         }
     }
 
-    fn row(&mut self, plan: &Plan, line: usize, fields: &[&str]) {
+    fn row(&mut self, plan: &Plan, line: usize, fields: &(impl Record + ?Sized)) {
         if fields.len() != plan.header.len() {
             let (field, header, msg) = if fields.len() < plan.header.len() {
                 (
@@ -819,7 +818,11 @@ impl Chunk {
             .joins
             .iter()
             .map(|ix| {
-                ix.iter().map(|&i| fields[i].trim()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
+                ix.iter()
+                    .map(|&i| fields.field(i).trim())
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ")
             })
             .collect();
         let mut staged = [Staged::Null; 32];
@@ -828,7 +831,7 @@ impl Chunk {
             let (col, src) = (&plan.schema.columns[ci], &plan.sources[ci]);
             let (mut raw, field): (&str, Option<usize>) = match src.fields {
                 SourceFields::Absent => ("", None),
-                SourceFields::Field(i) => (fields[i], Some(i)),
+                SourceFields::Field(i) => (fields.field(i), Some(i)),
                 SourceFields::Join(j) => (joined[j].as_str(), None),
             };
             if let Some(m) = src.mapping {
@@ -897,7 +900,7 @@ impl Chunk {
             col.push(*v);
         }
         for (col, (fi, _)) in self.columns[n..].iter_mut().zip(&plan.custom) {
-            let s = fields[*fi];
+            let s = fields.field(*fi);
             col.push(if s.is_empty() { Staged::Null } else { Staged::Text(s) });
         }
         self.lines.push(line as u32);
@@ -914,10 +917,30 @@ impl Chunk {
     }
 }
 
-/// Empties a vector of borrowed strings so its allocation can hold borrows of another lifetime.
-fn recycle<'b>(mut v: Vec<&str>) -> Vec<&'b str> {
-    v.clear();
-    v.into_iter().map(|_| "").collect()
+/// The fields of a record.
+trait Record {
+    fn len(&self) -> usize;
+    fn field(&self, i: usize) -> &str;
+}
+
+impl Record for CsvReader<'_> {
+    fn len(&self) -> usize {
+        CsvReader::len(self)
+    }
+
+    fn field(&self, i: usize) -> &str {
+        CsvReader::field(self, i)
+    }
+}
+
+impl Record for [&str] {
+    fn len(&self) -> usize {
+        <[&str]>::len(self)
+    }
+
+    fn field(&self, i: usize) -> &str {
+        self[i]
+    }
 }
 
 /// Builders for a plan's loaded columns: schema columns, then custom ones.
