@@ -1,6 +1,6 @@
 //! Column builders of the loader, in plain vectors reused from block to block: a chunk parses into
 //! them, then a table's builders take each chunk's rows in file order.
-use crate::intern::{hash_str, NULL_CODE};
+use crate::intern::{hash_bytes, hash_str, NULL_CODE};
 use crate::{ColumnData, Dict, TextColumn};
 use hashbrown::HashTable;
 use kpi_schema::{ColumnDefault, ColumnType};
@@ -38,8 +38,9 @@ impl Interner {
     }
 
     /// Appends a cell.
+    #[inline]
     pub fn push(&mut self, text: &str) {
-        if self.last != NULL_CODE && self.get(self.last) == text {
+        if self.last != NULL_CODE && value(self.bytes.as_bytes(), &self.ends, self.last) == text.as_bytes() {
             self.codes.push(self.last);
             return;
         }
@@ -50,14 +51,10 @@ impl Interner {
 
     /// The code of `text` (whose hash is `hash`) and whether it is new. Does not push a cell.
     pub fn insert(&mut self, text: &str, hash: u64) -> (u32, bool) {
-        let (bytes, ends) = (&self.bytes, &self.ends);
-        let get = |c: u32| {
-            let i = c as usize;
-            &bytes[if i == 0 { 0 } else { ends[i - 1] as usize }..ends[i] as usize]
-        };
-        let hashes = &self.hashes;
-        let rehash = |&c: &u32| hashes.get(c as usize).copied().unwrap_or_else(|| hash_str(get(c)));
-        let entry = self.index.entry(hash, |&c| get(c) == text, rehash);
+        let (bytes, ends, hashes) = (self.bytes.as_bytes(), &self.ends, &self.hashes);
+        let rehash =
+            |&c: &u32| hashes.get(c as usize).copied().unwrap_or_else(|| hash_bytes(value(bytes, ends, c)));
+        let entry = self.index.entry(hash, |&c| value(bytes, ends, c) == text.as_bytes(), rehash);
         match entry {
             hashbrown::hash_table::Entry::Occupied(o) => (*o.get(), false),
             hashbrown::hash_table::Entry::Vacant(v) => {
@@ -78,11 +75,8 @@ impl Interner {
         self.codes.reserve(cells);
         self.ends.reserve(values);
         self.bytes.reserve(bytes);
-        let (b, e) = (&self.bytes, &self.ends);
-        self.index.reserve(values, |&c| {
-            let i = c as usize;
-            hash_str(&b[if i == 0 { 0 } else { e[i - 1] as usize }..e[i] as usize])
-        });
+        let (b, e) = (self.bytes.as_bytes(), &self.ends);
+        self.index.reserve(values, |&c| hash_bytes(value(b, e, c)));
     }
 
     fn clear(&mut self) {
@@ -99,6 +93,13 @@ impl Interner {
         let dict = Dict::from_parts(self.bytes, self.ends).expect("the loader's offsets are in order");
         TextColumn::with_index(self.codes, dict, self.index)
     }
+}
+
+/// The bytes of value `code` of a dictionary's parts (bytes, not `str`: no boundary checks).
+#[inline]
+fn value<'a>(bytes: &'a [u8], ends: &[u64], code: u32) -> &'a [u8] {
+    let i = code as usize;
+    &bytes[if i == 0 { 0 } else { ends[i - 1] as usize }..ends[i] as usize]
 }
 
 /// A chunk's ids, one per row with its hash; a table interns them as it takes the chunk, which
@@ -183,6 +184,23 @@ impl ColBuf {
 
     #[inline]
     pub fn push(&mut self, v: Staged) {
+        match (&mut self.values, v) {
+            (Values::Text(t), Staged::Text(s)) => t.push(s),
+            (Values::Ids(ids), Staged::Text(s)) => ids.push(s),
+            (Values::Int(c), Staged::Int(i)) => c.push(i),
+            (Values::Number(c), Staged::Number(n)) => c.push(n),
+            (Values::Bool(c), Staged::Bool(b)) => c.push(b),
+            (Values::Timestamp(c), Staged::Timestamp(t)) => c.push(t),
+            (_, v) => return self.push_null(v),
+        }
+        if self.nulls > 0 {
+            self.valid.push(true);
+        }
+    }
+
+    /// Pushes a null cell, or the column's default in its place.
+    #[cold]
+    fn push_null(&mut self, v: Staged) {
         let v = match (v, self.default) {
             (Staged::Null, Some(ColumnDefault::Int(i))) => Staged::Int(i),
             (Staged::Null, Some(ColumnDefault::Number(n))) => Staged::Number(n),
@@ -204,12 +222,7 @@ impl ColBuf {
             (Values::Timestamp(c), Staged::Timestamp(t)) => c.push(t),
             (Values::Timestamp(c), _) => c.push(0),
         }
-        self.push_valid(!is_null);
-    }
-
-    /// Records the validity of the cell just pushed.
-    pub fn push_valid(&mut self, valid: bool) {
-        if !valid {
+        if is_null {
             if self.nulls == 0 {
                 self.valid.resize(self.len() - 1, true);
             }

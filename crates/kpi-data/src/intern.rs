@@ -98,8 +98,12 @@ impl std::fmt::Debug for TextColumn {
 /// A fixed, fast string hash (FxHash-style over 8-byte words with a final mix); fixed so that
 /// loads are reproducible and no random state is needed.
 pub(crate) fn hash_str(s: &str) -> u64 {
+    hash_bytes(s.as_bytes())
+}
+
+/// [`hash_str`] of the bytes of a string.
+pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let bytes = s.as_bytes();
     let mut h = bytes.len() as u64;
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {

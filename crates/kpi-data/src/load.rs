@@ -23,7 +23,7 @@ use std::path::Path;
 /// Bytes read from a CSV file at a time; a record straddling a block's end moves to the next.
 const BLOCK_BYTES: usize = 16 << 20;
 /// Bytes per parallel parse job.
-const CHUNK_BYTES: usize = 1 << 20;
+const CHUNK_BYTES: usize = 512 << 10;
 /// Row errors a table keeps, the first by line; the rest are counted.
 const ROW_ERROR_LIMIT: usize = 1000;
 /// Warnings of one kind in one file listed before they are only counted.
@@ -222,8 +222,13 @@ fn load_with<'a>(
         }
     }
     let links = resolve_links(&tables);
-    check_links(&tables, &links, &lines, &files, &mut warnings);
-    check_values(&tables, &lines, &files, &mut warnings);
+    // Their kinds of warnings differ: listed one after the other as if checked in turn.
+    let mut value_warnings = Warnings::default();
+    rayon::join(
+        || check_links(&tables, &links, &lines, &files, &mut warnings),
+        || check_values(&tables, &lines, &files, &mut value_warnings),
+    );
+    warnings.append(value_warnings);
 
     let other_files = names.into_iter().zip(used).filter(|(_, u)| !u).map(|(n, _)| n).collect();
     Ok(Dataset {
@@ -1097,12 +1102,12 @@ impl Merged {
 /// For every table and link, the target row of each row (`u32::MAX` when null or dangling).
 pub(crate) fn resolve_links(tables: &[Table]) -> Vec<Vec<Vec<u32>>> {
     TABLES
-        .iter()
+        .par_iter()
         .zip(tables)
         .map(|(schema, table)| {
             schema
                 .links
-                .iter()
+                .par_iter()
                 .map(|link| {
                     let Some(target) =
                         TABLES.iter().position(|t| t.name == link.table).and_then(|i| tables.get(i))
@@ -1158,6 +1163,13 @@ impl Warnings {
         if *n <= WARNING_CAP {
             self.list.push(DataWarning { file: file.to_string(), line, message, count: 1 });
         }
+    }
+
+    /// Adds the warnings of `other`, whose kinds are not in `self`.
+    fn append(&mut self, other: Warnings) {
+        self.list.extend(other.list);
+        self.counts.extend(other.counts);
+        self.more.extend(other.more);
     }
 
     /// How to describe the unlisted rest of a kind.
