@@ -216,7 +216,7 @@ fn load_with<'a>(
                 tables.push(table);
             }
             None => {
-                lines.push(Vec::new());
+                lines.push(Lines::default());
                 tables.push(Table::absent(schema));
             }
         }
@@ -576,7 +576,7 @@ fn load_csv<'p>(
             reserved = true;
             let rows: usize = parsing[..pieces.len()].iter().map(|c| c.lines.len()).sum();
             let estimate = (rows as f64 * body_bytes as f64 / covered as f64 * 1.02) as usize;
-            table.reserve(estimate.saturating_sub(table.lines.len()), &parsing[..pieces.len()]);
+            table.reserve(estimate.saturating_sub(table.lines.len), &parsing[..pieces.len()]);
         }
         std::mem::swap(&mut parsing, &mut pending);
         pending_len = pieces.len();
@@ -962,10 +962,44 @@ fn plan_columns(plan: &Plan, chunk: bool) -> Vec<ColBuf> {
     columns
 }
 
+/// The line of each row of a table: `first + row` while rows follow line after line (no blank
+/// lines, multi-line values or rows left out), then a list.
+#[derive(Default)]
+struct Lines {
+    first: u32,
+    len: usize,
+    list: Vec<u32>,
+}
+
+impl Lines {
+    fn push(&mut self, line: u32) {
+        if self.list.is_empty() {
+            if self.len == 0 {
+                self.first = line;
+            }
+            if line == self.first.wrapping_add(self.len as u32) {
+                self.len += 1;
+                return;
+            }
+            self.list = (0..self.len as u32).map(|r| self.first + r).collect();
+        }
+        self.list.push(line);
+        self.len += 1;
+    }
+
+    fn get(&self, row: usize) -> u32 {
+        match self.list.get(row) {
+            Some(&line) => line,
+            None if self.list.is_empty() && row < self.len => self.first + row as u32,
+            None => 0,
+        }
+    }
+}
+
 /// A table's rows, taken from its chunks in file order.
 struct Merged {
     columns: Vec<ColBuf>,
-    lines: Vec<u32>,
+    lines: Lines,
     /// The first [`ROW_ERROR_LIMIT`] row errors by line; the rest are counted.
     errors: Vec<DataError>,
     more_errors: usize,
@@ -983,7 +1017,7 @@ impl Merged {
     fn new(plan: &Plan) -> Merged {
         Merged {
             columns: plan_columns(plan, false),
-            lines: Vec::new(),
+            lines: Lines::default(),
             errors: Vec::new(),
             more_errors: 0,
             skipped: 0,
@@ -996,7 +1030,6 @@ impl Merged {
 
     /// Room for `more` rows; ids as long as those of `chunks`.
     fn reserve(&mut self, more: usize, chunks: &[Chunk]) {
-        self.lines.reserve(more);
         let id_bytes = chunks.iter().find_map(|c| match &c.columns.first()?.values {
             Values::Ids(ids) => Some(ids.bytes_per_value()),
             _ => None,
@@ -1040,7 +1073,7 @@ impl Merged {
                 }
                 dropped = true;
                 self.skipped += 1;
-                let first_line = self.lines.get(code as usize).copied().unwrap_or(0);
+                let first_line = self.lines.get(code as usize);
                 let (field, label) = match plan.sources[0].fields {
                     SourceFields::Field(i) => (Some(i + 1), plan.sources[0].label.clone()),
                     _ => (None, "id".to_string()),
@@ -1059,7 +1092,7 @@ impl Merged {
                 errors.sort_by_key(|e| e.line);
             }
         } else {
-            self.lines.extend_from_slice(&chunk.lines);
+            chunk.lines.iter().for_each(|&l| self.lines.push(l));
         }
         let keep = dropped.then_some(&self.keep[..]);
         let skip = usize::from(id_loaded);
@@ -1078,7 +1111,7 @@ impl Merged {
     }
 
     /// The table, and the line of each row.
-    fn into_table(self, plan: &Plan) -> (Table, Vec<u32>) {
+    fn into_table(self, plan: &Plan) -> (Table, Lines) {
         let names = plan
             .loaded
             .iter()
@@ -1093,8 +1126,7 @@ impl Merged {
                 Column { name, custom, data, valid }
             })
             .collect();
-        let table =
-            Table { name: plan.schema.name.to_string(), present: true, len: self.lines.len(), columns };
+        let table = Table { name: plan.schema.name.to_string(), present: true, len: self.lines.len, columns };
         (table, self.lines)
     }
 }
@@ -1197,7 +1229,7 @@ impl Warnings {
 fn check_links(
     tables: &[Table],
     links: &[Vec<Vec<u32>>],
-    lines: &[Vec<u32>],
+    lines: &[Lines],
     files: &[String],
     w: &mut Warnings,
 ) {
@@ -1217,7 +1249,7 @@ fn check_links(
                     w.push(
                         &files[ti],
                         kind,
-                        lines[ti][row] as usize,
+                        lines[ti].get(row) as usize,
                         format!(
                             "{} `{}` is not an id in {} (the row is kept)",
                             link.column,
@@ -1244,7 +1276,7 @@ fn timestamps<'a>(table: &'a Table, name: &str) -> Option<(&'a Column, &'a [i64]
     }
 }
 
-fn check_values(tables: &[Table], lines: &[Vec<u32>], files: &[String], w: &mut Warnings) {
+fn check_values(tables: &[Table], lines: &[Lines], files: &[String], w: &mut Warnings) {
     use crate::value::format_timestamp as ts;
     for (ti, schema) in TABLES.iter().enumerate() {
         let table = &tables[ti];
@@ -1252,7 +1284,7 @@ fn check_values(tables: &[Table], lines: &[Vec<u32>], files: &[String], w: &mut 
             continue;
         }
         let file = &files[ti];
-        let line = |row: usize| lines[ti].get(row).copied().unwrap_or(0) as usize;
+        let line = |row: usize| lines[ti].get(row) as usize;
         if schema.name == "tickets" {
             let Some((_, created)) = timestamps(table, "created_at") else { continue };
             const MILESTONES: [&str; 7] = [
@@ -1391,6 +1423,19 @@ mod tests {
                 assert_eq!(want.contains("errors"), bad && !skip, "{want}");
             }
         }
+    }
+
+    #[test]
+    fn lines_are_counted_until_a_row_breaks_the_run() {
+        let mut lines = Lines::default();
+        for l in [2, 3, 4, 6, 7] {
+            lines.push(l);
+        }
+        assert_eq!((0..6).map(|r| lines.get(r)).collect::<Vec<_>>(), [2, 3, 4, 6, 7, 0]);
+        let mut run = Lines::default();
+        (5..9).for_each(|l| run.push(l));
+        assert!(run.list.is_empty());
+        assert_eq!((run.len, run.get(3), run.get(4)), (4, 8, 0));
     }
 
     #[test]
