@@ -70,6 +70,81 @@ impl Interner {
         }
     }
 
+    /// Interns a chunk's ids as the next codes, in row order. `firsts[row]` becomes the code of
+    /// an earlier equal id (the row is a duplicate, left out) or [`NULL_CODE`]. The ids go into the
+    /// index in the order of its buckets (a counting sort on the hash bits it uses), so the probes
+    /// sweep it instead of missing the cache at every id.
+    pub fn insert_ids(&mut self, ids: &Ids, firsts: &mut Vec<u32>, order: &mut Vec<u32>) {
+        const GROUP_BITS: u32 = 12;
+        let (base, n) = (self.len() as u32, ids.ends.len());
+        for r in 0..n {
+            self.bytes.push_str(ids.get(r));
+            self.ends.push(self.bytes.len() as u64);
+        }
+        let table_bits = (self.index.capacity() * 8 / 7).max(8).next_power_of_two().trailing_zeros();
+        let group = |h: u64| ((h << (64 - table_bits)) >> (64 - GROUP_BITS)) as usize;
+        let mut starts = vec![0u32; (1 << GROUP_BITS) + 1];
+        ids.hashes.iter().for_each(|&h| starts[group(h) + 1] += 1);
+        for g in 1..starts.len() {
+            starts[g] += starts[g - 1];
+        }
+        order.clear();
+        order.resize(n, 0);
+        for (r, &h) in ids.hashes.iter().enumerate() {
+            let slot = &mut starts[group(h)];
+            order[*slot as usize] = r as u32;
+            *slot += 1;
+        }
+        firsts.clear();
+        firsts.resize(n, NULL_CODE);
+        let (bytes, ends) = (self.bytes.as_bytes(), &self.ends);
+        for &r in order.iter() {
+            let code = base + r;
+            let text = value(bytes, ends, code);
+            let entry = self.index.entry(
+                ids.hashes[r as usize],
+                |&c| value(bytes, ends, c) == text,
+                |&c| hash_bytes(value(bytes, ends, c)),
+            );
+            match entry {
+                hashbrown::hash_table::Entry::Occupied(o) => firsts[r as usize] = *o.get(),
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert(code);
+                }
+            }
+        }
+        if firsts.iter().all(|&f| f == NULL_CODE) {
+            self.codes.extend(base..base + n as u32);
+            return;
+        }
+        // Duplicates (rare): the rows after one move down a code; the values are stored again.
+        let mut code = base;
+        let mut moved = vec![NULL_CODE; n];
+        for r in 0..n {
+            if firsts[r] != NULL_CODE {
+                continue;
+            }
+            moved[r] = code;
+            if code != base + r as u32 {
+                let old = base + r as u32;
+                if let Some(c) = self.index.find_mut(ids.hashes[r], |&c| c == old) {
+                    *c = code;
+                }
+            }
+            code += 1;
+        }
+        self.bytes.truncate(if base == 0 { 0 } else { self.ends[base as usize - 1] as usize });
+        self.ends.truncate(base as usize);
+        for r in (0..n).filter(|&r| firsts[r] == NULL_CODE) {
+            self.bytes.push_str(ids.get(r));
+            self.ends.push(self.bytes.len() as u64);
+        }
+        self.codes.extend(base..code);
+        for f in firsts.iter_mut().filter(|f| **f != NULL_CODE && **f >= base) {
+            *f = moved[(*f - base) as usize];
+        }
+    }
+
     /// Room for `cells` more cells and `values` more distinct values of `bytes` in all.
     pub fn reserve(&mut self, cells: usize, values: usize, bytes: usize) {
         self.codes.reserve(cells);

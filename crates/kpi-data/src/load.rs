@@ -9,6 +9,7 @@
 use crate::build::{ColBuf, Staged, Values};
 use crate::csv::{split_chunks, CsvReader};
 use crate::error::{DataError, DataWarning, LoadErrors, ERROR_CAP};
+use crate::intern::NULL_CODE;
 use crate::profile::{ColumnMapping, TableMapping};
 use crate::value::{
     parse_bool, parse_int, parse_number, parse_timestamp_format, parse_timestamp_with, trim, ZoneResolver,
@@ -1008,9 +1009,11 @@ struct Merged {
     records: usize,
     /// A file-level error (invalid UTF-8): the table is not loaded.
     failed: Option<DataError>,
-    /// Scratch: chunk code -> table code, rows kept.
+    /// Scratch: chunk code -> table code, rows kept, ids' first codes and insertion order.
     remap: Vec<u32>,
     keep: Vec<bool>,
+    firsts: Vec<u32>,
+    order: Vec<u32>,
 }
 
 impl Merged {
@@ -1025,6 +1028,8 @@ impl Merged {
             failed: None,
             remap: Vec::new(),
             keep: Vec::new(),
+            firsts: Vec::new(),
+            order: Vec::new(),
         }
     }
 
@@ -1060,14 +1065,14 @@ impl Merged {
             self.columns.first_mut().map(|c| &mut c.values),
             chunk.columns.first().map(|c| &c.values),
         ) {
+            ids.insert_ids(local, &mut self.firsts, &mut self.order);
             self.keep.clear();
             let errors_before = errors.len();
             for (r, &line) in chunk.lines.iter().enumerate() {
-                let id = local.get(r);
-                let (code, new) = ids.insert(id, local.hashes[r]);
+                let (id, code) = (local.get(r), self.firsts[r]);
+                let new = code == NULL_CODE;
                 self.keep.push(new);
                 if new {
-                    ids.codes.push(code);
                     self.lines.push(line);
                     continue;
                 }
