@@ -44,11 +44,6 @@ impl Dict {
         self.ends.to_mut().push(end);
     }
 
-    fn reserve(&mut self, values: usize, bytes: usize) {
-        self.ends.to_mut().reserve(values);
-        self.bytes.to_mut().reserve(bytes);
-    }
-
     /// The arena and the end offsets, for the cache.
     pub(crate) fn parts(&self) -> (&[u8], &[u64]) {
         (&self.bytes, &self.ends)
@@ -109,8 +104,12 @@ impl std::fmt::Debug for TextColumn {
 /// A fixed, fast string hash (FxHash-style over 8-byte words with a final mix); fixed so that
 /// loads are reproducible and no random state is needed.
 pub(crate) fn hash_str(s: &str) -> u64 {
+    hash_bytes(s.as_bytes())
+}
+
+/// [`hash_str`] of the bytes of a string.
+pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let bytes = s.as_bytes();
     let mut h = bytes.len() as u64;
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
@@ -152,6 +151,12 @@ impl TextColumn {
     /// A column from codes and a dictionary (the cache); the hash index is built when needed.
     pub(crate) fn from_parts(codes: Buf<u32>, dict: Dict) -> TextColumn {
         TextColumn { codes, dict, index: OnceLock::new() }
+    }
+
+    /// A column from the loader's parts, with its hash index over `dict` (entries are codes,
+    /// hashed with [`hash_str`]).
+    pub(crate) fn with_index(codes: Vec<u32>, dict: Dict, index: HashTable<u32>) -> TextColumn {
+        TextColumn { codes: codes.into(), dict, index: OnceLock::from(index) }
     }
 
     fn index(&self) -> &HashTable<u32> {
@@ -196,15 +201,6 @@ impl TextColumn {
                 (next, true)
             }
         }
-    }
-
-    /// Room for `cells` more cells and `values` more distinct values of about `bytes` in all.
-    pub(crate) fn reserve(&mut self, cells: usize, values: usize, bytes: usize) {
-        self.codes.to_mut().reserve(cells);
-        self.dict.reserve(values, bytes);
-        self.index_mut();
-        let dict = &self.dict;
-        self.index.get_mut().expect("built above").reserve(values, |&c| hash_str(&dict[c as usize]));
     }
 
     /// Appends a cell.

@@ -8,6 +8,7 @@
 #![deny(unsafe_code)]
 
 mod buf;
+mod build;
 mod cache;
 mod csv;
 mod error;
@@ -32,6 +33,9 @@ pub use value::{format_timestamp, parse_timestamp};
 
 use std::collections::BTreeMap;
 
+/// Columns to load: table name -> column names (canonical or custom). See [`LoadOptions::columns`].
+pub type Projection = BTreeMap<String, std::collections::BTreeSet<String>>;
+
 /// How [`load`] reads a dataset directory.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
@@ -41,14 +45,15 @@ pub struct LoadOptions {
     pub skip_bad_rows: bool,
     /// A column-mapping profile for a PSA export; `None` reads canonical file and column names.
     pub profile: Option<Profile>,
-    /// Load only these columns (see [`Projection`]); `None` loads every column.
+    /// Load only some columns; `None` loads every column. With `Some(p)`, each present table
+    /// loads the columns `p` lists for it plus the key columns links need (its `id` when a link
+    /// targets the table, and each link's foreign-key column); a table absent from `p` loads only
+    /// those keys. Unknown names are ignored. Columns not loaded are absent from
+    /// [`Table::columns`]. Row structure (field counts, quoting, the header and its required
+    /// columns) is still checked on every row; cell values and data warnings only for loaded
+    /// columns.
     pub columns: Option<Projection>,
 }
-
-/// Table name -> the columns to load (canonical or custom names). A present table also gets the
-/// key columns its links need (its `id` when a link targets it, its links' foreign keys); a
-/// table not in the map gets only those. Columns not loaded are absent from [`Table::columns`].
-pub type Projection = BTreeMap<String, std::collections::BTreeSet<String>>;
 
 impl Default for LoadOptions {
     fn default() -> Self {
@@ -86,7 +91,7 @@ impl Dataset {
             warnings: Vec::new(),
             other_files: Vec::new(),
             files: vec![String::new(); kpi_schema::TABLES.len()],
-            links,
+            links: links.into_iter().map(|t| t.into_iter().map(Buf::from).collect()).collect(),
         }
     }
 
@@ -162,9 +167,14 @@ impl Table {
         found
     }
 
+    /// The column `name` if it was loaded, for code that works with whatever a load holds.
+    pub fn loaded(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
     /// The row whose `id` is `id`.
     pub fn row_of_id(&self, id: &str) -> Option<u32> {
-        let ColumnData::Text(ids) = &self.column("id")?.data else { return None };
+        let ColumnData::Text(ids) = &self.loaded("id")?.data else { return None };
         let code = ids.code_of(id)?;
         // The loader interns ids in row order, so the code is the row; tables built by hand may not be.
         if ids.codes.get(code as usize) == Some(&code) {

@@ -1,21 +1,46 @@
-//! Loading a dataset directory: file discovery, header planning, parallel chunk parsing, merging, checks.
+//! Loading a dataset directory: file discovery, header planning, block reading, parallel chunk
+//! parsing, merging, checks.
+//!
+//! A CSV file is read in blocks of [`BLOCK_BYTES`]; each block is split at record boundaries into
+//! chunks parsed in parallel (each checks its text is UTF-8 and interns text in its own
+//! dictionaries), while the table takes the previous block's chunks in file order (one lookup per
+//! distinct chunk value; ids one by one, which finds duplicates). Chunks and the block buffer are
+//! reused, so memory is the table's columns plus a few blocks.
+use crate::build::{ColBuf, Staged, Values};
 use crate::csv::{split_chunks, CsvReader};
 use crate::error::{DataError, DataWarning, LoadErrors, ERROR_CAP};
 use crate::intern::NULL_CODE;
 use crate::profile::{ColumnMapping, TableMapping};
 use crate::value::{
-    parse_bool, parse_int, parse_number, parse_timestamp_format, parse_timestamp_with, ZoneResolver,
+    parse_bool, parse_int, parse_number, parse_timestamp_format, parse_timestamp_with, trim, ZoneResolver,
 };
-use crate::{Column, ColumnData, Dataset, LoadOptions, Table};
-use kpi_schema::{ColumnDefault, ColumnType, TableSchema, TABLES};
+use crate::{Column, ColumnData, Dataset, LoadOptions, Projection, Table};
+use kpi_schema::{ColumnType, TableSchema, TABLES};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Read;
 use std::path::Path;
 
+/// Bytes read from a CSV file at a time; a record straddling a block's end moves to the next.
+const BLOCK_BYTES: usize = 16 << 20;
 /// Bytes per parallel parse job.
-const CHUNK_BYTES: usize = 4 << 20;
+const CHUNK_BYTES: usize = 512 << 10;
+/// Row errors a table keeps, the first by line; the rest are counted.
+const ROW_ERROR_LIMIT: usize = 1000;
 /// Warnings of one kind in one file listed before they are only counted.
 const WARNING_CAP: usize = 20;
+
+/// Block and chunk sizes (small in tests, to cross many boundaries).
+#[derive(Clone, Copy)]
+struct Sizes {
+    block: usize,
+    chunk: usize,
+}
+
+const SIZES: Sizes = Sizes { block: BLOCK_BYTES, chunk: CHUNK_BYTES };
+
+/// A file opened for reading, with its size in bytes.
+type Opened<'a> = (Box<dyn Read + Send + 'a>, u64);
 
 /// Loads the dataset in `dir` (data contract v1). Every error is listed (up to a cap) and no
 /// dataset is returned unless `options.skip_bad_rows` leaves the bad rows out.
@@ -29,7 +54,12 @@ pub fn load(dir: &Path, options: &LoadOptions) -> Result<Dataset, LoadErrors> {
             return Err(errors);
         }
     };
-    load_with(names, |name| std::fs::read(dir.join(name)), options)
+    let open = |name: &str| -> std::io::Result<Opened<'static>> {
+        let file = std::fs::File::open(dir.join(name))?;
+        let size = file.metadata()?.len();
+        Ok((Box::new(file), size))
+    };
+    load_with(names, open, options, SIZES)
 }
 
 /// The names in a dataset directory, sorted; directories end with `/`.
@@ -52,48 +82,39 @@ pub(crate) fn list_dir(dir: &Path) -> std::io::Result<Vec<String>> {
 /// Loads a dataset from in-memory files `(file name, contents)`, as [`load`] does a directory.
 /// Handy for tests.
 pub fn load_from_memory(files: &[(&str, &str)], options: &LoadOptions) -> Result<Dataset, LoadErrors> {
+    from_memory(files, options, SIZES)
+}
+
+fn from_memory(files: &[(&str, &str)], options: &LoadOptions, sizes: Sizes) -> Result<Dataset, LoadErrors> {
     let names = files.iter().map(|(n, _)| n.to_string()).collect();
-    load_with(
-        names,
-        |name| {
-            files
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, c)| c.as_bytes().to_vec())
-                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))
-        },
-        options,
-    )
+    let open = |name: &str| -> std::io::Result<Opened<'_>> {
+        match files.iter().find(|(n, _)| *n == name) {
+            Some((_, c)) => Ok((Box::new(c.as_bytes()), c.len() as u64)),
+            None => Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
+        }
+    };
+    load_with(names, open, options, sizes)
 }
 
-enum Format {
-    Csv,
-    Jsonl,
-}
-
-/// A table's file after reading: header planned, body ready to parse.
-struct Prepared<'p> {
-    table: usize,
-    text: String,
-    body_start: usize,
-    body_line: usize,
-    format: Format,
+/// A table read from its file.
+struct Loaded<'p> {
     plan: Plan<'p>,
+    table: Merged,
 }
 
-fn load_with(
+fn load_with<'a>(
     names: Vec<String>,
-    read: impl Fn(&str) -> std::io::Result<Vec<u8>>,
+    open: impl Fn(&str) -> std::io::Result<Opened<'a>>,
     options: &LoadOptions,
+    sizes: Sizes,
 ) -> Result<Dataset, LoadErrors> {
     let mut errors = LoadErrors::default();
     let mut warnings = Warnings::default();
     let mut used = vec![false; names.len()];
     let formats: &[String] = options.profile.as_ref().map_or(&[], |p| &p.timestamp_formats);
 
-    // Find, read and plan every table's file.
-    let mut prepared = Vec::new();
-    let mut present = vec![false; TABLES.len()];
+    // Find, read and parse every table's file, one after the other (each in parallel chunks).
+    let mut loaded: Vec<Option<Loaded>> = (0..TABLES.len()).map(|_| None).collect();
     for (ti, schema) in TABLES.iter().enumerate() {
         let mapping = options.profile.as_ref().and_then(|p| p.table(schema.name));
         let file = match find_file(schema, mapping, &names) {
@@ -119,97 +140,41 @@ fn load_with(
                 continue;
             }
         };
-        let bytes = match read(&file) {
-            Ok(b) => b,
+        let source = match open(&file) {
+            Ok(s) => s,
             Err(e) => {
                 errors.push(DataError::file(&file, format!("cannot read: {e}")));
                 continue;
             }
         };
-        let text = match into_text(&file, bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
-        };
-        let is_jsonl = file.ends_with(".jsonl") || file.ends_with(".ndjson");
-        let prep = if is_jsonl {
-            prepare_jsonl(ti, &file, text, mapping, formats)
+        let wanted = options.columns.as_ref().map(|p| wanted_columns(schema, p));
+        let header = Header { table: ti, file: &file, mapping, formats, wanted: wanted.as_ref() };
+        let result = if file.ends_with(".jsonl") || file.ends_with(".ndjson") {
+            load_jsonl(header, source.0, options.timezone)
         } else {
-            prepare_csv(ti, &file, text, mapping, formats)
+            load_csv(header, source, options.timezone, sizes)
         };
-        match prep {
-            Ok(p) => {
-                present[ti] = true;
-                if p.text[p.body_start..].trim().is_empty() {
+        match result {
+            Ok(l) => {
+                if l.table.records == 0 {
                     warnings.push(&file, "empty", 0, "the file has a header but no rows".to_string());
                 }
-                prepared.push(p);
+                loaded[ti] = Some(l);
             }
             Err(errs) => errs.into_iter().for_each(|e| errors.push(e)),
         }
     }
 
-    // Parse all chunks of all tables in parallel.
-    let mut jobs = Vec::new();
-    for (pi, p) in prepared.iter().enumerate() {
-        match p.format {
-            Format::Csv => {
-                for (a, b, line) in split_chunks(&p.text[p.body_start..], p.body_line, CHUNK_BYTES) {
-                    jobs.push((pi, p.body_start + a, p.body_start + b, line));
-                }
-            }
-            Format::Jsonl => jobs.push((pi, p.body_start, p.text.len(), p.body_line)),
-        }
-    }
-    let tz = options.timezone;
-    let outs: Vec<(usize, Chunk)> = jobs
-        .par_iter()
-        .map(|&(pi, a, b, line)| {
-            let p = &prepared[pi];
-            let mut chunk = Chunk::new(&p.plan, tz);
-            match p.format {
-                Format::Csv => chunk.parse_csv(&p.plan, &p.text[a..b], line),
-                Format::Jsonl => chunk.parse_jsonl(&p.plan, &p.text[a..b], line),
-            }
-            (pi, chunk)
-        })
-        .collect();
-
-    // Merge chunks per table, in file order.
-    let mut groups: Vec<Vec<Chunk>> = prepared.iter().map(|_| Vec::new()).collect();
-    for (pi, chunk) in outs {
-        groups[pi].push(chunk);
-    }
-    // Tables merge independently, so the big ones merge at the same time.
-    let merged_tables: Vec<(Merged, usize, Vec<DataError>, usize)> = groups
-        .into_par_iter()
-        .zip(prepared.par_iter())
-        .map(|(chunks, p)| {
-            let mut table = Merged::default();
-            let rows: usize = chunks.iter().map(|c| c.lines.len()).sum();
-            let (mut skipped, mut errs, mut more) = (0, Vec::new(), 0);
-            for chunk in chunks {
-                skipped += chunk.skipped;
-                more += chunk.more_errors;
-                errs.extend(chunk.errors.iter().cloned());
-                skipped += table.append(chunk, &p.plan, &mut errs, rows);
-            }
-            (table, skipped, errs, more)
-        })
-        .collect();
-    let mut merged: Vec<Option<Merged>> = (0..TABLES.len()).map(|_| None).collect();
     let mut row_errors: Vec<DataError> = Vec::new();
     let mut more_row_errors = 0;
     let mut skipped_rows = BTreeMap::new();
-    for (p, (table, skipped, errs, more)) in prepared.iter().zip(merged_tables) {
-        if skipped > 0 {
-            skipped_rows.insert(TABLES[p.table].name.to_string(), skipped);
+    for (l, schema) in loaded.iter_mut().zip(TABLES) {
+        let Some(l) = l else { continue };
+        if l.table.skipped > 0 {
+            skipped_rows.insert(schema.name.to_string(), l.table.skipped);
         }
-        row_errors.extend(errs);
-        more_row_errors += more;
-        merged[p.table] = Some(table);
+        row_errors.append(&mut l.table.errors);
+        more_row_errors += l.table.more_errors;
     }
     row_errors.sort_by_key(|e| (TABLES.iter().position(|t| e.file.starts_with(t.name)), e.line));
 
@@ -221,7 +186,7 @@ fn load_with(
         }
         if more_row_errors > 0 {
             warnings.push(
-                prepared.first().map_or("", |p| p.plan.file.as_str()),
+                loaded.iter().flatten().next().map_or("", |l| l.plan.file.as_str()),
                 "skipped-more",
                 0,
                 format!("{more_row_errors} more rows left out for errors"),
@@ -243,25 +208,28 @@ fn load_with(
     let mut tables = Vec::with_capacity(TABLES.len());
     let mut lines = Vec::with_capacity(TABLES.len());
     let mut files = vec![String::new(); TABLES.len()];
-    for p in &prepared {
-        files[p.table] = p.plan.file.clone();
-    }
     for (ti, schema) in TABLES.iter().enumerate() {
-        match merged[ti].take() {
-            Some(m) if present[ti] => {
-                let plan = &prepared.iter().find(|p| p.table == ti).map(|p| &p.plan);
-                lines.push(m.lines.clone());
-                tables.push(m.into_table(schema, plan.map(|p| &p.custom[..]).unwrap_or(&[])));
+        match loaded[ti].take() {
+            Some(l) => {
+                files[ti] = l.plan.file.clone();
+                let (table, table_lines) = l.table.into_table(&l.plan);
+                lines.push(table_lines);
+                tables.push(table);
             }
-            _ => {
-                lines.push(Vec::new());
+            None => {
+                lines.push(Lines::default());
                 tables.push(Table::absent(schema));
             }
         }
     }
     let links = resolve_links(&tables);
-    check_links(&tables, &links, &lines, &files, &mut warnings);
-    check_values(&tables, &lines, &files, &mut warnings);
+    // Their kinds of warnings differ: listed one after the other as if checked in turn.
+    let mut value_warnings = Warnings::default();
+    rayon::join(
+        || check_links(&tables, &links, &lines, &files, &mut warnings),
+        || check_values(&tables, &lines, &files, &mut value_warnings),
+    );
+    warnings.append(value_warnings);
 
     let other_files = names.into_iter().zip(used).filter(|(_, u)| !u).map(|(n, _)| n).collect();
     Ok(Dataset {
@@ -270,9 +238,20 @@ fn load_with(
         skipped_rows,
         warnings: warnings.finish(),
         other_files,
-        links,
+        links: links.into_iter().map(|t| t.into_iter().map(crate::Buf::from).collect()).collect(),
         files,
     })
+}
+
+/// The columns of `schema` a projection loads: those it lists plus the keys links need (the `id`
+/// of a table some link targets, each link's own column).
+fn wanted_columns(schema: &TableSchema, projection: &Projection) -> BTreeSet<String> {
+    let mut wanted = projection.get(schema.name).cloned().unwrap_or_default();
+    if TABLES.iter().any(|t| t.links.iter().any(|l| l.table == schema.name)) {
+        wanted.insert("id".to_string());
+    }
+    wanted.extend(schema.links.iter().map(|l| l.column.to_string()));
+    wanted
 }
 
 fn quoted_list(items: &[String]) -> String {
@@ -309,33 +288,32 @@ fn find_file(
     }
 }
 
+const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
+
 /// Checks UTF-8 and strips a byte-order mark.
 fn into_text(file: &str, mut bytes: Vec<u8>) -> Result<String, DataError> {
-    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+    if bytes.starts_with(BOM) {
         bytes.drain(..3);
     }
-    match String::from_utf8(bytes) {
-        Ok(t) => Ok(t),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let bytes = e.as_bytes();
-            let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
-            let line_start = bytes[..at].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-            let mut err = DataError::at(
-                file,
-                line,
-                format!(
-                    "invalid UTF-8 (byte 0x{:02X} at character {}): save the export as UTF-8 (Excel: \"CSV UTF-8\")",
-                    bytes[at],
-                    at - line_start + 1
-                ),
-            );
-            err.row_level = false;
-            Err(err)
-        }
-    }
+    String::from_utf8(bytes).map_err(|e| utf8_error(file, e.as_bytes(), e.utf8_error().valid_up_to(), 1))
 }
 
+/// The error for invalid UTF-8 at byte `at` of `bytes`, which start a line, line `first_line`.
+fn utf8_error(file: &str, bytes: &[u8], at: usize, first_line: usize) -> DataError {
+    let line = first_line + memchr::memchr_iter(b'\n', &bytes[..at]).count();
+    let line_start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |p| p + 1);
+    let mut err = DataError::at(
+        file,
+        line,
+        format!(
+            "invalid UTF-8 (byte 0x{:02X} at character {}): save the export as UTF-8 (Excel: \"CSV UTF-8\")",
+            bytes[at],
+            at - line_start + 1
+        ),
+    );
+    err.row_level = false;
+    err
+}
 /// Where one canonical column's raw text comes from in a record.
 #[derive(Debug, Clone)]
 enum SourceFields {
@@ -361,20 +339,21 @@ struct Plan<'p> {
     header: Vec<String>,
     sources: Vec<Source<'p>>,
     joins: Vec<Vec<usize>>,
-    /// Custom columns: (field index, name).
+    /// The schema columns loaded (all but those a projection leaves out), in schema order.
+    loaded: Vec<usize>,
+    /// Custom columns loaded: (field index, name).
     custom: Vec<(usize, String)>,
     formats: &'p [String],
     /// JSON Lines: a field position means nothing, errors name the key only.
     jsonl: bool,
 }
 
-fn plan<'p>(
-    schema: &'static TableSchema,
-    file: &str,
-    header: Vec<String>,
-    mapping: Option<&'p TableMapping>,
-    formats: &'p [String],
-) -> Result<Plan<'p>, Vec<DataError>> {
+fn plan<'p>(h: Header<'_, 'p>, header: Vec<String>) -> Result<Plan<'p>, Vec<DataError>> {
+    let (schema, file, mapping, formats) = (&TABLES[h.table], h.file, h.mapping, h.formats);
+    let wanted = |name: &str| match h.wanted {
+        None => true,
+        Some(w) => w.contains(name),
+    };
     let mut errors = Vec::new();
     let mut position: HashMap<&str, usize> = HashMap::new();
     for (i, h) in header.iter().enumerate() {
@@ -440,13 +419,16 @@ fn plan<'p>(
         .enumerate()
         .filter(|(i, _)| !used[*i])
         .map(|(i, h)| (i, if h.is_empty() { format!("column_{}", i + 1) } else { h.clone() }))
+        .filter(|(_, name)| wanted(name))
         .collect();
+    let loaded = (0..schema.columns.len()).filter(|&i| wanted(schema.columns[i].name)).collect();
     Ok(Plan {
         schema,
         file: file.to_string(),
         header,
         sources,
         joins,
+        loaded,
         custom,
         formats,
         jsonl: file.ends_with(".jsonl") || file.ends_with(".ndjson"),
@@ -478,16 +460,56 @@ fn missing_column(file: &str, header: &[String], name: &str, mapping: Option<&Co
     DataError::at(file, 1, msg)
 }
 
-fn prepare_csv<'p>(
+/// What planning a table's file needs besides its header.
+#[derive(Clone, Copy)]
+struct Header<'a, 'p> {
     table: usize,
-    file: &str,
-    text: String,
+    file: &'a str,
     mapping: Option<&'p TableMapping>,
     formats: &'p [String],
-) -> Result<Prepared<'p>, Vec<DataError>> {
-    if text.trim().is_empty() {
-        let cols: Vec<_> = TABLES[table].columns.iter().filter(|c| c.required).map(|c| c.name).collect();
-        let what = if text.is_empty() {
+    /// The columns a projection loads; `None` for all.
+    wanted: Option<&'a BTreeSet<String>>,
+}
+
+/// A file read a block at a time.
+struct Blocks<'a> {
+    src: Box<dyn Read + Send + 'a>,
+    eof: bool,
+    size: usize,
+}
+
+impl Blocks<'_> {
+    /// Appends up to a block to `buf`.
+    fn read(&mut self, buf: &mut Vec<u8>) -> std::io::Result<()> {
+        buf.reserve(self.size);
+        let n = (&mut self.src).take(self.size as u64).read_to_end(buf)?;
+        self.eof = n < self.size;
+        Ok(())
+    }
+}
+
+fn load_csv<'p>(
+    h: Header<'_, 'p>,
+    (src, size): Opened,
+    tz: chrono_tz::Tz,
+    sizes: Sizes,
+) -> Result<Loaded<'p>, Vec<DataError>> {
+    let file = h.file;
+    let cannot_read = |e: std::io::Error| vec![DataError::file(file, format!("cannot read: {e}"))];
+    let mut blocks = Blocks { src, eof: false, size: sizes.block };
+    // `buf[start..]`: read, not parsed yet.
+    let (mut buf, mut start) = (Vec::new(), 0);
+    blocks.read(&mut buf).map_err(cannot_read)?;
+    while buf.len() < BOM.len() && !blocks.eof {
+        blocks.read(&mut buf).map_err(cannot_read)?;
+    }
+    if buf.starts_with(BOM) {
+        start = BOM.len();
+    }
+    let blank = |d: &[u8]| std::str::from_utf8(d).is_ok_and(|t| t.trim().is_empty());
+    if blocks.eof && blank(&buf[start..]) {
+        let cols: Vec<_> = TABLES[h.table].columns.iter().filter(|c| c.required).map(|c| c.name).collect();
+        let what = if buf.len() == start {
             "the file is empty (0 bytes)".to_string()
         } else {
             "the file is blank".into()
@@ -497,29 +519,121 @@ fn prepare_csv<'p>(
             format!("{what}: expected a header row naming the columns (at least {})", cols.join(", ")),
         )]);
     }
-    let mut reader = CsvReader::new(&text, 1);
-    let header: Vec<String> = match reader.next_record() {
-        Some(Ok(_)) => (0..reader.len()).map(|i| reader.field(i).trim().to_string()).collect(),
-        Some(Err(e)) => {
-            let mut err = DataError::at(file, e.line, e.message);
-            err.column = Some(e.column);
-            return Err(vec![err]);
+    let (header, body_start, body_line) = loop {
+        match read_header(file, &buf[start..], blocks.eof) {
+            Ok(Some(found)) => break found,
+            Ok(None) => blocks.read(&mut buf).map_err(cannot_read)?,
+            Err(e) => return Err(vec![e]),
         }
-        None => Vec::new(),
     };
-    let body_start = reader.position();
-    let body_line = reader.line();
-    let plan = plan(&TABLES[table], file, header, mapping, formats)?;
-    Ok(Prepared { table, text, body_start, body_line, format: Format::Csv, plan })
+    let plan = plan(h, header)?;
+    start += body_start;
+    let mut table = Merged::new(&plan);
+
+    // Parse a block's chunks in parallel while the table takes the previous block's chunks and
+    // the next block is read into the other buffer.
+    let (mut parsing, mut pending): (Vec<Chunk>, Vec<Chunk>) = (Vec::new(), Vec::new());
+    let mut pending_len = 0;
+    let mut next = Vec::new();
+    let mut line = body_line;
+    let mut reserved = false;
+    let body_bytes = (size as usize).saturating_sub(start);
+    loop {
+        let data = &buf[start..];
+        let (pieces, covered, next_line) = split_chunks(data, line, sizes.chunk, blocks.eof);
+        if pieces.is_empty() && !blocks.eof {
+            // A record longer than what was read: read more.
+            buf.drain(..start);
+            start = 0;
+            blocks.read(&mut buf).map_err(cannot_read)?;
+            continue;
+        }
+        while parsing.len() < pieces.len() {
+            parsing.push(Chunk::new(&plan, tz));
+        }
+        let (read, ()) = rayon::join(
+            || {
+                for chunk in &mut pending[..pending_len] {
+                    table.append(chunk, &plan);
+                }
+                // The records not in a piece start the next block.
+                next.clear();
+                next.extend_from_slice(&data[covered..]);
+                if blocks.eof {
+                    return Ok(());
+                }
+                blocks.read(&mut next)
+            },
+            || {
+                parsing[..pieces.len()]
+                    .par_iter_mut()
+                    .zip(&pieces)
+                    .for_each(|(chunk, &(a, b, l))| chunk.parse_csv(&plan, &data[a..b], l))
+            },
+        );
+        read.map_err(cannot_read)?;
+        if !reserved && covered > 0 {
+            // Room for the whole file's rows at the rate of the first block: no regrowing.
+            reserved = true;
+            let rows: usize = parsing[..pieces.len()].iter().map(|c| c.lines.len()).sum();
+            let estimate = (rows as f64 * body_bytes as f64 / covered as f64 * 1.02) as usize;
+            table.reserve(estimate.saturating_sub(table.lines.len), &parsing[..pieces.len()]);
+        }
+        std::mem::swap(&mut parsing, &mut pending);
+        pending_len = pieces.len();
+        std::mem::swap(&mut buf, &mut next);
+        start = 0;
+        line = next_line;
+        if table.failed.is_some() || (blocks.eof && buf.is_empty()) {
+            break;
+        }
+    }
+    for chunk in &mut pending[..pending_len] {
+        table.append(chunk, &plan);
+    }
+    if let Some(e) = table.failed.take() {
+        return Err(vec![e]);
+    }
+    Ok(Loaded { plan, table })
 }
 
-fn prepare_jsonl<'p>(
-    table: usize,
-    file: &str,
-    text: String,
-    mapping: Option<&'p TableMapping>,
-    formats: &'p [String],
-) -> Result<Prepared<'p>, Vec<DataError>> {
+/// The header record at the start of `data`: its trimmed fields (none when the data is blank),
+/// where the body starts and its line; `None` when more must be read.
+#[allow(clippy::type_complexity)]
+fn read_header(file: &str, data: &[u8], eof: bool) -> Result<Option<(Vec<String>, usize, usize)>, DataError> {
+    let (text, bad) = match std::str::from_utf8(data) {
+        Ok(t) => (t, None),
+        Err(e) => (std::str::from_utf8(&data[..e.valid_up_to()]).unwrap_or(""), e.error_len()),
+    };
+    let complete = |end: usize| end > 0 && text.as_bytes()[end - 1] == b'\n';
+    let mut reader = CsvReader::new(text, 1);
+    match reader.next_record() {
+        Some(Ok(_)) if complete(reader.position()) || (eof && bad.is_none() && text.len() == data.len()) => {
+            let header = (0..reader.len()).map(|i| reader.field(i).trim().to_string()).collect();
+            Ok(Some((header, reader.position(), reader.line())))
+        }
+        None if eof && bad.is_none() && text.len() == data.len() => Ok(Some((Vec::new(), data.len(), 1))),
+        Some(Err(e)) if eof && bad.is_none() && text.len() == data.len() => {
+            let mut err = DataError::at(file, e.line, e.message);
+            err.column = Some(e.column);
+            Err(err)
+        }
+        _ if bad.is_some() || (eof && text.len() < data.len()) => Err(utf8_error(file, data, text.len(), 1)),
+        _ => Ok(None),
+    }
+}
+
+fn load_jsonl<'p>(
+    h: Header<'_, 'p>,
+    mut src: Box<dyn Read + Send + '_>,
+    tz: chrono_tz::Tz,
+) -> Result<Loaded<'p>, Vec<DataError>> {
+    let file = h.file;
+    let mut bytes = Vec::new();
+    if let Err(e) = src.read_to_end(&mut bytes) {
+        return Err(vec![DataError::file(file, format!("cannot read: {e}"))]);
+    }
+    let text = into_text(file, bytes).map_err(|e| vec![e])?;
     if text.trim().is_empty() {
         return Err(vec![DataError::file(file, "the file is empty: expected one JSON object per line")]);
     }
@@ -535,73 +649,13 @@ fn prepare_jsonl<'p>(
             }
         }
     }
-    let plan = plan(&TABLES[table], file, header, mapping, formats)?;
-    Ok(Prepared { table, text, body_start: 0, body_line: 1, format: Format::Jsonl, plan })
+    let plan = plan(h, header)?;
+    let mut table = Merged::new(&plan);
+    let mut chunk = Chunk::new(&plan, tz);
+    chunk.parse_jsonl(&plan, &text, 1);
+    table.append(&mut chunk, &plan);
+    Ok(Loaded { plan, table })
 }
-
-/// One parsed cell before the row is committed.
-#[derive(Clone, Copy)]
-enum Staged<'a> {
-    Null,
-    Text(&'a str),
-    Int(i64),
-    Number(f64),
-    Bool(bool),
-    Timestamp(i64),
-}
-
-/// A column being built.
-struct ColBuf {
-    data: ColumnData,
-    /// Allocated at the first null.
-    valid: Option<Vec<bool>>,
-    default: Option<ColumnDefault>,
-}
-
-impl ColBuf {
-    fn new(ty: ColumnType, default: Option<ColumnDefault>) -> ColBuf {
-        ColBuf { data: ColumnData::empty(ty), valid: None, default }
-    }
-
-    fn push(&mut self, v: Staged) {
-        let v = match (v, self.default) {
-            (Staged::Null, Some(ColumnDefault::Int(i))) => Staged::Int(i),
-            (Staged::Null, Some(ColumnDefault::Number(n))) => Staged::Number(n),
-            (Staged::Null, Some(ColumnDefault::Bool(b))) => Staged::Bool(b),
-            (v, _) => v,
-        };
-        let is_null = matches!(v, Staged::Null);
-        match (&mut self.data, v) {
-            (ColumnData::Text(t), Staged::Text(s)) => t.push(Some(s)),
-            (ColumnData::Text(t), _) => t.codes.to_mut().push(NULL_CODE),
-            (ColumnData::Int(c), Staged::Int(i)) => c.to_mut().push(i),
-            (ColumnData::Int(c), _) => c.to_mut().push(0),
-            (ColumnData::Number(c), Staged::Number(n)) => c.to_mut().push(n),
-            (ColumnData::Number(c), _) => c.to_mut().push(f64::NAN),
-            (ColumnData::Bool(c), Staged::Bool(b)) => c.to_mut().push(b),
-            (ColumnData::Bool(c), _) => c.to_mut().push(false),
-            (ColumnData::Timestamp(c), Staged::Timestamp(t)) => c.to_mut().push(t),
-            (ColumnData::Timestamp(c), _) => c.to_mut().push(0),
-        }
-        if is_null {
-            let len = self.data.len();
-            self.valid.get_or_insert_with(|| vec![true; len - 1]).push(false);
-        } else if let Some(v) = &mut self.valid {
-            v.push(true);
-        }
-    }
-}
-
-/// The rows of one chunk of a file.
-struct Chunk {
-    columns: Vec<ColBuf>,
-    lines: Vec<u32>,
-    errors: Vec<DataError>,
-    more_errors: usize,
-    skipped: usize,
-    zone: ZoneResolver,
-}
-
 fn expected(ty: ColumnType) -> &'static str {
     match ty {
         ColumnType::Text => "text",
@@ -622,19 +676,39 @@ fn shown_value(s: &str) -> String {
     }
 }
 
+/// The rows of one chunk of a file, for the loaded columns.
+struct Chunk {
+    columns: Vec<ColBuf>,
+    lines: Vec<u32>,
+    errors: Vec<DataError>,
+    more_errors: usize,
+    skipped: usize,
+    zone: ZoneResolver,
+    /// Invalid UTF-8 in the chunk, which is then not parsed.
+    bad_text: Option<DataError>,
+}
+
 impl Chunk {
     fn new(plan: &Plan, tz: chrono_tz::Tz) -> Chunk {
-        let mut columns: Vec<ColBuf> =
-            plan.schema.columns.iter().map(|c| ColBuf::new(c.ty, c.default)).collect();
-        columns.extend(plan.custom.iter().map(|_| ColBuf::new(ColumnType::Text, None)));
         Chunk {
-            columns,
+            columns: plan_columns(plan, true),
             lines: Vec::new(),
             errors: Vec::new(),
             more_errors: 0,
             skipped: 0,
             zone: ZoneResolver::new(tz),
+            bad_text: None,
         }
+    }
+
+    /// Empties the chunk for the next block, keeping its allocations.
+    fn clear(&mut self) {
+        self.columns.iter_mut().for_each(ColBuf::clear);
+        self.lines.clear();
+        self.errors.clear();
+        self.more_errors = 0;
+        self.skipped = 0;
+        self.bad_text = None;
     }
 
     fn error(
@@ -645,7 +719,7 @@ impl Chunk {
         header: Option<String>,
         message: String,
     ) {
-        if self.errors.len() >= ERROR_CAP {
+        if self.errors.len() >= ROW_ERROR_LIMIT {
             self.more_errors += 1;
             return;
         }
@@ -656,18 +730,20 @@ impl Chunk {
         self.errors.push(e);
     }
 
-    fn parse_csv(&mut self, plan: &Plan, text: &str, first_line: usize) {
+    /// Parses `bytes`, whole records starting on line `first_line`.
+    fn parse_csv(&mut self, plan: &Plan, bytes: &[u8], first_line: usize) {
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                self.bad_text = Some(utf8_error(&plan.file, bytes, e.valid_up_to(), first_line));
+                return;
+            }
+        };
         let mut reader = CsvReader::new(text, first_line);
-        let mut fields: Vec<&str> = Vec::new();
         while let Some(rec) = reader.next_record() {
             match rec {
-                Ok(line) => {
-                    fields.clear();
-                    fields.extend((0..reader.len()).map(|i| reader.field(i)));
-                    self.row(plan, line, &fields);
-                    // Reuse the allocation across records whose borrows end here.
-                    fields = recycle(fields);
-                }
+                // Only the fields of loaded columns are looked at.
+                Ok(line) => self.row(plan, line, &reader),
                 Err(e) => {
                     self.error(
                         plan,
@@ -713,11 +789,11 @@ impl Chunk {
                 }
             }
             let fields: Vec<&str> = cells.iter().map(|s| s.as_str()).collect();
-            self.row(plan, line_no, &fields);
+            self.row(plan, line_no, &fields[..]);
         }
     }
 
-    fn row(&mut self, plan: &Plan, line: usize, fields: &[&str]) {
+    fn row(&mut self, plan: &Plan, line: usize, fields: &(impl Record + ?Sized)) {
         if fields.len() != plan.header.len() {
             let (field, header, msg) = if fields.len() < plan.header.len() {
                 (
@@ -748,15 +824,20 @@ impl Chunk {
             .joins
             .iter()
             .map(|ix| {
-                ix.iter().map(|&i| fields[i].trim()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
+                ix.iter()
+                    .map(|&i| fields.field(i).trim())
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ")
             })
             .collect();
         let mut staged = [Staged::Null; 32];
         let mut ok = true;
-        for (ci, (col, src)) in plan.schema.columns.iter().zip(&plan.sources).enumerate() {
+        for (k, &ci) in plan.loaded.iter().enumerate() {
+            let (col, src) = (&plan.schema.columns[ci], &plan.sources[ci]);
             let (mut raw, field): (&str, Option<usize>) = match src.fields {
                 SourceFields::Absent => ("", None),
-                SourceFields::Field(i) => (fields[i], Some(i)),
+                SourceFields::Field(i) => (fields.field(i), Some(i)),
                 SourceFields::Join(j) => (joined[j].as_str(), None),
             };
             if let Some(m) = src.mapping {
@@ -769,7 +850,7 @@ impl Chunk {
                     }
                 }
             }
-            let empty = if col.ty == ColumnType::Text { raw.is_empty() } else { raw.trim().is_empty() };
+            let empty = if col.ty == ColumnType::Text { raw.is_empty() } else { trim(raw).is_empty() };
             if empty {
                 if col.required {
                     self.error(
@@ -795,7 +876,7 @@ impl Chunk {
                 }
             };
             match value {
-                Some(v) => staged[ci] = v,
+                Some(v) => staged[k] = v,
                 None => {
                     let mut msg =
                         format!("invalid {} `{}`: expected {}", col.ty, shown_value(raw), expected(col.ty));
@@ -819,29 +900,13 @@ impl Chunk {
             self.skipped += 1;
             return;
         }
-        // Ids are unique: the id column (always first) is interned in row order, so a code that is
-        // not new points at the first row with that id.
-        if let (Staged::Text(id), ColumnData::Text(ids)) = (staged[0], &mut self.columns[0].data) {
-            let (code, new) = ids.insert(id);
-            if !new {
-                let first_line = self.lines.get(code as usize).copied().unwrap_or(0);
-                let (field, label) = match plan.sources[0].fields {
-                    SourceFields::Field(i) => (Some(i), plan.sources[0].label.clone()),
-                    _ => (None, "id".to_string()),
-                };
-                let msg = format!("duplicate id `{}` (first on line {first_line})", shown_value(id));
-                self.error(plan, line, field, Some(label), msg);
-                self.skipped += 1;
-                return;
-            }
-            ids.codes.to_mut().push(code);
-        }
-        let n = plan.schema.columns.len();
-        for (col, v) in self.columns.iter_mut().zip(staged.iter()).take(n).skip(1) {
+        // The table interns ids as it takes the chunk, and finds duplicates there.
+        let n = plan.loaded.len();
+        for (col, v) in self.columns.iter_mut().zip(staged.iter()).take(n) {
             col.push(*v);
         }
         for (col, (fi, _)) in self.columns[n..].iter_mut().zip(&plan.custom) {
-            let s = fields[*fi];
+            let s = fields.field(*fi);
             col.push(if s.is_empty() { Staged::Null } else { Staged::Text(s) });
         }
         self.lines.push(line as u32);
@@ -858,180 +923,262 @@ impl Chunk {
     }
 }
 
-/// Empties a vector of borrowed strings so its allocation can hold borrows of another lifetime.
-fn recycle<'b>(mut v: Vec<&str>) -> Vec<&'b str> {
-    v.clear();
-    v.into_iter().map(|_| "").collect()
+/// The fields of a record.
+trait Record {
+    fn len(&self) -> usize;
+    fn field(&self, i: usize) -> &str;
 }
 
-/// A table's rows merged from its chunks.
+impl Record for CsvReader<'_> {
+    fn len(&self) -> usize {
+        CsvReader::len(self)
+    }
+
+    fn field(&self, i: usize) -> &str {
+        CsvReader::field(self, i)
+    }
+}
+
+impl Record for [&str] {
+    fn len(&self) -> usize {
+        <[&str]>::len(self)
+    }
+
+    fn field(&self, i: usize) -> &str {
+        self[i]
+    }
+}
+
+/// Builders for a plan's loaded columns: schema columns, then custom ones.
+fn plan_columns(plan: &Plan, chunk: bool) -> Vec<ColBuf> {
+    let mut columns: Vec<ColBuf> = plan
+        .loaded
+        .iter()
+        .map(|&ci| {
+            let c = &plan.schema.columns[ci];
+            ColBuf::new(c.ty, c.default, ci == 0, chunk)
+        })
+        .collect();
+    columns.extend(plan.custom.iter().map(|_| ColBuf::new(ColumnType::Text, None, false, chunk)));
+    columns
+}
+
+/// The line of each row of a table: `first + row` while rows follow line after line (no blank
+/// lines, multi-line values or rows left out), then a list.
 #[derive(Default)]
+struct Lines {
+    first: u32,
+    len: usize,
+    list: Vec<u32>,
+}
+
+impl Lines {
+    fn push(&mut self, line: u32) {
+        if self.list.is_empty() {
+            if self.len == 0 {
+                self.first = line;
+            }
+            if line == self.first.wrapping_add(self.len as u32) {
+                self.len += 1;
+                return;
+            }
+            self.list = (0..self.len as u32).map(|r| self.first + r).collect();
+        }
+        self.list.push(line);
+        self.len += 1;
+    }
+
+    fn get(&self, row: usize) -> u32 {
+        match self.list.get(row) {
+            Some(&line) => line,
+            None if self.list.is_empty() && row < self.len => self.first + row as u32,
+            None => 0,
+        }
+    }
+}
+
+/// A table's rows, taken from its chunks in file order.
 struct Merged {
     columns: Vec<ColBuf>,
-    lines: Vec<u32>,
+    lines: Lines,
+    /// The first [`ROW_ERROR_LIMIT`] row errors by line; the rest are counted.
+    errors: Vec<DataError>,
+    more_errors: usize,
+    skipped: usize,
+    /// Records read, kept or not.
+    records: usize,
+    /// A file-level error (invalid UTF-8): the table is not loaded.
+    failed: Option<DataError>,
+    /// Scratch: chunk code -> table code, rows kept, ids' first codes and insertion order.
+    remap: Vec<u32>,
+    keep: Vec<bool>,
+    firsts: Vec<u32>,
+    order: Vec<u32>,
 }
 
 impl Merged {
-    /// Appends a chunk; ids already seen in earlier chunks are duplicates, reported and left out.
-    /// Returns the number of rows left out.
-    fn append(&mut self, chunk: Chunk, plan: &Plan, errors: &mut Vec<DataError>, total_rows: usize) -> usize {
-        if self.columns.is_empty() {
-            self.columns = chunk.columns;
-            self.lines = chunk.lines;
-            // Room for every chunk's rows at once: no regrowing (and re-zeroing pages) per chunk.
-            let more = total_rows.saturating_sub(self.lines.len());
-            if more > 0 {
-                self.lines.reserve(more);
-                for (i, c) in self.columns.iter_mut().enumerate() {
-                    match &mut c.data {
-                        ColumnData::Text(t) => {
-                            // Ids are all distinct: room for as many more of about the same length.
-                            let (values, bytes) = if i == 0 {
-                                let (text, ends) = t.dict.parts();
-                                (more, text.len() / ends.len().max(1) * more)
-                            } else {
-                                (0, 0)
-                            };
-                            t.reserve(more, values, bytes)
-                        }
-                        ColumnData::Int(v) => v.to_mut().reserve(more),
-                        ColumnData::Number(v) => v.to_mut().reserve(more),
-                        ColumnData::Bool(v) => v.to_mut().reserve(more),
-                        ColumnData::Timestamp(v) => v.to_mut().reserve(more),
-                    }
-                }
-            }
-            return 0;
+    fn new(plan: &Plan) -> Merged {
+        Merged {
+            columns: plan_columns(plan, false),
+            lines: Lines::default(),
+            errors: Vec::new(),
+            more_errors: 0,
+            skipped: 0,
+            records: 0,
+            failed: None,
+            remap: Vec::new(),
+            keep: Vec::new(),
+            firsts: Vec::new(),
+            order: Vec::new(),
         }
-        let mut columns = chunk.columns.into_iter();
-        let Some(ids) = columns.next() else { return 0 };
-        let ColumnData::Text(local_ids) = ids.data else { return 0 };
-        let ColumnData::Text(global_ids) = &mut self.columns[0].data else { return 0 };
-        let mut keep = vec![true; local_ids.codes.len()];
-        let mut dropped = 0;
-        for (r, &code) in local_ids.codes.iter().enumerate() {
-            let Some(text) = local_ids.dict.get(code as usize) else { continue };
-            let (first, new) = global_ids.insert(text);
-            if new {
-                global_ids.codes.to_mut().push(first);
-            } else {
-                keep[r] = false;
-                dropped += 1;
-                let first_line = self.lines.get(first as usize).copied().unwrap_or(0);
+    }
+
+    /// Room for `more` rows; ids as long as those of `chunks`.
+    fn reserve(&mut self, more: usize, chunks: &[Chunk]) {
+        let id_bytes = chunks.iter().find_map(|c| match &c.columns.first()?.values {
+            Values::Ids(ids) => Some(ids.bytes_per_value()),
+            _ => None,
+        });
+        for (i, c) in self.columns.iter_mut().enumerate() {
+            let id = i == 0 && id_bytes.is_some();
+            c.reserve(more, id, id_bytes.unwrap_or(0));
+        }
+    }
+
+    /// Appends a chunk's rows and empties it. Ids already seen are duplicates: reported, left out.
+    fn append(&mut self, chunk: &mut Chunk, plan: &Plan) {
+        if self.failed.is_some() {
+            return;
+        }
+        if let Some(e) = chunk.bad_text.take() {
+            self.failed = Some(e);
+            return;
+        }
+        self.skipped += chunk.skipped;
+        self.more_errors += chunk.more_errors;
+        self.records += chunk.lines.len() + chunk.skipped;
+        let mut errors = std::mem::take(&mut chunk.errors);
+        let mut dropped = false;
+        let id_loaded = plan.loaded.first() == Some(&0);
+        if let (true, Some(Values::Text(ids)), Some(Values::Ids(local))) = (
+            id_loaded,
+            self.columns.first_mut().map(|c| &mut c.values),
+            chunk.columns.first().map(|c| &c.values),
+        ) {
+            ids.insert_ids(local, &mut self.firsts, &mut self.order);
+            self.keep.clear();
+            let errors_before = errors.len();
+            for (r, &line) in chunk.lines.iter().enumerate() {
+                let (id, code) = (local.get(r), self.firsts[r]);
+                let new = code == NULL_CODE;
+                self.keep.push(new);
+                if new {
+                    self.lines.push(line);
+                    continue;
+                }
+                dropped = true;
+                self.skipped += 1;
+                let first_line = self.lines.get(code as usize);
+                let (field, label) = match plan.sources[0].fields {
+                    SourceFields::Field(i) => (Some(i + 1), plan.sources[0].label.clone()),
+                    _ => (None, "id".to_string()),
+                };
                 let mut e = DataError::at(
                     &plan.file,
-                    chunk.lines[r] as usize,
-                    format!("duplicate id `{}` (first on line {first_line})", shown_value(text)),
+                    line as usize,
+                    format!("duplicate id `{}` (first on line {first_line})", shown_value(id)),
                 );
-                if let SourceFields::Field(i) = plan.sources[0].fields {
-                    e.column = Some(i + 1);
-                }
-                e.header = Some(plan.sources[0].label.clone());
+                e.column = if plan.jsonl { None } else { field };
+                e.header = Some(label);
                 e.row_level = true;
                 errors.push(e);
             }
-        }
-        for (dst, src) in self.columns[1..].iter_mut().zip(columns) {
-            let before = dst.data.len();
-            match (&mut dst.data, src.data) {
-                (ColumnData::Text(d), ColumnData::Text(s)) => {
-                    let mut remap = vec![NULL_CODE; s.dict.len()];
-                    for (&c, &k) in s.codes.iter().zip(&keep) {
-                        if !k {
-                            continue;
-                        }
-                        if c == NULL_CODE {
-                            d.codes.to_mut().push(NULL_CODE);
-                            continue;
-                        }
-                        let slot = &mut remap[c as usize];
-                        if *slot == NULL_CODE {
-                            *slot = d.intern(&s.dict[c as usize]);
-                        }
-                        d.codes.to_mut().push(*slot);
-                    }
-                }
-                (ColumnData::Int(d), ColumnData::Int(s)) => extend_kept(d.to_mut(), &s, &keep),
-                (ColumnData::Number(d), ColumnData::Number(s)) => extend_kept(d.to_mut(), &s, &keep),
-                (ColumnData::Bool(d), ColumnData::Bool(s)) => extend_kept(d.to_mut(), &s, &keep),
-                (ColumnData::Timestamp(d), ColumnData::Timestamp(s)) => extend_kept(d.to_mut(), &s, &keep),
-                _ => {}
+            if errors.len() > errors_before {
+                errors.sort_by_key(|e| e.line);
             }
-            append_valid(&mut dst.valid, src.valid, &keep, before);
+        } else {
+            chunk.lines.iter().for_each(|&l| self.lines.push(l));
         }
-        self.lines.extend(chunk.lines.iter().zip(&keep).filter(|(_, k)| **k).map(|(l, _)| *l));
-        dropped
+        let keep = dropped.then_some(&self.keep[..]);
+        let skip = usize::from(id_loaded);
+        for (dst, src) in self.columns.iter_mut().zip(&chunk.columns).skip(skip) {
+            dst.append(src, keep, &mut self.remap);
+        }
+        for e in errors.drain(..) {
+            if self.errors.len() < ROW_ERROR_LIMIT {
+                self.errors.push(e);
+            } else {
+                self.more_errors += 1;
+            }
+        }
+        chunk.clear();
+        chunk.errors = errors;
     }
 
-    fn into_table(mut self, schema: &TableSchema, custom: &[(usize, String)]) -> Table {
-        let len = self.lines.len();
-        if self.columns.is_empty() {
-            // A header-only file has no chunk: every column is still there, with no rows.
-            let types = schema.columns.iter().map(|c| c.ty).chain(custom.iter().map(|_| ColumnType::Text));
-            self.columns = types.map(|ty| ColBuf::new(ty, None)).collect();
-        }
-        let names = schema
-            .columns
+    /// The table, and the line of each row.
+    fn into_table(self, plan: &Plan) -> (Table, Lines) {
+        let names = plan
+            .loaded
             .iter()
-            .map(|c| (c.name.to_string(), false))
-            .chain(custom.iter().map(|(_, n)| (n.clone(), true)));
+            .map(|&ci| (plan.schema.columns[ci].name.to_string(), false))
+            .chain(plan.custom.iter().map(|(_, n)| (n.clone(), true)));
         let columns = self
             .columns
             .into_iter()
             .zip(names)
-            .map(|(b, (name, custom))| Column { name, custom, data: b.data, valid: b.valid.map(Into::into) })
+            .map(|(b, (name, custom))| {
+                let (data, valid) = b.finish();
+                Column { name, custom, data, valid: valid.map(Into::into) }
+            })
             .collect();
-        Table { name: schema.name.to_string(), present: true, len, columns }
-    }
-}
-
-fn extend_kept<T: Copy>(dst: &mut Vec<T>, src: &[T], keep: &[bool]) {
-    dst.extend(src.iter().copied().zip(keep).filter(|(_, k)| **k).map(|(v, _)| v));
-}
-
-/// Appends the validity of a chunk's kept rows to a column that had `before` rows.
-fn append_valid(dst: &mut Option<Vec<bool>>, src: Option<Vec<bool>>, keep: &[bool], before: usize) {
-    match (dst.as_mut(), src) {
-        (_, None) => {
-            if let Some(d) = dst {
-                d.extend(keep.iter().filter(|k| **k).map(|_| true));
-            }
-        }
-        (Some(d), Some(s)) => d.extend(s.into_iter().zip(keep).filter(|(_, k)| **k).map(|(v, _)| v)),
-        (None, Some(s)) => {
-            let mut d = vec![true; before];
-            d.extend(s.into_iter().zip(keep).filter(|(_, k)| **k).map(|(v, _)| v));
-            *dst = Some(d);
-        }
+        let table = Table { name: plan.schema.name.to_string(), present: true, len: self.lines.len, columns };
+        (table, self.lines)
     }
 }
 
 /// For every table and link, the target row of each row (`u32::MAX` when null or dangling).
-pub(crate) fn resolve_links(tables: &[Table]) -> Vec<Vec<crate::Buf<u32>>> {
+pub(crate) fn resolve_links(tables: &[Table]) -> Vec<Vec<Vec<u32>>> {
     TABLES
-        .iter()
+        .par_iter()
         .zip(tables)
         .map(|(schema, table)| {
             schema
                 .links
-                .iter()
+                .par_iter()
                 .map(|link| {
                     let Some(target) =
                         TABLES.iter().position(|t| t.name == link.table).and_then(|i| tables.get(i))
                     else {
-                        return vec![u32::MAX; table.len].into();
+                        return vec![u32::MAX; table.len];
                     };
                     let Some(ColumnData::Text(col)) = table.column(link.column).map(|c| &c.data) else {
-                        return vec![u32::MAX; table.len].into();
+                        return vec![u32::MAX; table.len];
                     };
-                    let by_code: Vec<u32> =
-                        col.dict.iter().map(|id| target.row_of_id(id).unwrap_or(u32::MAX)).collect();
-                    let rows: Vec<u32> = col
-                        .codes
+                    // Exports list children in the order of their parents: try the row after the
+                    // last one found before a hash lookup.
+                    let target_ids = match target.column("id").map(|c| &c.data) {
+                        Some(ColumnData::Text(ids)) => Some(ids),
+                        _ => None,
+                    };
+                    let mut next = 0u32;
+                    let by_code: Vec<u32> = col
+                        .dict
                         .iter()
-                        .map(|&c| by_code.get(c as usize).copied().unwrap_or(u32::MAX))
+                        .map(|id| {
+                            let row = match target_ids {
+                                Some(ids)
+                                    if ids.codes.get(next as usize) == Some(&next)
+                                        && ids.text(next) == Some(id) =>
+                                {
+                                    Some(next)
+                                }
+                                _ => target.row_of_id(id),
+                            };
+                            next = row.map_or(next, |r| r.wrapping_add(1));
+                            row.unwrap_or(u32::MAX)
+                        })
                         .collect();
-                    rows.into()
+                    col.codes.iter().map(|&c| by_code.get(c as usize).copied().unwrap_or(u32::MAX)).collect()
                 })
                 .collect()
         })
@@ -1053,6 +1200,13 @@ impl Warnings {
         if *n <= WARNING_CAP {
             self.list.push(DataWarning { file: file.to_string(), line, message, count: 1 });
         }
+    }
+
+    /// Adds the warnings of `other`, whose kinds are not in `self`.
+    fn append(&mut self, other: Warnings) {
+        self.list.extend(other.list);
+        self.counts.extend(other.counts);
+        self.more.extend(other.more);
     }
 
     /// How to describe the unlisted rest of a kind.
@@ -1079,8 +1233,8 @@ impl Warnings {
 
 fn check_links(
     tables: &[Table],
-    links: &[Vec<crate::Buf<u32>>],
-    lines: &[Vec<u32>],
+    links: &[Vec<Vec<u32>>],
+    lines: &[Lines],
     files: &[String],
     w: &mut Warnings,
 ) {
@@ -1100,7 +1254,7 @@ fn check_links(
                     w.push(
                         &files[ti],
                         kind,
-                        lines[ti][row] as usize,
+                        lines[ti].get(row) as usize,
                         format!(
                             "{} `{}` is not an id in {} (the row is kept)",
                             link.column,
@@ -1120,14 +1274,14 @@ fn check_links(
 }
 
 fn timestamps<'a>(table: &'a Table, name: &str) -> Option<(&'a Column, &'a [i64])> {
-    let col = table.column(name)?;
+    let col = table.loaded(name)?;
     match &col.data {
         ColumnData::Timestamp(v) => Some((col, v)),
         _ => None,
     }
 }
 
-fn check_values(tables: &[Table], lines: &[Vec<u32>], files: &[String], w: &mut Warnings) {
+fn check_values(tables: &[Table], lines: &[Lines], files: &[String], w: &mut Warnings) {
     use crate::value::format_timestamp as ts;
     for (ti, schema) in TABLES.iter().enumerate() {
         let table = &tables[ti];
@@ -1135,7 +1289,7 @@ fn check_values(tables: &[Table], lines: &[Vec<u32>], files: &[String], w: &mut 
             continue;
         }
         let file = &files[ti];
-        let line = |row: usize| lines[ti].get(row).copied().unwrap_or(0) as usize;
+        let line = |row: usize| lines[ti].get(row) as usize;
         if schema.name == "tickets" {
             let Some((_, created)) = timestamps(table, "created_at") else { continue };
             const MILESTONES: [&str; 7] = [
@@ -1178,7 +1332,7 @@ fn check_values(tables: &[Table], lines: &[Vec<u32>], files: &[String], w: &mut 
                 }
                 w.describe(file, "ended_at", "with ended_at before started_at".into());
             }
-            if let Some(ColumnData::Number(hours)) = table.column("hours").map(|c| &c.data) {
+            if let Some(ColumnData::Number(hours)) = table.loaded("hours").map(|c| &c.data) {
                 for (row, &h) in hours.iter().enumerate() {
                     if h < 0.0 {
                         w.push(file, "hours", line(row), format!("negative hours {h}"));
@@ -1186,6 +1340,132 @@ fn check_values(tables: &[Table], lines: &[Vec<u32>], files: &[String], w: &mut 
                 }
                 w.describe(file, "hours", "with negative hours".into());
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Everything a load gives, as text.
+    fn shown(files: &[(&str, &str)], options: &LoadOptions, sizes: Sizes) -> String {
+        match from_memory(files, options, sizes) {
+            Err(e) => format!("errors ({}):\n{e}", e.count()),
+            Ok(d) => {
+                let mut out = format!("{:?}\n{:?}\n{:?}\n", d.tables, d.warnings, d.skipped_rows);
+                for (schema, table) in TABLES.iter().zip(&d.tables) {
+                    for link in schema.links {
+                        out += &format!(
+                            "{}.{}: {:?}\n",
+                            table.name,
+                            link.name,
+                            d.link_rows(&table.name, link.name)
+                        );
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    fn entries(bad: bool) -> String {
+        let mut s =
+            String::from("\u{feff}id,resource_id,ticket_id,started_at,ended_at,hours,billable,note\r\n");
+        for i in 0..3000 {
+            let note = match i % 7 {
+                0 => "\"multi\nline, \"\"quoted\"\"\"".to_string(),
+                1 => String::new(),
+                n => format!("n{n}"),
+            };
+            let hours = if bad && i % 97 == 5 { "1.5h".to_string() } else { format!("{}", i % 4) };
+            let id = if bad && i % 251 == 7 { "E3".to_string() } else { format!("E{i}") };
+            s += &format!(
+                "{id},R{},T{},2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,{hours},true,{note}\r\n",
+                1 + i % 3,
+                i / 3
+            );
+            if i % 500 == 0 {
+                s += "\r\n";
+            }
+            if bad && i % 700 == 3 {
+                s += "E9x,R1\r\n";
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn blocks_and_chunks_of_any_size_load_the_same() {
+        let resources = "id,name\nR1,Ann\nR2,Bob\nR3,Cy\n";
+        let mut tickets = String::from("id,created_at\n");
+        for t in 0..1000 {
+            tickets += &format!("T{t},2026-03-02T09:00:00Z\n");
+        }
+        for bad in [false, true] {
+            let entries = entries(bad);
+            let files = [
+                ("resources.csv", resources),
+                ("tickets.csv", tickets.as_str()),
+                ("time_entries.csv", &entries),
+            ];
+            for skip in [false, true] {
+                let options = LoadOptions { skip_bad_rows: skip, ..LoadOptions::default() };
+                let want = shown(&files, &options, SIZES);
+                for (block, chunk) in [(1, 1), (50, 7), (1000, 100), (4096, 4096), (100_000, 1000)] {
+                    let got = shown(&files, &options, Sizes { block, chunk });
+                    let at = got.bytes().zip(want.bytes()).position(|(a, b)| a != b).unwrap_or(got.len());
+                    let near = |s: &str| {
+                        s.get(at.saturating_sub(200)..(at + 200).min(s.len())).unwrap_or("").to_string()
+                    };
+                    assert!(
+                        got == want,
+                        "bad {bad}, skip {skip}, block {block}, chunk {chunk}: got\n{}\nwant\n{}",
+                        near(&got),
+                        near(&want)
+                    );
+                }
+                assert_eq!(want.contains("errors"), bad && !skip, "{want}");
+            }
+        }
+    }
+
+    #[test]
+    fn lines_are_counted_until_a_row_breaks_the_run() {
+        let mut lines = Lines::default();
+        for l in [2, 3, 4, 6, 7] {
+            lines.push(l);
+        }
+        assert_eq!((0..6).map(|r| lines.get(r)).collect::<Vec<_>>(), [2, 3, 4, 6, 7, 0]);
+        let mut run = Lines::default();
+        (5..9).for_each(|l| run.push(l));
+        assert!(run.list.is_empty());
+        assert_eq!((run.len, run.get(3), run.get(4)), (4, 8, 0));
+    }
+
+    #[test]
+    fn invalid_utf8_is_found_in_any_block() {
+        let mut entries = entries(false).into_bytes();
+        let at = entries.len() - 30;
+        entries[at] = 0xF6;
+        let files: Vec<(&str, Vec<u8>)> = vec![
+            ("resources.csv", b"id,name\nR1,Ann\n".to_vec()),
+            ("tickets.csv", b"id,created_at\n".to_vec()),
+            ("time_entries.csv", entries),
+        ];
+        let names = files.iter().map(|(n, _)| n.to_string()).collect::<Vec<_>>();
+        let open = |name: &str| -> std::io::Result<Opened<'_>> {
+            let (_, b) = files.iter().find(|(n, _)| *n == name).expect("a test file");
+            Ok((Box::new(&b[..]), b.len() as u64))
+        };
+        for (block, chunk) in [(1, 1), (50, 7), (100_000, 1000), (BLOCK_BYTES, CHUNK_BYTES)] {
+            let e =
+                load_with(names.clone(), open, &LoadOptions::default(), Sizes { block, chunk }).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "time_entries.csv:3436: error: invalid UTF-8 (byte 0xF6 at character 38): save the export as UTF-8 (Excel: \"CSV UTF-8\")",
+                "block {block}, chunk {chunk}"
+            );
         }
     }
 }

@@ -45,7 +45,7 @@ pub fn summarize(d: &Dataset) -> Vec<TableSummary> {
         .map(|t| {
             let file = d.file_of(&t.name).map(str::to_string);
             let date_range = main_timestamp(&t.name).and_then(|name| {
-                let col = t.column(name)?;
+                let col = t.loaded(name)?;
                 let ColumnData::Timestamp(v) = &col.data else { return None };
                 let mut it = v.iter().enumerate().filter(|(r, _)| col.is_valid(*r)).map(|(_, &x)| x);
                 let first = it.next()?;
@@ -61,7 +61,7 @@ pub fn summarize(d: &Dataset) -> Vec<TableSummary> {
             });
             let nulls = key_columns(&t.name)
                 .iter()
-                .filter_map(|&c| t.column(c).map(|col| (c, if t.present { col.null_count() } else { 0 })))
+                .filter_map(|&c| t.loaded(c).map(|col| (c, if t.present { col.null_count() } else { 0 })))
                 .collect();
             let warnings = match &file {
                 Some(f) => d.warnings.iter().filter(|w| &w.file == f).map(|w| w.count).sum(),

@@ -1,0 +1,75 @@
+//! Column projection: only the listed columns and the link keys are loaded, with the same values.
+use kpi_data::{load, load_from_memory, Dataset, LoadOptions, Projection};
+use std::path::Path;
+
+fn projection(items: &[(&str, &[&str])]) -> Projection {
+    items.iter().map(|(t, cols)| (t.to_string(), cols.iter().map(|c| c.to_string()).collect())).collect()
+}
+
+fn names(d: &Dataset, table: &str) -> Vec<String> {
+    d.table(table).columns.iter().map(|c| c.name.clone()).collect()
+}
+
+#[test]
+fn listed_columns_and_link_keys_with_the_same_values() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo");
+    let full = load(&dir, &LoadOptions::default()).unwrap();
+    let columns = projection(&[
+        ("tickets", &["status", "created_at", "no_such_column"]),
+        ("time_entries", &["hours"]),
+        ("surveys", &["score"]),
+        ("no_such_table", &["id"]),
+    ]);
+    let options = LoadOptions { columns: Some(columns), ..LoadOptions::default() };
+    let d = load(&dir, &options).unwrap();
+    assert_eq!(names(&d, "resources"), ["id"]);
+    assert_eq!(names(&d, "clients"), ["id"]);
+    assert_eq!(names(&d, "tickets"), ["id", "client_id", "assigned_resource_id", "created_at", "status"]);
+    assert_eq!(names(&d, "time_entries"), ["resource_id", "ticket_id", "hours"]);
+    assert_eq!(names(&d, "surveys"), ["ticket_id", "resource_id", "client_id", "score"]);
+    for (t, f) in d.tables.iter().zip(&full.tables) {
+        assert_eq!(t.len, f.len);
+        for c in &t.columns {
+            assert_eq!(
+                format!("{c:?}"),
+                format!("{:?}", f.column(&c.name).unwrap()),
+                "{}.{}",
+                t.name,
+                c.name
+            );
+        }
+        for link in kpi_schema::table(&t.name).unwrap().links {
+            assert_eq!(d.link_rows(&t.name, link.name), full.link_rows(&t.name, link.name));
+        }
+    }
+    assert_eq!(d.warnings, full.warnings);
+}
+
+const RESOURCES: &str = "id,name\nR1,Ann\n";
+const TICKETS: &str = "id,created_at\nT1,2026-03-02T09:00:00Z\n";
+
+fn run(entries: &str, columns: &[&str]) -> Result<Dataset, String> {
+    let files = [("resources.csv", RESOURCES), ("tickets.csv", TICKETS), ("time_entries.csv", entries)];
+    let options =
+        LoadOptions { columns: Some(projection(&[("time_entries", columns)])), ..LoadOptions::default() };
+    load_from_memory(&files, &options).map_err(|e| e.to_string())
+}
+
+#[test]
+fn only_loaded_cells_are_checked_but_every_row_is() {
+    let head = "id,resource_id,started_at,ended_at,hours,billable,note\n";
+    let bad_hours = format!("{head}E1,R1,2026-03-02T09:00:00Z,,1.5h,true,x\nE1,R1,x,x,1,true,y\n");
+    // Bad and missing values and a duplicate id in columns not loaded: fine.
+    let d = run(&bad_hours, &["billable", "note"]).unwrap();
+    assert_eq!(names(&d, "time_entries"), ["resource_id", "ticket_id", "billable", "note"]);
+    assert_eq!(d.table("time_entries").len, 2);
+    // In a loaded column: reported.
+    let e = run(&bad_hours, &["hours"]).unwrap_err();
+    assert!(e.starts_with("time_entries.csv:2:5: error: column `hours`: invalid number `1.5h`"), "{e}");
+    // The row structure is checked on every row, and the header's required columns.
+    let short = format!("{head}E1,R1,2026-03-02T09:00:00Z\n");
+    let e = run(&short, &[]).unwrap_err();
+    assert!(e.contains("the row has 3 fields but the header has 7"), "{e}");
+    let e = run("id,resource_id,started_at,ended_at,billable\n", &[]).unwrap_err();
+    assert!(e.contains("missing required column `hours`"), "{e}");
+}
