@@ -73,3 +73,10 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result
         let _ = std::fs::remove_file(&tmp);
     })
 }
+
+/// With `KPI_TIMINGS` set, how long each stage took, on stderr (`timing: load 0.052 s`).
+pub fn timing(stage: &str, since: std::time::Instant) {
+    if std::env::var_os("KPI_TIMINGS").is_some() {
+        eprintln!("timing: {stage} {:.3} s", since.elapsed().as_secs_f64());
+    }
+}

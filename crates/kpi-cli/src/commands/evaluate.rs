@@ -87,8 +87,10 @@ pub fn prepare(
         (None, Some(cfg)) if cfg.data().is_some() => cfg.data().expect("checked"),
         _ => return Err("name the dataset with --data DIR (or as `data` in the --config file)".into()),
     };
+    let started = std::time::Instant::now();
     let rules = kpi_check::load(&rule_paths);
     let checked = kpi_check::check(&rules);
+    crate::timing("check", started);
     super::check::report(&rules, &checked.diagnostics);
     if checked.has_errors() {
         let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
@@ -146,7 +148,10 @@ pub fn prepare(
     };
     let load_options =
         kpi_data::LoadOptions { timezone, skip_bad_rows: inputs.skip_bad_rows, profile, columns };
-    let dataset = match super::data::load_dataset(&data, &load_options, inputs.no_cache) {
+    let started = std::time::Instant::now();
+    let loaded = super::data::load_dataset(&data, &load_options, inputs.no_cache);
+    crate::timing("load", started);
+    let dataset = match loaded {
         Ok(d) => d,
         Err(errors) => {
             eprintln!("{errors}");
@@ -184,7 +189,9 @@ pub fn run(args: EvaluateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
         return Ok(Outcome::Failed);
     };
     let progress = super::data::Progress::start("evaluating");
+    let started = std::time::Instant::now();
     let results = kpi_eval::evaluate(&prepared.program, &prepared.dataset, &prepared.options)?;
+    crate::timing("evaluate", started);
     drop(progress);
 
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
@@ -200,8 +207,12 @@ pub fn run(args: EvaluateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
         skipped_rows: prepared.dataset.skipped_rows.clone(),
         color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
+    let started = std::time::Instant::now();
     let text = kpi_report::render(format, &results, &context);
+    crate::timing("render", started);
+    let started = std::time::Instant::now();
     emit(args.output.as_deref(), &text)?;
+    crate::timing("write", started);
     let errors: Vec<&String> = results.iter().flat_map(|r| &r.errors).collect();
     for e in &errors {
         eprintln!("error: {e}");
