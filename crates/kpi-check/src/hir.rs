@@ -64,7 +64,7 @@ pub struct ScorecardDef {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum Grain {
     Week,
     Month,

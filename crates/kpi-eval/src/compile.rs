@@ -5,10 +5,10 @@ use crate::params::Params;
 use crate::periods::{local_midnight, period_of, Period};
 use crate::EvalError;
 use kpi_check::{
-    AggFunc, AggSource, Builtin, Instant, KpiDef, Placement, RowFunc, TExpr, TKind, Type, Value,
+    AggFunc, AggSource, Builtin, Grain, Instant, KpiDef, Placement, RowFunc, TExpr, TKind, Type, Value,
 };
 use kpi_data::{ColumnData, Dataset, TextColumn};
-use kpi_schema::{self as schema, TableSchema};
+use kpi_schema::{self as schema, Grouping, TableSchema};
 use kpi_syntax::ast::{BinaryOp, UnaryOp};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -18,6 +18,70 @@ use std::sync::Arc;
 pub struct Buckets {
     pub offsets: Vec<u32>,
     pub rows: Vec<u32>,
+}
+
+impl Buckets {
+    /// Rows per period, in row order within each: one parallel pass counts each block's rows per
+    /// period, a second writes every block's rows into its own slice of each period.
+    fn build(times: &[i64], valid: Option<&[bool]>, periods: &[Period]) -> Buckets {
+        const BLOCK: usize = 1 << 16;
+        let n = periods.len();
+        let ends: Vec<i64> = periods.iter().map(|p| p.end).collect();
+        let (first, last) = match (periods.first(), periods.last()) {
+            (Some(a), Some(b)) => (a.start, b.end),
+            _ => (0, 0),
+        };
+        // As `period_of`; rows near each other tend to share a period, so the last one found is
+        // tried before searching.
+        let each_in_period = |block: usize, f: &mut dyn FnMut(u32, usize)| {
+            let base = block * BLOCK;
+            let end = (base + BLOCK).min(times.len());
+            let mut hint = 0usize;
+            for r in base..end {
+                let t = times[r];
+                if t < first || t >= last || valid.is_some_and(|v| !v[r]) {
+                    continue;
+                }
+                if !(t < ends[hint] && (hint == 0 || t >= ends[hint - 1])) {
+                    hint = ends.partition_point(|&e| e <= t);
+                }
+                debug_assert_eq!(period_of(periods, t), Some(hint));
+                f(r as u32, hint);
+            }
+        };
+        let blocks = times.len().div_ceil(BLOCK);
+        let counts: Vec<Vec<u32>> = (0..blocks)
+            .into_par_iter()
+            .map(|b| {
+                let mut count = vec![0u32; n];
+                each_in_period(b, &mut |_, p| count[p] += 1);
+                count
+            })
+            .collect();
+        let mut offsets = vec![0u32; n + 1];
+        for p in 0..n {
+            offsets[p + 1] = offsets[p] + counts.iter().map(|c| c[p]).sum::<u32>();
+        }
+        let mut rows = vec![0u32; offsets[n] as usize];
+        // Period-major, block-minor: each block owns one slice of every period.
+        let mut slices: Vec<Vec<&mut [u32]>> = (0..blocks).map(|_| Vec::with_capacity(n)).collect();
+        let mut rest = rows.as_mut_slice();
+        for p in 0..n {
+            for (b, count) in counts.iter().enumerate() {
+                let (head, tail) = std::mem::take(&mut rest).split_at_mut(count[p] as usize);
+                slices[b].push(head);
+                rest = tail;
+            }
+        }
+        slices.into_par_iter().enumerate().for_each(|(b, mut slots)| {
+            let mut filled = vec![0usize; n];
+            each_in_period(b, &mut |r, p| {
+                slots[p][filled[p]] = r;
+                filled[p] += 1;
+            });
+        });
+        Buckets { offsets, rows }
+    }
 }
 
 /// Which rows of the population table a period looks at.
@@ -70,16 +134,24 @@ pub struct KpiPlan<'d> {
 /// A timestamp column's values and null mask.
 pub type TimeColumn<'d> = (&'d [i64], Option<&'d [bool]>);
 
-/// Shared indexes, built once per scorecard and shared by its KPIs.
+/// Indexes over the dataset that plans share: built once per evaluation, whichever scorecards
+/// and KPIs need them (the monthly scorecards bucket the same tables by the same columns).
+#[derive(Default)]
+pub struct Indexes {
+    children: HashMap<(&'static str, &'static str), Arc<Children>>,
+    group_rows: HashMap<(Option<Grouping>, &'static str), Arc<Vec<u32>>>,
+    buckets: HashMap<(&'static str, String, Grain), Arc<Buckets>>,
+}
+
+/// Compiles one scorecard's KPIs; its periods and groups are the scorecard's.
 pub struct Compiler<'d> {
     pub dataset: &'d Dataset,
     pub params: &'d Params,
     pub tz: chrono_tz::Tz,
+    grain: Grain,
     pub periods: &'d [Period],
     pub groups: &'d crate::groups::Groups,
-    children: HashMap<(&'static str, &'static str), Arc<Children>>,
-    group_rows: HashMap<&'static str, Arc<Vec<u32>>>,
-    buckets: HashMap<(&'static str, String), Arc<Buckets>>,
+    indexes: Indexes,
     /// The KPI being compiled, for error messages.
     kpi: String,
     functions: &'d [kpi_check::FunctionDef],
@@ -88,26 +160,32 @@ pub struct Compiler<'d> {
 }
 
 impl<'d> Compiler<'d> {
+    /// A compiler for a scorecard of `grain` over `periods` and `groups`, reusing `indexes`
+    /// (given back by [`Compiler::into_indexes`]).
     pub fn new(
         dataset: &'d Dataset,
         params: &'d Params,
-        periods: &'d [Period],
+        (grain, periods): (Grain, &'d [Period]),
         groups: &'d crate::groups::Groups,
         functions: &'d [kpi_check::FunctionDef],
+        indexes: Indexes,
     ) -> Compiler<'d> {
         Compiler {
             dataset,
             params,
             tz: dataset.timezone,
+            grain,
             periods,
             groups,
-            children: HashMap::new(),
-            group_rows: HashMap::new(),
-            buckets: HashMap::new(),
+            indexes,
             kpi: String::new(),
             functions,
             scripts: Vec::new(),
         }
+    }
+
+    pub fn into_indexes(self) -> Indexes {
+        self.indexes
     }
 
     fn script(&mut self, function: usize) -> Arc<ScriptCall> {
@@ -127,14 +205,16 @@ impl<'d> Compiler<'d> {
 
     fn group_rows(&mut self, table: &'static TableSchema) -> Arc<Vec<u32>> {
         let (dataset, groups) = (self.dataset, self.groups);
-        self.group_rows
-            .entry(table.name)
+        self.indexes
+            .group_rows
+            .entry((groups.grouping, table.name))
             .or_insert_with(|| Arc::new(crate::groups::row_groups(dataset, table.name, groups)))
             .clone()
     }
 
     fn buckets(&mut self, table: &'static TableSchema, column: &str) -> Result<Arc<Buckets>, EvalError> {
-        if let Some(b) = self.buckets.get(&(table.name, column.to_string())) {
+        let key = (table.name, column.to_string(), self.grain);
+        if let Some(b) = self.indexes.buckets.get(&key) {
             return Ok(b.clone());
         }
         let col = self
@@ -145,42 +225,15 @@ impl<'d> Compiler<'d> {
         let ColumnData::Timestamp(values) = &col.data else {
             return Err(self.error(format!("`{}.{column}` is not a timestamp column", table.name)));
         };
-        let ends: Vec<i64> = self.periods.iter().map(|p| p.end).collect();
-        let (first, last) = match (self.periods.first(), self.periods.last()) {
-            (Some(a), Some(b)) => (a.start, b.end),
-            _ => (0, 0),
-        };
-        let valid = col.valid.as_deref();
-        // As `period_of`, in parallel blocks; rows near each other tend to share a period, so each
-        // block tries the last period it found before searching.
-        let mut period_ids = vec![u32::MAX; values.len()];
-        period_ids.par_chunks_mut(1 << 16).enumerate().for_each(|(block, out)| {
-            let base = block << 16;
-            let mut hint = 0usize;
-            for (i, slot) in out.iter_mut().enumerate() {
-                let (r, t) = (base + i, values[base + i]);
-                if t < first || t >= last || valid.is_some_and(|v| v.get(r) != Some(&true)) {
-                    continue;
-                }
-                if !(t < ends[hint] && (hint == 0 || t >= ends[hint - 1])) {
-                    hint = ends.partition_point(|&e| e <= t);
-                }
-                *slot = hint as u32;
-            }
-        });
-        debug_assert!(period_ids
-            .iter()
-            .zip(values)
-            .all(|(&p, &t)| p == u32::MAX || period_of(self.periods, t) == Some(p as usize)));
-        let children = Children::build(self.periods.len(), &period_ids);
-        let b = Arc::new(Buckets { offsets: children.offsets, rows: children.rows });
-        self.buckets.insert((table.name, column.to_string()), b.clone());
+        let b = Arc::new(Buckets::build(values, col.valid.as_deref(), self.periods));
+        self.indexes.buckets.insert(key, b.clone());
         Ok(b)
     }
 
     fn children(&mut self, parent: &'static str, child: &'static str, link: &'static str) -> Arc<Children> {
         let dataset = self.dataset;
-        self.children
+        self.indexes
+            .children
             .entry((parent, child))
             .or_insert_with(|| {
                 Arc::new(Children::build(dataset.table(parent).len, dataset.link_rows(child, link)))

@@ -2,7 +2,7 @@
 //! pass the filter, and accumulate every aggregate per group; then compute the value per group.
 use crate::compile::{KpiPlan, Rows, VNode};
 use crate::groups::NO_GROUP;
-use crate::kernel::{Acc, Arith, Cmp, Env, Instants, Node, NULL_TIME};
+use crate::kernel::{select, Acc, Arith, Cmp, Env, Instants, Node, NULL_TIME};
 use kpi_check::{Builtin, Instant, RowFunc};
 
 /// Rows evaluated together: large enough to amortise dispatch, small enough for the cache.
@@ -189,13 +189,11 @@ fn candidates<'p, 'd>(
                 }
                 None => (0, periods),
             };
-            let mut sel: Vec<u32> = (start as u32..end as u32)
-                .filter(|&r| plan.groups[r as usize] != NO_GROUP)
-                .filter(|&r| {
-                    let (lo, hi) = open_range(r);
-                    lo < hi
-                })
-                .collect();
+            let all: Vec<u32> = (start as u32..end as u32).collect();
+            let mut sel = select(&all, |r| {
+                let (lo, hi) = open_range(r);
+                plan.groups[r as usize] != NO_GROUP && lo < hi
+            });
             for f in &fixed {
                 if sel.is_empty() {
                     break;
@@ -291,12 +289,10 @@ fn run_period(
             }
             keep
         } else {
-            let mut keep: Vec<u32> = chunk
-                .iter()
-                .copied()
-                .filter(|&row| plan.groups[row as usize] != NO_GROUP)
-                .filter(|&row| open_at.is_none_or(|t| is_open(plan, row, t)))
-                .collect();
+            let mut keep = match open_at {
+                Some(t) => select(chunk, |row| plan.groups[row as usize] != NO_GROUP && is_open(plan, row, t)),
+                None => select(chunk, |row| plan.groups[row as usize] != NO_GROUP),
+            };
             for f in &filters {
                 if keep.is_empty() {
                     break;
@@ -328,7 +324,7 @@ fn run_period(
         let Some((_, groups)) = &agg.table else { continue };
         let acc = &mut accs[a];
         for_each_chunk(groups.len(), &mut |chunk: &[u32]| {
-            let keep: Vec<u32> = chunk.iter().copied().filter(|&r| groups[r as usize] != NO_GROUP).collect();
+            let keep = select(chunk, |r| groups[r as usize] != NO_GROUP);
             accumulate(agg, &keep, groups, &env, acc);
         });
     }

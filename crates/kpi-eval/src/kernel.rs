@@ -343,6 +343,20 @@ fn gather<T: Copy>(values: &[T], valid: Option<&[bool]>, via: &Via, sel: &[u32],
     }
 }
 
+/// The rows of `sel` that pass `keep`, in order: written unconditionally and counted, without
+/// branches or regrowing (filters run on every chunk of every KPI).
+#[inline]
+pub fn select(sel: &[u32], mut keep: impl FnMut(u32) -> bool) -> Vec<u32> {
+    let mut out = vec![0u32; sel.len()];
+    let mut kept = 0;
+    for &r in sel {
+        out[kept] = r;
+        kept += keep(r) as usize;
+    }
+    out.truncate(kept);
+    out
+}
+
 /// The row of a column's table for population row `r` (following `via`), when present and valid.
 #[inline]
 fn read(via: &Via, r: u32, valid: Option<&[bool]>) -> Option<usize> {
@@ -433,33 +447,31 @@ impl<'d> Node<'d> {
             Node::Bool(false) => Vec::new(),
             // Common tests on one column, in one pass without intermediate vectors.
             Node::BoolCol { via, values, valid } => {
-                sel.iter().copied().filter(|&r| read(via, r, *valid).is_some_and(|x| values[x])).collect()
+                select(sel, |r| read(via, r, *valid).is_some_and(|x| values[x]))
             }
             Node::TextMatch { text, answers } if matches!(**text, Node::TextCol { .. }) => {
                 let Node::TextCol { via, column } = &**text else { unreachable!("matched above") };
-                sel.iter()
-                    .copied()
-                    .filter(|&r| {
-                        read(via, r, None).is_some_and(|x| {
-                            let c = column.codes[x];
-                            c != NULL_CODE && answers.get(c as usize).copied().unwrap_or(false)
-                        })
+                select(sel, |r| {
+                    read(via, r, None).is_some_and(|x| {
+                        let c = column.codes[x];
+                        c != NULL_CODE && answers.get(c as usize).copied().unwrap_or(false)
                     })
-                    .collect()
+                })
             }
             Node::TimeCmp(op, a, b)
                 if matches!(**a, Node::TimeCol { .. }) && b.time_constant(env).is_some() =>
             {
                 let Node::TimeCol { via, values, valid } = &**a else { unreachable!("matched above") };
                 let t = b.time_constant(env).expect("matched above");
-                sel.iter()
-                    .copied()
-                    .filter(|&r| op.time(read(via, r, *valid).map_or(NULL_TIME, |x| values[x]), t))
-                    .collect()
+                select(sel, |r| op.time(read(via, r, *valid).map_or(NULL_TIME, |x| values[x]), t))
             }
             _ => {
                 let pass = self.eval(sel, env).bool();
-                sel.iter().zip(pass).filter(|(_, p)| *p).map(|(&r, _)| r).collect()
+                let mut i = 0;
+                select(sel, |_| {
+                    i += 1;
+                    pass[i - 1]
+                })
             }
         }
     }

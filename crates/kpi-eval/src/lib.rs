@@ -22,6 +22,7 @@ pub use periods::Period;
 pub use score::{Scoring, Status};
 
 use chrono::NaiveDate;
+use compile::KpiPlan;
 use kpi_check::{Grain, Program, ScorecardDef, Unit};
 use kpi_data::{ColumnData, Dataset};
 use kpi_schema::Grouping;
@@ -136,11 +137,34 @@ pub fn evaluate(
             selected.push(card);
         }
     }
-    // Scorecards are independent; `collect` keeps their declared order.
-    selected
-        .into_par_iter()
-        .map(|card| evaluate_scorecard(card, &program.functions, dataset, options))
-        .collect()
+    let frames: Vec<Frame> = selected.par_iter().map(|card| Frame::new(card, dataset, options)).collect();
+    // Compiled one after the other, sharing indexes; then every KPI of every scorecard runs in
+    // parallel (`collect` keeps the order).
+    let mut indexes = compile::Indexes::default();
+    let mut compiled = Vec::with_capacity(selected.len());
+    for (card, frame) in selected.iter().zip(&frames) {
+        let (kpis, next) = compile_card(card, &program.functions, dataset, options, frame, indexes)?;
+        compiled.push(kpis);
+        indexes = next;
+    }
+    drop(indexes);
+    let jobs: Vec<(usize, &KpiPlan)> =
+        compiled.iter().enumerate().flat_map(|(c, k)| k.plans.iter().map(move |p| (c, p))).collect();
+    let tz = dataset.timezone;
+    let mut cells = jobs
+        .par_iter()
+        .map(|&(c, plan)| engine::run(plan, &frames[c].facts, frames[c].groups.len(), tz))
+        .collect::<Vec<_>>()
+        .into_iter();
+    Ok(selected
+        .iter()
+        .zip(&frames)
+        .zip(compiled)
+        .map(|((card, frame), kpis)| {
+            let card_cells = cells.by_ref().take(kpis.plans.len()).collect();
+            finish_card(card, options, frame, kpis, card_cells)
+        })
+        .collect())
 }
 
 fn provenance(
@@ -162,28 +186,44 @@ fn provenance(
     }
 }
 
-fn evaluate_scorecard(
-    card: &ScorecardDef,
-    functions: &[kpi_check::FunctionDef],
-    dataset: &Dataset,
-    options: &EvalOptions,
-) -> Result<ScorecardResult, EvalError> {
-    evaluate_scorecard_with(card, functions, dataset, options, None).map(|(r, _)| r)
+/// A scorecard's periods, groups, and what the built-ins need per period.
+struct Frame {
+    periods: Vec<Period>,
+    groups: Groups,
+    facts: Vec<engine::PeriodFacts>,
 }
 
-/// Evaluate a scorecard; with `detail = Some((period, group))`, also list the rows behind each KPI there.
-fn evaluate_scorecard_with(
+impl Frame {
+    fn new(card: &ScorecardDef, dataset: &Dataset, options: &EvalOptions) -> Frame {
+        let periods = scorecard_periods(card.grain, dataset, options);
+        let groups = groups::groups(dataset, card.group_by);
+        let facts = period_facts(card, &periods, &groups, dataset, options);
+        Frame { periods, groups, facts }
+    }
+}
+
+/// A scorecard's KPIs, compiled.
+struct CompiledKpis<'d> {
+    infos: Vec<KpiInfo>,
+    plans: Vec<KpiPlan<'d>>,
+}
+
+fn compile_card<'d>(
     card: &ScorecardDef,
-    functions: &[kpi_check::FunctionDef],
-    dataset: &Dataset,
-    options: &EvalOptions,
-    detail: Option<(usize, usize)>,
-) -> Result<(ScorecardResult, Vec<Vec<RowDetail>>), EvalError> {
-    let tz = dataset.timezone;
-    let periods = scorecard_periods(card.grain, dataset, options);
-    let groups = groups::groups(dataset, card.group_by);
-    let facts = period_facts(card, &periods, &groups, dataset, options);
-    let mut compiler = compile::Compiler::new(dataset, &options.params, &periods, &groups, functions);
+    functions: &'d [kpi_check::FunctionDef],
+    dataset: &'d Dataset,
+    options: &'d EvalOptions,
+    frame: &'d Frame,
+    indexes: compile::Indexes,
+) -> Result<(CompiledKpis<'d>, compile::Indexes), EvalError> {
+    let mut compiler = compile::Compiler::new(
+        dataset,
+        &options.params,
+        (card.grain, &frame.periods),
+        &frame.groups,
+        functions,
+        indexes,
+    );
     let mut infos = Vec::new();
     let mut plans = Vec::new();
     for kpi in &card.kpis {
@@ -217,14 +257,19 @@ fn evaluate_scorecard_with(
             weight_source: provenance(&kpi.weight, kpi.weight_origin, &kpi.overrides.weight, &options.params),
         });
     }
-    let details: Vec<Vec<RowDetail>> = match detail {
-        Some((p, g)) if p < facts.len() && g < groups.len() => {
-            plans.iter().map(|plan| engine::rows_behind(plan, p, g, &facts[p], tz)).collect()
-        }
-        _ => Vec::new(),
-    };
-    let mut cells: Vec<Vec<Vec<Cell>>> =
-        plans.par_iter().map(|plan| engine::run(plan, &facts, groups.len(), tz)).collect();
+    Ok((CompiledKpis { infos, plans }, compiler.into_indexes()))
+}
+
+/// Scores the KPI values of a scorecard into its rows. `cells[kpi][period][group]`.
+fn finish_card(
+    card: &ScorecardDef,
+    options: &EvalOptions,
+    frame: &Frame,
+    compiled: CompiledKpis,
+    mut cells: Vec<Vec<Vec<Cell>>>,
+) -> ScorecardResult {
+    let CompiledKpis { infos, plans } = compiled;
+    let Frame { periods, groups, facts } = frame;
     // A KPI whose script failed has no trustworthy value anywhere.
     let mut errors = Vec::new();
     for ((plan, info), cells) in plans.iter().zip(&infos).zip(cells.iter_mut()) {
@@ -267,7 +312,7 @@ fn evaluate_scorecard_with(
             });
         }
     }
-    let result = ScorecardResult {
+    ScorecardResult {
         id: card.id.clone(),
         title: card.title.clone(),
         description: card.doc.clone(),
@@ -277,8 +322,7 @@ fn evaluate_scorecard_with(
         kpis: infos,
         rows,
         errors,
-    };
-    Ok((result, details))
+    }
 }
 
 /// One row of a scorecard taken apart: the row, and the rows of data behind each KPI.
@@ -334,8 +378,13 @@ pub fn explain(
             })?
         }
     };
-    let (result, details) = evaluate_scorecard_with(card, &program.functions, dataset, options, Some((p, g)))
+    let frame = Frame::new(card, dataset, options);
+    let (kpis, _) = compile_card(card, &program.functions, dataset, options, &frame, Default::default())
         .map_err(|e| e.to_string())?;
+    let tz = dataset.timezone;
+    let details = kpis.plans.iter().map(|plan| engine::rows_behind(plan, p, g, &frame.facts[p], tz)).collect();
+    let cells = kpis.plans.par_iter().map(|plan| engine::run(plan, &frame.facts, frame.groups.len(), tz)).collect();
+    let result = finish_card(card, options, &frame, kpis, cells);
     Ok(Explanation { row: p * groups.len() + g, scorecard: result, details })
 }
 
@@ -397,7 +446,7 @@ fn period_facts(
     groups: &Groups,
     dataset: &Dataset,
     options: &EvalOptions,
-) -> Vec<PeriodFactsAlias> {
+) -> Vec<engine::PeriodFacts> {
     let snapshot = card.grain == Grain::Snapshot;
     // Hours per day of each resource row (its own, or the param), and its group.
     let default_hpd = match options.params.value("hours_per_day") {
@@ -448,4 +497,3 @@ fn period_facts(
         .collect()
 }
 
-type PeriodFactsAlias = engine::PeriodFacts;
