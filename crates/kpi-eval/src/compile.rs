@@ -2,7 +2,7 @@
 //! text constants become per-dictionary answers, params become constants. Done once per run.
 use crate::kernel::{Arith, Children, Cmp, Node, NumSource, ScriptCall, Via};
 use crate::params::Params;
-use crate::periods::{local_midnight, period_of, Period};
+use crate::periods::{local_midnight, period_of, Period, PeriodIndex};
 use crate::EvalError;
 use kpi_check::{
     AggFunc, AggSource, Builtin, Grain, Instant, KpiDef, Placement, RowFunc, TExpr, TKind, Type, Value,
@@ -26,35 +26,28 @@ impl Buckets {
     fn build(times: &[i64], valid: Option<&[bool]>, periods: &[Period]) -> Buckets {
         const BLOCK: usize = 1 << 16;
         let n = periods.len();
-        let ends: Vec<i64> = periods.iter().map(|p| p.end).collect();
-        let (first, last) = match (periods.first(), periods.last()) {
-            (Some(a), Some(b)) => (a.start, b.end),
-            _ => (0, 0),
-        };
-        // As `period_of`; rows near each other tend to share a period, so the last one found is
-        // tried before searching.
-        let each_in_period = |block: usize, f: &mut dyn FnMut(u32, usize)| {
-            let base = block * BLOCK;
-            let end = (base + BLOCK).min(times.len());
-            let mut hint = 0usize;
-            for r in base..end {
-                let t = times[r];
-                if t < first || t >= last || valid.is_some_and(|v| !v[r]) {
-                    continue;
+        fn each_in_period(
+            (times, valid, index): (&[i64], Option<&[bool]>, &PeriodIndex),
+            rows: std::ops::Range<usize>,
+            mut f: impl FnMut(u32, usize),
+        ) {
+            for r in rows {
+                if valid.is_none_or(|v| v[r]) {
+                    if let Some(p) = index.find(times[r]) {
+                        f(r as u32, p);
+                    }
                 }
-                if !(t < ends[hint] && (hint == 0 || t >= ends[hint - 1])) {
-                    hint = ends.partition_point(|&e| e <= t);
-                }
-                debug_assert_eq!(period_of(periods, t), Some(hint));
-                f(r as u32, hint);
             }
-        };
+        }
+        let index = PeriodIndex::new(periods);
+        let columns = (times, valid, &index);
+        let block_rows = |b: usize| b * BLOCK..((b + 1) * BLOCK).min(times.len());
         let blocks = times.len().div_ceil(BLOCK);
         let counts: Vec<Vec<u32>> = (0..blocks)
             .into_par_iter()
             .map(|b| {
                 let mut count = vec![0u32; n];
-                each_in_period(b, &mut |_, p| count[p] += 1);
+                each_in_period(columns, block_rows(b), |_, p| count[p] += 1);
                 count
             })
             .collect();
@@ -75,11 +68,14 @@ impl Buckets {
         }
         slices.into_par_iter().enumerate().for_each(|(b, mut slots)| {
             let mut filled = vec![0usize; n];
-            each_in_period(b, &mut |r, p| {
+            each_in_period(columns, block_rows(b), |r, p| {
                 slots[p][filled[p]] = r;
                 filled[p] += 1;
             });
         });
+        debug_assert!((0..n).all(|p| rows[offsets[p] as usize..offsets[p + 1] as usize]
+            .iter()
+            .all(|&r| period_of(periods, times[r as usize]) == Some(p))));
         Buckets { offsets, rows }
     }
 }

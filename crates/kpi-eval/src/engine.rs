@@ -290,7 +290,9 @@ fn run_period(
             keep
         } else {
             let mut keep = match open_at {
-                Some(t) => select(chunk, |row| plan.groups[row as usize] != NO_GROUP && is_open(plan, row, t)),
+                Some(t) => {
+                    select(chunk, |row| plan.groups[row as usize] != NO_GROUP && is_open(plan, row, t))
+                }
                 None => select(chunk, |row| plan.groups[row as usize] != NO_GROUP),
             };
             for f in &filters {

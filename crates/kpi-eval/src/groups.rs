@@ -1,6 +1,7 @@
 //! Scorecard groups (resources, clients, teams, queues) and the group of every row of a table.
 use kpi_data::{ColumnData, Dataset, NULL_CODE};
 use kpi_schema::{self as schema, Grouping};
+use rayon::prelude::*;
 use std::collections::HashMap;
 
 /// A row that belongs to no group of the scorecard.
@@ -101,17 +102,12 @@ pub fn row_groups(dataset: &Dataset, table: &str, groups: &Groups) -> Vec<u32> {
     let len = dataset.table(table).len;
     let Some(g) = groups.grouping else { return vec![0; len] };
     let Some(path) = schema::table(table).and_then(|t| t.group_path(g)) else { return vec![NO_GROUP; len] };
-    // Follow the links of the path to the table that holds the group column.
-    let mut rows: Vec<u32> = (0..len as u32).collect();
+    // The links of the path lead to the table that holds the group column.
+    let mut links: Vec<&[u32]> = Vec::new();
     let mut here = schema::table(table).expect("a canonical table");
     for link_name in path.links {
         let link = here.link(link_name).expect("group path links exist");
-        let targets = dataset.link_rows(here.name, link_name);
-        for r in rows.iter_mut() {
-            if *r != u32::MAX {
-                *r = targets[*r as usize];
-            }
-        }
+        links.push(dataset.link_rows(here.name, link_name));
         here = schema::table(link.table).expect("link target");
     }
     let target = dataset.table(here.name);
@@ -122,17 +118,23 @@ pub fn row_groups(dataset: &Dataset, table: &str, groups: &Groups) -> Vec<u32> {
     let index: HashMap<&str, u32> =
         groups.keys.iter().enumerate().map(|(i, k)| (k.as_str(), i as u32)).collect();
     let by_code: Vec<u32> = text.dict.iter().map(|s| index.get(s).copied().unwrap_or(NO_GROUP)).collect();
-    rows.iter()
-        .map(|&r| {
+    let group_of = |row: usize| {
+        let mut r = row as u32;
+        for link in &links {
             if r == u32::MAX {
                 return NO_GROUP;
             }
-            let code = text.codes[r as usize];
-            if code == NULL_CODE {
-                NO_GROUP
-            } else {
-                by_code[code as usize]
-            }
-        })
-        .collect()
+            r = link[r as usize];
+        }
+        match text.codes.get(r as usize) {
+            Some(&code) if code != NULL_CODE => by_code[code as usize],
+            _ => NO_GROUP,
+        }
+    };
+    let mut out = vec![NO_GROUP; len];
+    out.par_chunks_mut(1 << 16).enumerate().for_each(|(block, slots)| {
+        let base = block << 16;
+        slots.iter_mut().enumerate().for_each(|(i, slot)| *slot = group_of(base + i));
+    });
+    out
 }

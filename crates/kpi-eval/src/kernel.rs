@@ -75,6 +75,7 @@ impl Children {
         for i in 0..parent_len {
             offsets[i + 1] += offsets[i];
         }
+        let mut rows = Vec::with_capacity(offsets[parent_len] as usize);
         // Children already in parent order (as exports usually are): they are the rows, in order.
         let mut previous = 0;
         let sorted = child_to_parent.iter().filter(|&&p| p != u32::MAX).all(|&p| {
@@ -83,13 +84,13 @@ impl Children {
             ok
         });
         if sorted {
-            let rows = (0..child_to_parent.len() as u32)
-                .filter(|&c| child_to_parent[c as usize] != u32::MAX)
-                .collect();
+            rows.extend(
+                (0..child_to_parent.len() as u32).filter(|&c| child_to_parent[c as usize] != u32::MAX),
+            );
             return Children { offsets, rows };
         }
+        rows.resize(offsets[parent_len] as usize, 0);
         let mut next = offsets.clone();
-        let mut rows = vec![0u32; offsets[parent_len] as usize];
         for (child, &p) in child_to_parent.iter().enumerate() {
             if p != u32::MAX {
                 rows[next[p as usize] as usize] = child as u32;
@@ -357,6 +358,28 @@ pub fn select(sel: &[u32], mut keep: impl FnMut(u32) -> bool) -> Vec<u32> {
     out
 }
 
+/// The rows of `sel` not in `part` (a subsequence of `sel`).
+fn minus(sel: &[u32], part: &[u32]) -> Vec<u32> {
+    let mut next = 0;
+    select(sel, |r| {
+        let taken = part.get(next) == Some(&r);
+        next += taken as usize;
+        !taken
+    })
+}
+
+/// The union of two disjoint subsequences of `sel`, in the order of `sel`.
+fn merge(sel: &[u32], a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (mut i, mut j) = (0, 0);
+    select(sel, |r| {
+        let in_a = a.get(i) == Some(&r);
+        let in_b = !in_a && b.get(j) == Some(&r);
+        i += in_a as usize;
+        j += in_b as usize;
+        in_a || in_b
+    })
+}
+
 /// The row of a column's table for population row `r` (following `via`), when present and valid.
 #[inline]
 fn read(via: &Via, r: u32, valid: Option<&[bool]>) -> Option<usize> {
@@ -445,7 +468,22 @@ impl<'d> Node<'d> {
             }
             Node::Bool(true) => sel.to_vec(),
             Node::Bool(false) => Vec::new(),
-            // Common tests on one column, in one pass without intermediate vectors.
+            Node::Or(a, b) => {
+                // The right side is tested only on the rows the left side left out.
+                let left = a.filter(sel, env);
+                if left.len() == sel.len() {
+                    return left;
+                }
+                let rest = minus(sel, &left);
+                let right = b.filter(&rest, env);
+                merge(sel, &left, &right)
+            }
+            Node::Not(e) => minus(sel, &e.filter(sel, env)),
+            // Common tests on one or two columns, in one pass without intermediate vectors.
+            Node::IsNull(e) if matches!(**e, Node::TimeCol { .. }) => {
+                let Node::TimeCol { via, valid, .. } = &**e else { unreachable!("matched above") };
+                select(sel, |r| read(via, r, *valid).is_none())
+            }
             Node::BoolCol { via, values, valid } => {
                 select(sel, |r| read(via, r, *valid).is_some_and(|x| values[x]))
             }
@@ -464,6 +502,36 @@ impl<'d> Node<'d> {
                 let Node::TimeCol { via, values, valid } = &**a else { unreachable!("matched above") };
                 let t = b.time_constant(env).expect("matched above");
                 select(sel, |r| op.time(read(via, r, *valid).map_or(NULL_TIME, |x| values[x]), t))
+            }
+            Node::TimeCmp(op, a, b)
+                if matches!(**a, Node::TimeCol { .. }) && matches!(**b, Node::TimeCol { .. }) =>
+            {
+                let (
+                    Node::TimeCol { via, values, valid },
+                    Node::TimeCol { via: via_b, values: values_b, valid: valid_b },
+                ) = (&**a, &**b)
+                else {
+                    unreachable!("matched above")
+                };
+                select(sel, |r| {
+                    op.time(
+                        read(via, r, *valid).map_or(NULL_TIME, |x| values[x]),
+                        read(via_b, r, *valid_b).map_or(NULL_TIME, |x| values_b[x]),
+                    )
+                })
+            }
+            Node::NumCmp(op, a, b) if matches!((&**a, &**b), (Node::NumCol { .. }, Node::Num(_))) => {
+                let (Node::NumCol { via, values, valid }, Node::Num(k)) = (&**a, &**b) else {
+                    unreachable!("matched above")
+                };
+                match values {
+                    NumSource::F64(v) => {
+                        select(sel, |r| read(via, r, *valid).is_some_and(|x| op.num(v[x], *k)))
+                    }
+                    NumSource::I64(v) => {
+                        select(sel, |r| read(via, r, *valid).is_some_and(|x| op.num(v[x] as f64, *k)))
+                    }
+                }
             }
             _ => {
                 let pass = self.eval(sel, env).bool();

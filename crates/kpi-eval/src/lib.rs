@@ -382,8 +382,10 @@ pub fn explain(
     let (kpis, _) = compile_card(card, &program.functions, dataset, options, &frame, Default::default())
         .map_err(|e| e.to_string())?;
     let tz = dataset.timezone;
-    let details = kpis.plans.iter().map(|plan| engine::rows_behind(plan, p, g, &frame.facts[p], tz)).collect();
-    let cells = kpis.plans.par_iter().map(|plan| engine::run(plan, &frame.facts, frame.groups.len(), tz)).collect();
+    let details =
+        kpis.plans.iter().map(|plan| engine::rows_behind(plan, p, g, &frame.facts[p], tz)).collect();
+    let cells =
+        kpis.plans.par_iter().map(|plan| engine::run(plan, &frame.facts, frame.groups.len(), tz)).collect();
     let result = finish_card(card, options, &frame, kpis, cells);
     Ok(Explanation { row: p * groups.len() + g, scorecard: result, details })
 }
@@ -496,4 +498,3 @@ fn period_facts(
         })
         .collect()
 }
-

@@ -117,6 +117,51 @@ pub fn period_of(periods: &[Period], t: i64) -> Option<usize> {
     Some(periods.partition_point(|p| p.end <= t))
 }
 
+/// [`period_of`] in constant time, for bucketing millions of rows: the period at the start of
+/// every slot of `2^shift` microseconds, slots being no longer than the shortest period, so at
+/// most one period boundary falls inside a slot.
+pub struct PeriodIndex {
+    first: i64,
+    last: i64,
+    shift: u32,
+    slots: Vec<u32>,
+    ends: Vec<i64>,
+}
+
+impl PeriodIndex {
+    /// Slots beyond this many (years of tiny periods) fall back to binary search.
+    const MAX_SLOTS: i64 = 1 << 22;
+
+    pub fn new(periods: &[Period]) -> PeriodIndex {
+        let ends: Vec<i64> = periods.iter().map(|p| p.end).collect();
+        let (first, last) = match (periods.first(), periods.last()) {
+            (Some(a), Some(b)) => (a.start, b.end.max(a.start)),
+            _ => (0, 0),
+        };
+        let shortest = periods.iter().map(|p| p.end - p.start).min().unwrap_or(1).max(1);
+        let shift = 63 - shortest.leading_zeros();
+        let count = ((last - first) >> shift) + 1;
+        let slots = if count <= Self::MAX_SLOTS {
+            (0..count).map(|k| ends.partition_point(|&e| e <= first + (k << shift)) as u32).collect()
+        } else {
+            Vec::new()
+        };
+        PeriodIndex { first, last, shift, slots, ends }
+    }
+
+    #[inline]
+    pub fn find(&self, t: i64) -> Option<usize> {
+        if t < self.first || t >= self.last {
+            return None;
+        }
+        let Some(&slot) = self.slots.get(((t - self.first) >> self.shift) as usize) else {
+            return Some(self.ends.partition_point(|&e| e <= t));
+        };
+        let p = slot as usize;
+        Some(p + (t >= self.ends[p]) as usize)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +182,24 @@ mod tests {
         );
         // March 2026 holds the spring-forward day: 31 days minus one hour.
         assert_eq!(ps[2].end - ps[2].start, (31 * 24 - 1) * 3_600_000_000);
+    }
+
+    #[test]
+    fn period_index_agrees_with_binary_search() {
+        let tz = chrono_tz::America::Chicago;
+        for grain in [Grain::Week, Grain::Month, Grain::Quarter, Grain::Year] {
+            let ps = periods_between(grain, tz, d("2024-01-01"), d("2027-01-01"));
+            let index = PeriodIndex::new(&ps);
+            let (first, last) = (ps[0].start, ps.last().unwrap().end);
+            // Every boundary and its neighbours, and a walk in odd steps across the range.
+            let mut times: Vec<i64> = ps.iter().flat_map(|p| [p.start - 1, p.start, p.start + 1]).collect();
+            times.extend([first - 1, last - 1, last, last + 1, i64::MIN, i64::MAX]);
+            times.extend((first..last).step_by(1_234_567_891));
+            for t in times {
+                assert_eq!(index.find(t), period_of(&ps, t), "{grain:?} at {t}");
+            }
+        }
+        assert_eq!(PeriodIndex::new(&[]).find(0), None);
     }
 
     #[test]
