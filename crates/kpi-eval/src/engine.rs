@@ -3,7 +3,7 @@
 use crate::compile::{KpiPlan, Rows, VNode};
 use crate::groups::NO_GROUP;
 use crate::kernel::{select, Acc, Arith, Cmp, Env, Instants, Node, NULL_TIME};
-use kpi_check::{Builtin, Instant, RowFunc};
+use kpi_check::{AggFunc, Builtin, Instant, RowFunc};
 
 /// Rows evaluated together: large enough to amortise dispatch, small enough for the cache.
 const CHUNK: usize = 2048;
@@ -375,23 +375,45 @@ fn accumulate(agg: &crate::compile::AggPlan, rows: &[u32], groups: &[u32], env: 
     if rows.is_empty() {
         return;
     }
-    // Without scripts, arguments are computed only for the rows the aggregate's `where` keeps.
+    let scripted =
+        agg.filter.as_ref().is_some_and(|f| f.has_script()) || agg.args.iter().any(|a| a.has_script());
+    if scripted {
+        // Scripts see every row of the chunk, in order, whatever the aggregate's `where` says.
+        let pass = agg.filter.as_ref().map(|f| f.eval(rows, env).bool());
+        let args: Vec<Vec<f64>> = agg.args.iter().map(|a| a.eval(rows, env).num()).collect();
+        for (i, &row) in rows.iter().enumerate() {
+            let g = groups[row as usize];
+            if pass.as_ref().is_none_or(|p| p[i]) && g != NO_GROUP {
+                acc[g as usize].add(agg.agg, &args, i);
+            }
+        }
+        return;
+    }
+    // Otherwise only the rows the aggregate's `where` keeps are looked at; a counted condition
+    // is a filter too.
     let kept;
-    let (rows, pass) = match &agg.filter {
-        Some(f) if !f.has_script() && !agg.args.iter().any(|a| a.has_script()) => {
+    let rows = match &agg.filter {
+        Some(f) => {
             kept = f.filter(rows, env);
-            (kept.as_slice(), None)
+            kept.as_slice()
         }
-        f => (rows, f.as_ref().map(|f| f.eval(rows, env).bool())),
+        None => rows,
     };
-    let args: Vec<Vec<f64>> = agg.args.iter().map(|a| a.eval(rows, env).num()).collect();
-    for (i, &row) in rows.iter().enumerate() {
-        if pass.as_ref().is_some_and(|p| !p[i]) {
-            continue;
+    let group = |row: u32| {
+        debug_assert_ne!(groups[row as usize], NO_GROUP);
+        groups[row as usize] as usize
+    };
+    match (agg.agg, agg.args.as_slice()) {
+        (AggFunc::Count | AggFunc::Share, []) => rows.iter().for_each(|&r| acc[group(r)].rows += 1),
+        (AggFunc::Count | AggFunc::Share, [condition]) if condition.is_predicate() => {
+            rows.iter().for_each(|&r| acc[group(r)].rows += 1);
+            condition.filter(rows, env).iter().for_each(|&r| acc[group(r)].hits += 1);
         }
-        let g = groups[row as usize];
-        if g != NO_GROUP {
-            acc[g as usize].add(agg.agg, &args, i);
+        _ => {
+            let args: Vec<Vec<f64>> = agg.args.iter().map(|a| a.eval(rows, env).num()).collect();
+            for (i, &row) in rows.iter().enumerate() {
+                acc[group(row)].add(agg.agg, &args, i);
+            }
         }
     }
 }

@@ -59,8 +59,11 @@ pub enum NumSource<'d> {
 /// Children of each parent row (a ticket's time entries), built once per relation.
 #[derive(Debug)]
 pub struct Children {
+    /// Parent `p`'s children are positions `offsets[p]..offsets[p + 1]` of `rows`.
     pub offsets: Vec<u32>,
-    pub rows: Vec<u32>,
+    /// `None` when every child has a parent and the children are in parent order (as exports
+    /// usually are): position `i` is child row `i`.
+    rows: Option<Vec<u32>>,
 }
 
 impl Children {
@@ -75,21 +78,10 @@ impl Children {
         for i in 0..parent_len {
             offsets[i + 1] += offsets[i];
         }
-        let mut rows = Vec::with_capacity(offsets[parent_len] as usize);
-        // Children already in parent order (as exports usually are): they are the rows, in order.
-        let mut previous = 0;
-        let sorted = child_to_parent.iter().filter(|&&p| p != u32::MAX).all(|&p| {
-            let ok = p >= previous;
-            previous = p;
-            ok
-        });
-        if sorted {
-            rows.extend(
-                (0..child_to_parent.len() as u32).filter(|&c| child_to_parent[c as usize] != u32::MAX),
-            );
-            return Children { offsets, rows };
+        if child_to_parent.windows(2).all(|w| w[0] <= w[1]) && child_to_parent.last() != Some(&u32::MAX) {
+            return Children { offsets, rows: None };
         }
-        rows.resize(offsets[parent_len] as usize, 0);
+        let mut rows = vec![0u32; offsets[parent_len] as usize];
         let mut next = offsets.clone();
         for (child, &p) in child_to_parent.iter().enumerate() {
             if p != u32::MAX {
@@ -97,7 +89,16 @@ impl Children {
                 next[p as usize] += 1;
             }
         }
-        Children { offsets, rows }
+        Children { offsets, rows: Some(rows) }
+    }
+
+    /// The children of `parent`, appended to `out`.
+    fn extend(&self, parent: u32, out: &mut Vec<u32>) {
+        let (a, b) = (self.offsets[parent as usize], self.offsets[parent as usize + 1]);
+        match &self.rows {
+            Some(rows) => out.extend_from_slice(&rows[a as usize..b as usize]),
+            None => out.extend(a..b),
+        }
     }
 }
 
@@ -450,6 +451,25 @@ impl<'d> Node<'d> {
         }
     }
 
+    /// A true-or-false row test (a comparison, a boolean column, `and`, `or`, `not`, ...).
+    pub fn is_predicate(&self) -> bool {
+        matches!(
+            self,
+            Node::Bool(_)
+                | Node::BoolCol { .. }
+                | Node::Not(_)
+                | Node::And(..)
+                | Node::Or(..)
+                | Node::NumCmp(..)
+                | Node::TimeCmp(..)
+                | Node::BoolEq(..)
+                | Node::TextMatch { .. }
+                | Node::TextCmp(..)
+                | Node::NumIn(..)
+                | Node::IsNull(_)
+        )
+    }
+
     /// Reads `period_start` or `period_end`.
     pub fn uses_period(&self) -> bool {
         self.any(&|n| matches!(n, Node::Instant(Instant::PeriodStart | Instant::PeriodEnd)))
@@ -518,6 +538,26 @@ impl<'d> Node<'d> {
                         read(via, r, *valid).map_or(NULL_TIME, |x| values[x]),
                         read(via_b, r, *valid_b).map_or(NULL_TIME, |x| values_b[x]),
                     )
+                })
+            }
+            // `end - start <= 4h`: a duration in hours against a constant.
+            Node::NumCmp(op, a, b)
+                if matches!((&**a, &**b), (Node::TimeDiff(x, y), Node::Num(_))
+                    if matches!((&**x, &**y), (Node::TimeCol { .. }, Node::TimeCol { .. }))) =>
+            {
+                let (Node::TimeDiff(x, y), Node::Num(k)) = (&**a, &**b) else {
+                    unreachable!("matched above")
+                };
+                let (
+                    Node::TimeCol { via, values, valid },
+                    Node::TimeCol { via: via_y, values: values_y, valid: valid_y },
+                ) = (&**x, &**y)
+                else {
+                    unreachable!("matched above")
+                };
+                select(sel, |r| match (read(via, r, *valid), read(via_y, r, *valid_y)) {
+                    (Some(i), Some(j)) => op.num((values[i] - values_y[j]) as f64 / MICROS_PER_HOUR, *k),
+                    _ => false,
                 })
             }
             Node::NumCmp(op, a, b) if matches!((&**a, &**b), (Node::NumCol { .. }, Node::Num(_))) => {
@@ -780,9 +820,9 @@ impl<'d> Node<'d> {
                     if parent == u32::MAX {
                         continue;
                     }
-                    let (a, b) = (children.offsets[parent as usize], children.offsets[parent as usize + 1]);
-                    child_sel.extend_from_slice(&children.rows[a as usize..b as usize]);
-                    owner.extend(std::iter::repeat_n(slot as u32, (b - a) as usize));
+                    let before = child_sel.len();
+                    children.extend(parent, &mut child_sel);
+                    owner.extend(std::iter::repeat_n(slot as u32, child_sel.len() - before));
                 }
                 let keep = filter.as_ref().map(|f| f.eval(&child_sel, env).bool());
                 let values: Vec<Vec<f64>> = args.iter().map(|a| a.eval(&child_sel, env).num()).collect();
@@ -868,5 +908,31 @@ impl Acc {
             AggFunc::Share => self.hits as f64 / self.rows as f64,
             AggFunc::Ratio => Arith::Div.apply(self.sum, self.sum2),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn children_of(c: &Children, parents: usize) -> Vec<Vec<u32>> {
+        (0..parents as u32)
+            .map(|p| {
+                let mut out = Vec::new();
+                c.extend(p, &mut out);
+                out
+            })
+            .collect()
+    }
+
+    #[test]
+    fn children_in_parent_order_or_not_with_orphans() {
+        let sorted = Children::build(3, &[0, 0, 2, 2, 2]);
+        assert!(sorted.rows.is_none());
+        assert_eq!(children_of(&sorted, 3), [vec![0, 1], vec![], vec![2, 3, 4]]);
+        let shuffled = Children::build(3, &[2, 0, u32::MAX, 2, 0]);
+        assert_eq!(children_of(&shuffled, 3), [vec![1, 4], vec![], vec![0, 3]]);
+        let orphan_last = Children::build(2, &[0, 1, u32::MAX]);
+        assert_eq!(children_of(&orphan_last, 2), [vec![0], vec![1]]);
     }
 }
