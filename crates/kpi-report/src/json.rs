@@ -1,150 +1,297 @@
 //! `--format json`: the documented shape of cli-and-output.md, plus KPI definitions.
+//!
+//! Written by hand into one `String`: the same bytes as `serde_json::to_string_pretty` of the
+//! documented shape (two-space indent, `[]`/`{}` when empty, serde_json's escapes and floats),
+//! about three times faster on large reports. `json/tests.rs` holds the serde version and checks
+//! that both agree.
 use crate::Context;
 use kpi_check::Unit;
-use kpi_eval::{ScorecardResult, Status};
-use serde::Serialize;
-use std::collections::BTreeMap;
+use kpi_eval::{KpiInfo, KpiResult, RowResult, ScorecardResult};
+use std::fmt::Write as _;
 
-#[derive(Serialize)]
-struct Scorecard<'a> {
-    scorecard: &'a str,
-    title: &'a str,
-    grain: &'a str,
-    group_by: Vec<&'a str>,
-    as_of: String,
-    skipped_rows: &'a BTreeMap<String, usize>,
-    rows: Vec<Row<'a>>,
-    kpi_definitions: Vec<Definition<'a>>,
+#[cfg(test)]
+mod tests;
+
+pub fn json(results: &[ScorecardResult], context: &Context) -> String {
+    let mut w = Writer { out: String::with_capacity(estimated_len(results)), depth: 0, empty: false };
+    // One scorecard is an object, any other number an array of them.
+    if let [r] = results {
+        write_scorecard(&mut w, r, context);
+    } else {
+        w.open('[');
+        for r in results {
+            w.element();
+            write_scorecard(&mut w, r, context);
+        }
+        w.close(']');
+    }
+    w.out.push('\n');
+    w.out
 }
 
-#[derive(Serialize)]
-struct Definition<'a> {
-    id: &'a str,
-    title: &'a str,
-    description: &'a str,
-    unit: &'a str,
-    target: Target<'a>,
-    weight: Number,
+/// Roughly the output's size, so that the string is allocated once.
+fn estimated_len(results: &[ScorecardResult]) -> usize {
+    results.iter().map(|r| 1024 + r.kpis.len() * 512 + r.rows.len() * (384 + r.kpis.len() * 448)).sum()
 }
 
-#[derive(Serialize)]
-struct Row<'a> {
-    period: Option<Period<'a>>,
-    group: BTreeMap<&'a str, &'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    group_name: Option<&'a str>,
-    score: Option<f64>,
-    kpis: Vec<Kpi<'a>>,
+/// Pretty JSON as serde_json's `PrettyFormatter` writes it.
+struct Writer {
+    out: String,
+    depth: usize,
+    /// Nothing written yet in the innermost open array or object.
+    empty: bool,
 }
 
-#[derive(Serialize)]
-struct Period<'a> {
-    label: &'a str,
-    start: String,
-    end: String,
+impl Writer {
+    fn open(&mut self, bracket: char) {
+        self.out.push(bracket);
+        self.depth += 1;
+        self.empty = true;
+    }
+
+    /// Empty containers close on the same line: `[]`, `{}`.
+    fn close(&mut self, bracket: char) {
+        self.depth -= 1;
+        if !self.empty {
+            self.out.push_str(self.line_break(false));
+        }
+        self.out.push(bracket);
+        self.empty = false;
+    }
+
+    /// Starts the next array element.
+    fn element(&mut self) {
+        let comma = !self.empty;
+        self.out.push_str(self.line_break(comma));
+        self.empty = false;
+    }
+
+    /// Starts the next object member: `"key": `.
+    fn key(&mut self, key: &str) {
+        self.element();
+        write_str(&mut self.out, key);
+        self.out.push_str(": ");
+    }
+
+    /// A line break and the current indentation, after a comma if `comma`.
+    fn line_break(&self, comma: bool) -> &'static str {
+        // Enough for 16 levels; the report has 7.
+        const BREAK: &str = ",\n                                ";
+        &BREAK[usize::from(!comma)..2 + 2 * self.depth]
+    }
+
+    fn str(&mut self, key: &str, value: &str) {
+        self.key(key);
+        write_str(&mut self.out, value);
+    }
+
+    fn f64(&mut self, key: &str, value: Option<f64>) {
+        self.key(key);
+        write_f64(&mut self.out, value);
+    }
+
+    fn u64(&mut self, key: &str, value: u64) {
+        self.key(key);
+        self.out.push_str(itoa::Buffer::new().format(value));
+    }
+
+    fn number(&mut self, key: &str, value: Option<f64>, integral: bool) {
+        self.key(key);
+        write_number(&mut self.out, value, integral);
+    }
 }
 
-#[derive(Serialize)]
-struct Kpi<'a> {
-    id: &'a str,
-    title: &'a str,
-    value: Option<Number>,
-    unit: &'a str,
-    target: Target<'a>,
-    status: Status,
-    attainment: Option<f64>,
-    weight: Number,
-    /// Population rows behind the value.
-    sample_size: u64,
-}
-
-#[derive(Serialize)]
-struct Target<'a> {
-    op: &'a str,
-    value: Number,
+/// A JSON string with serde_json's escapes: `\"`, `\\`, `\b \f \n \r \t`, other control
+/// characters as `\u00XX`; everything else, non-ASCII included, as is.
+fn write_str(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    let mut start = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
+        }
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\x08' => "\\b",
+            b'\x0c' => "\\f",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            _ => "",
+        };
+        // `i` is an ASCII byte, so a character boundary.
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            out.push_str("\\u00");
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 0xf) as usize] as char);
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
 }
 
 /// Integral counts and weights print as integers (`20`, not `20.0`).
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Number {
-    Int(i64),
-    Float(f64),
-}
-
-fn number(x: f64, integral: bool) -> Number {
-    if integral && x.fract() == 0.0 && x.abs() < 9e15 {
-        Number::Int(x as i64)
-    } else {
-        Number::Float(x)
+fn write_number(out: &mut String, value: Option<f64>, integral: bool) {
+    match value {
+        Some(x) if integral && x.fract() == 0.0 && x.abs() < 9e15 => {
+            out.push_str(itoa::Buffer::new().format(x as i64))
+        }
+        _ => write_f64(out, value),
     }
 }
 
-pub fn json(results: &[ScorecardResult], context: &Context) -> String {
-    let cards: Vec<Scorecard> = results.iter().map(|r| scorecard(r, context)).collect();
-    let mut out = if cards.len() == 1 {
-        serde_json::to_string_pretty(&cards[0])
-    } else {
-        serde_json::to_string_pretty(&cards)
+/// A float as serde_json writes it (shortest round trip by `zmij`, its formatter); `None`, NaN
+/// and infinities as `null`.
+fn write_f64(out: &mut String, value: Option<f64>) {
+    match value {
+        Some(x) if x.is_finite() => out.push_str(zmij::Buffer::new().format_finite(x)),
+        _ => out.push_str("null"),
     }
-    .expect("scorecards serialize");
-    out.push('\n');
-    out
 }
 
-fn scorecard<'a>(r: &'a ScorecardResult, context: &'a Context) -> Scorecard<'a> {
+fn write_scorecard(w: &mut Writer, r: &ScorecardResult, context: &Context) {
     let group_name = r.group_by.map(|g| g.name());
-    Scorecard {
-        scorecard: &r.id,
-        title: &r.title,
-        grain: r.grain.name(),
-        group_by: group_name.into_iter().collect(),
-        as_of: kpi_data::format_timestamp(r.as_of),
-        skipped_rows: &context.skipped_rows,
-        rows: r
-            .rows
-            .iter()
-            .map(|row| Row {
-                period: row.period.as_ref().map(|p| Period {
-                    label: &p.label,
-                    start: p.start_date.to_string(),
-                    end: p.end_date.to_string(),
-                }),
-                group: match (group_name, &row.group) {
-                    (Some(name), Some(key)) => [(name, key.as_str())].into(),
-                    _ => BTreeMap::new(),
-                },
-                group_name: row.group_name.as_deref(),
-                score: row.score,
-                kpis: r
-                    .kpis
-                    .iter()
-                    .zip(&row.kpis)
-                    .map(|(info, k)| Kpi {
-                        id: &info.id,
-                        title: &info.title,
-                        value: k.value.map(|v| number(v, info.unit == Unit::Count)),
-                        unit: info.unit.name(),
-                        target: Target { op: info.op.symbol(), value: number(info.target, true) },
-                        status: k.status,
-                        attainment: k.attainment,
-                        weight: number(info.weight, true),
-                        sample_size: k.rows,
-                    })
-                    .collect(),
-            })
-            .collect(),
-        kpi_definitions: r
-            .kpis
-            .iter()
-            .map(|info| Definition {
-                id: &info.id,
-                title: &info.title,
-                description: &info.description,
-                unit: info.unit.name(),
-                target: Target { op: info.op.symbol(), value: number(info.target, true) },
-                weight: number(info.weight, true),
-            })
-            .collect(),
+    w.open('{');
+    w.str("scorecard", &r.id);
+    w.str("title", &r.title);
+    w.str("grain", r.grain.name());
+    w.key("group_by");
+    w.open('[');
+    if let Some(name) = group_name {
+        w.element();
+        write_str(&mut w.out, name);
     }
+    w.close(']');
+    w.str("as_of", &kpi_data::format_timestamp(r.as_of));
+    w.key("skipped_rows");
+    w.open('{');
+    for (table, n) in &context.skipped_rows {
+        w.u64(table, *n as u64);
+    }
+    w.close('}');
+    w.key("rows");
+    w.open('[');
+    // Inside the rows array, a row object and its kpis array.
+    let templates: Vec<KpiTemplate> = r.kpis.iter().map(|info| KpiTemplate::new(info, w.depth + 2)).collect();
+    for row in &r.rows {
+        w.element();
+        write_row(w, row, &templates, group_name);
+    }
+    w.close(']');
+    w.key("kpi_definitions");
+    w.open('[');
+    for info in &r.kpis {
+        w.element();
+        w.open('{');
+        w.str("id", &info.id);
+        w.str("title", &info.title);
+        w.str("description", &info.description);
+        w.str("unit", info.unit.name());
+        write_target(w, info);
+        w.number("weight", Some(info.weight), true);
+        w.close('}');
+    }
+    w.close(']');
+    w.close('}');
+}
+
+fn write_row(w: &mut Writer, row: &RowResult, templates: &[KpiTemplate], group_name: Option<&str>) {
+    w.open('{');
+    w.key("period");
+    match &row.period {
+        Some(p) => {
+            w.open('{');
+            w.str("label", &p.label);
+            // Dates are ASCII digits and dashes: nothing to escape.
+            w.key("start");
+            let _ = write!(w.out, "\"{}\"", p.start_date);
+            w.key("end");
+            let _ = write!(w.out, "\"{}\"", p.end_date);
+            w.close('}');
+        }
+        None => w.out.push_str("null"),
+    }
+    w.key("group");
+    w.open('{');
+    if let (Some(name), Some(key)) = (group_name, &row.group) {
+        w.str(name, key);
+    }
+    w.close('}');
+    if let Some(name) = &row.group_name {
+        w.str("group_name", name);
+    }
+    w.f64("score", row.score);
+    w.key("kpis");
+    w.open('[');
+    for (template, k) in templates.iter().zip(&row.kpis) {
+        w.element();
+        template.write(&mut w.out, k);
+    }
+    w.close(']');
+    w.close('}');
+}
+
+/// Marks where a KPI's row values go in its template; a raw NUL is never written otherwise
+/// (strings escape it).
+const HOLE: char = '\0';
+
+/// A KPI's object in a row with what every row shares rendered once per scorecard: the parts
+/// around the value, status, attainment and sample size. Most of the report is these parts.
+struct KpiTemplate {
+    /// Before the value, the status, the attainment and the sample size; the end.
+    parts: [String; 5],
+    integral: bool,
+}
+
+impl KpiTemplate {
+    /// The object as the writer would print it at `depth`, holes for the row's values.
+    fn new(info: &KpiInfo, depth: usize) -> KpiTemplate {
+        let mut w = Writer { out: String::new(), depth, empty: false };
+        w.open('{');
+        w.str("id", &info.id);
+        w.str("title", &info.title);
+        w.key("value");
+        w.out.push(HOLE);
+        w.str("unit", info.unit.name());
+        write_target(&mut w, info);
+        w.key("status");
+        w.out.push(HOLE);
+        w.key("attainment");
+        w.out.push(HOLE);
+        w.number("weight", Some(info.weight), true);
+        // Population rows behind the value.
+        w.key("sample_size");
+        w.out.push(HOLE);
+        w.close('}');
+        let parts: Vec<String> = w.out.split(HOLE).map(str::to_string).collect();
+        let parts = parts.try_into().expect("four holes");
+        KpiTemplate { parts, integral: info.unit == Unit::Count }
+    }
+
+    fn write(&self, out: &mut String, k: &KpiResult) {
+        let [value, status, attainment, sample_size, end] = &self.parts;
+        out.push_str(value);
+        write_number(out, k.value, self.integral);
+        out.push_str(status);
+        write_str(out, k.status.name());
+        out.push_str(attainment);
+        write_f64(out, k.attainment);
+        out.push_str(sample_size);
+        out.push_str(itoa::Buffer::new().format(k.rows));
+        out.push_str(end);
+    }
+}
+
+fn write_target(w: &mut Writer, info: &KpiInfo) {
+    w.key("target");
+    w.open('{');
+    w.str("op", info.op.symbol());
+    w.number("value", Some(info.target), true);
+    w.close('}');
 }

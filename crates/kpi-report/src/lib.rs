@@ -3,6 +3,8 @@
 #![forbid(unsafe_code)]
 
 mod json;
+#[cfg(test)]
+mod test_fixtures;
 mod text;
 
 pub use json::json;

@@ -3,6 +3,9 @@ use crate::{display_target, display_value, trim_number, Context};
 use kpi_eval::{RowResult, ScorecardResult, Status};
 use std::fmt::Write as _;
 
+#[cfg(test)]
+mod tests;
+
 const GREEN: &str = "\x1b[32m";
 const RED: &str = "\x1b[31m";
 const DIM: &str = "\x1b[2m";
@@ -123,21 +126,28 @@ pub fn table(results: &[ScorecardResult], context: &Context) -> String {
     out
 }
 
-fn csv_field(s: &str) -> String {
+/// A CSV field: quoted, with `"` doubled, when it holds a comma, a quote or a line break.
+fn write_csv_field(out: &mut String, s: &str) {
     if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
     } else {
-        s.to_string()
+        out.push_str(s);
     }
 }
 
-fn raw(x: Option<f64>) -> String {
-    x.map(|v| format!("{v}")).unwrap_or_default()
+/// A number as Rust's `{}` prints it; nothing for `None`.
+fn write_raw(out: &mut String, x: Option<f64>) {
+    if let Some(v) = x {
+        let _ = write!(out, "{v}");
+    }
 }
 
 /// One line per (row, KPI). Skipped rows, when any, are a leading `#` comment line.
 pub fn csv(results: &[ScorecardResult], context: &Context) -> String {
-    let mut out = String::new();
+    let lines: usize = results.iter().map(|r| r.rows.len() * r.kpis.len()).sum();
+    let mut out = String::with_capacity(256 + lines * 128);
     if let Some(line) = skipped_line(context) {
         let _ = writeln!(out, "# {line}");
     }
@@ -149,30 +159,47 @@ pub fn csv(results: &[ScorecardResult], context: &Context) -> String {
     header.extend(["kpi", "value", "unit", "status", "target_op", "target", "weight", "attainment", "score"]);
     let _ = writeln!(out, "{}", header.join(","));
     for r in results {
+        // What a KPI's lines share, around the value and the status: `kpi,` and `,unit,` and
+        // `,target_op,target,weight,`.
+        let kpi_parts: Vec<[String; 3]> = r
+            .kpis
+            .iter()
+            .map(|info| {
+                let mut id = String::new();
+                write_csv_field(&mut id, &info.id);
+                id.push(',');
+                let unit = format!(",{},", info.unit.name());
+                [id, unit, format!(",{},{},{},", info.op.symbol(), info.target, info.weight)]
+            })
+            .collect();
+        let mine = r.group_by.map(|g| g.name());
         for row in &r.rows {
-            for (info, k) in r.kpis.iter().zip(&row.kpis) {
-                let mut fields =
-                    vec![csv_field(&r.id), row.period.as_ref().map_or(String::new(), |p| p.label.clone())];
-                for name in &group_names {
-                    let mine = r.group_by.is_some_and(|g| g.name() == *name);
-                    fields.push(if mine {
-                        csv_field(row.group.as_deref().unwrap_or(""))
-                    } else {
-                        String::new()
-                    });
+            // What a row's lines share: `scorecard,period,groups...,` and `,score`.
+            let mut head = String::new();
+            write_csv_field(&mut head, &r.id);
+            head.push(',');
+            if let Some(p) = &row.period {
+                head.push_str(&p.label);
+            }
+            for name in &group_names {
+                head.push(',');
+                if mine == Some(*name) {
+                    write_csv_field(&mut head, row.group.as_deref().unwrap_or(""));
                 }
-                fields.extend([
-                    csv_field(&info.id),
-                    raw(k.value),
-                    info.unit.name().to_string(),
-                    k.status.name().to_string(),
-                    info.op.symbol().to_string(),
-                    format!("{}", info.target),
-                    format!("{}", info.weight),
-                    raw(k.attainment),
-                    raw(row.score),
-                ]);
-                let _ = writeln!(out, "{}", fields.join(","));
+            }
+            head.push(',');
+            let mut score = String::from(",");
+            write_raw(&mut score, row.score);
+            score.push('\n');
+            for ([id, unit, target], k) in kpi_parts.iter().zip(&row.kpis) {
+                out.push_str(&head);
+                out.push_str(id);
+                write_raw(&mut out, k.value);
+                out.push_str(unit);
+                out.push_str(k.status.name());
+                out.push_str(target);
+                write_raw(&mut out, k.attainment);
+                out.push_str(&score);
             }
         }
     }
