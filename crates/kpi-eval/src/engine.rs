@@ -303,9 +303,7 @@ fn run_period(
             }
             keep
         };
-        for &row in &keep {
-            population[plan.groups[row as usize] as usize] += 1;
-        }
+        tally(&keep, &plan.groups, n_groups, |g, n| population[g] += n);
         if keep.is_empty() {
             return;
         }
@@ -399,22 +397,34 @@ fn accumulate(agg: &crate::compile::AggPlan, rows: &[u32], groups: &[u32], env: 
         }
         None => rows,
     };
-    let group = |row: u32| {
-        debug_assert_ne!(groups[row as usize], NO_GROUP);
-        groups[row as usize] as usize
-    };
+    let n_groups = acc.len();
     match (agg.agg, agg.args.as_slice()) {
-        (AggFunc::Count | AggFunc::Share, []) => rows.iter().for_each(|&r| acc[group(r)].rows += 1),
+        (AggFunc::Count | AggFunc::Share, []) => tally(rows, groups, n_groups, |g, n| acc[g].rows += n),
         (AggFunc::Count | AggFunc::Share, [condition]) if condition.is_predicate() => {
-            rows.iter().for_each(|&r| acc[group(r)].rows += 1);
-            condition.filter(rows, env).iter().for_each(|&r| acc[group(r)].hits += 1);
+            tally(rows, groups, n_groups, |g, n| acc[g].rows += n);
+            tally(&condition.filter(rows, env), groups, n_groups, |g, n| acc[g].hits += n);
         }
         _ => {
             let args: Vec<Vec<f64>> = agg.args.iter().map(|a| a.eval(rows, env).num()).collect();
             for (i, &row) in rows.iter().enumerate() {
-                acc[group(row)].add(agg.agg, &args, i);
+                debug_assert_ne!(groups[row as usize], NO_GROUP);
+                acc[groups[row as usize] as usize].add(agg.agg, &args, i);
             }
         }
+    }
+}
+
+/// Counts rows per group (`add(group, count)`); with one group (company-wide) there is
+/// nothing to look up, and no chain of increments to one counter.
+#[inline]
+fn tally(rows: &[u32], groups: &[u32], n_groups: usize, mut add: impl FnMut(usize, u64)) {
+    if n_groups == 1 {
+        add(0, rows.len() as u64);
+        return;
+    }
+    for &row in rows {
+        debug_assert_ne!(groups[row as usize], NO_GROUP);
+        add(groups[row as usize] as usize, 1);
     }
 }
 

@@ -69,6 +69,19 @@ pub struct Children {
 impl Children {
     /// From the child table's link to the parent (`u32::MAX` = no parent).
     pub fn build(parent_len: usize, child_to_parent: &[u32]) -> Children {
+        use rayon::prelude::*;
+        let n = child_to_parent.len() as u32;
+        let in_order = child_to_parent.par_windows(2).all(|w| w[0] <= w[1])
+            && child_to_parent.last().is_none_or(|&p| (p as usize) < parent_len);
+        if in_order {
+            // Parent p's children start where the first child of a parent >= p is.
+            let mut offsets = Vec::with_capacity(parent_len + 1);
+            for (child, &p) in child_to_parent.iter().enumerate() {
+                offsets.resize((p as usize + 1).max(offsets.len()), child as u32);
+            }
+            offsets.resize(parent_len + 1, n);
+            return Children { offsets, rows: None };
+        }
         let mut offsets = vec![0u32; parent_len + 1];
         for &p in child_to_parent {
             if p != u32::MAX {
@@ -77,9 +90,6 @@ impl Children {
         }
         for i in 0..parent_len {
             offsets[i + 1] += offsets[i];
-        }
-        if child_to_parent.windows(2).all(|w| w[0] <= w[1]) && child_to_parent.last() != Some(&u32::MAX) {
-            return Children { offsets, rows: None };
         }
         let mut rows = vec![0u32; offsets[parent_len] as usize];
         let mut next = offsets.clone();
@@ -824,7 +834,27 @@ impl<'d> Node<'d> {
                     children.extend(parent, &mut child_sel);
                     owner.extend(std::iter::repeat_n(slot as u32, child_sel.len() - before));
                 }
-                let keep = filter.as_ref().map(|f| f.eval(&child_sel, env).bool());
+                // Without scripts only the children the filter keeps are looked at; scripts see all.
+                let scripted =
+                    filter.as_ref().is_some_and(|f| f.has_script()) || args.iter().any(|a| a.has_script());
+                let (child_sel, owner, keep) = match filter {
+                    Some(f) if !scripted => {
+                        let kept = f.filter(&child_sel, env);
+                        let mut next = 0;
+                        let mut kept_owner = Vec::with_capacity(kept.len());
+                        for (&r, &o) in child_sel.iter().zip(&owner) {
+                            if kept.get(next) == Some(&r) {
+                                kept_owner.push(o);
+                                next += 1;
+                            }
+                        }
+                        (kept, kept_owner, None)
+                    }
+                    f => {
+                        let keep = f.as_ref().map(|f| f.eval(&child_sel, env).bool());
+                        (child_sel, owner, keep)
+                    }
+                };
                 let values: Vec<Vec<f64>> = args.iter().map(|a| a.eval(&child_sel, env).num()).collect();
                 let mut acc = vec![Acc::default(); n];
                 for (i, &slot) in owner.iter().enumerate() {
@@ -929,10 +959,14 @@ mod tests {
     fn children_in_parent_order_or_not_with_orphans() {
         let sorted = Children::build(3, &[0, 0, 2, 2, 2]);
         assert!(sorted.rows.is_none());
-        assert_eq!(children_of(&sorted, 3), [vec![0, 1], vec![], vec![2, 3, 4]]);
+        assert_eq!(children_of(&sorted, 3), [vec![0u32, 1], vec![], vec![2, 3, 4]]);
         let shuffled = Children::build(3, &[2, 0, u32::MAX, 2, 0]);
-        assert_eq!(children_of(&shuffled, 3), [vec![1, 4], vec![], vec![0, 3]]);
+        assert_eq!(children_of(&shuffled, 3), [vec![1u32, 4], vec![], vec![0, 3]]);
         let orphan_last = Children::build(2, &[0, 1, u32::MAX]);
         assert_eq!(children_of(&orphan_last, 2), [vec![0], vec![1]]);
+        let gaps = Children::build(5, &[1, 1, 3]);
+        assert!(gaps.rows.is_none());
+        assert_eq!(children_of(&gaps, 5), [vec![], vec![0u32, 1], vec![], vec![2], vec![]]);
+        assert_eq!(children_of(&Children::build(2, &[]), 2), [Vec::<u32>::new(), vec![]]);
     }
 }

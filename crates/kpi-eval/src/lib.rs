@@ -29,6 +29,7 @@ use kpi_schema::Grouping;
 use kpi_syntax::ast::CmpOp;
 use rayon::prelude::*;
 use std::collections::BTreeSet;
+use std::sync::{Arc, OnceLock};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
@@ -138,24 +139,30 @@ pub fn evaluate(
         }
     }
     let frames: Vec<Frame> = selected.par_iter().map(|card| Frame::new(card, dataset, options)).collect();
-    // Compiled one after the other, sharing indexes; then every KPI of every scorecard runs in
-    // parallel (`collect` keeps the order).
-    let mut indexes = compile::Indexes::default();
-    let mut compiled = Vec::with_capacity(selected.len());
-    for (card, frame) in selected.iter().zip(&frames) {
-        let (kpis, next) = compile_card(card, &program.functions, dataset, options, frame, indexes)?;
-        compiled.push(kpis);
-        indexes = next;
-    }
-    drop(indexes);
-    let jobs: Vec<(usize, &KpiPlan)> =
-        compiled.iter().enumerate().flat_map(|(c, k)| k.plans.iter().map(move |p| (c, p))).collect();
+    // Scorecards are compiled one after the other, sharing indexes; each KPI starts running as
+    // soon as it is compiled, while the next scorecard compiles. Results land in one slot per
+    // KPI, in declared order.
+    let total = selected.iter().map(|card| card.kpis.len()).sum();
+    let slots: Vec<OnceLock<Vec<Vec<Cell>>>> = (0..total).map(|_| OnceLock::new()).collect();
     let tz = dataset.timezone;
-    let mut cells = jobs
-        .par_iter()
-        .map(|&(c, plan)| engine::run(plan, &frames[c].facts, frames[c].groups.len(), tz))
-        .collect::<Vec<_>>()
-        .into_iter();
+    let mut compiled = Vec::with_capacity(selected.len());
+    rayon::scope(|scope| {
+        let mut indexes = compile::Indexes::default();
+        let mut slot = slots.iter();
+        for (card, frame) in selected.iter().zip(&frames) {
+            let (kpis, next) = compile_card(card, &program.functions, dataset, options, frame, indexes)?;
+            indexes = next;
+            for (plan, cell) in kpis.plans.iter().zip(slot.by_ref()) {
+                let plan = plan.clone();
+                scope.spawn(move |_| {
+                    let _ = cell.set(engine::run(&plan, &frame.facts, frame.groups.len(), tz));
+                });
+            }
+            compiled.push(kpis);
+        }
+        Ok::<(), EvalError>(())
+    })?;
+    let mut cells = slots.into_iter().map(|cell| cell.into_inner().expect("every KPI ran"));
     Ok(selected
         .iter()
         .zip(&frames)
@@ -205,7 +212,7 @@ impl Frame {
 /// A scorecard's KPIs, compiled.
 struct CompiledKpis<'d> {
     infos: Vec<KpiInfo>,
-    plans: Vec<KpiPlan<'d>>,
+    plans: Vec<Arc<KpiPlan<'d>>>,
 }
 
 fn compile_card<'d>(
@@ -227,7 +234,7 @@ fn compile_card<'d>(
     let mut infos = Vec::new();
     let mut plans = Vec::new();
     for kpi in &card.kpis {
-        plans.push(compiler.kpi(kpi)?);
+        plans.push(Arc::new(compiler.kpi(kpi)?));
         let scoring = match &kpi.scoring {
             kpi_check::Scoring::Attainment => Scoring::Attainment,
             kpi_check::Scoring::PassFail => Scoring::PassFail,
