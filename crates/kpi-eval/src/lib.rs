@@ -123,21 +123,7 @@ pub fn evaluate(
     dataset: &Dataset,
     options: &EvalOptions,
 ) -> Result<Vec<ScorecardResult>, EvalError> {
-    let mut selected: Vec<&ScorecardDef> = Vec::new();
-    if options.scorecards.is_empty() {
-        selected.extend(program.scorecards.iter().filter(|s| s.root));
-    } else {
-        for id in &options.scorecards {
-            let card = program.scorecard(id).ok_or_else(|| {
-                let ids: Vec<&str> = program.scorecards.iter().map(|s| s.id.as_str()).collect();
-                EvalError::UnknownScorecard {
-                    id: id.clone(),
-                    hint: format!("; the scorecards are: {}", ids.join(", ")),
-                }
-            })?;
-            selected.push(card);
-        }
-    }
+    let selected = selected_scorecards(program, options)?;
     let frames: Vec<Frame> = selected.par_iter().map(|card| Frame::new(card, dataset, options)).collect();
     // Scorecards are compiled one after the other, sharing indexes; each KPI starts running as
     // soon as it is compiled, while the next scorecard compiles. Results land in one slot per
@@ -172,6 +158,44 @@ pub fn evaluate(
             finish_card(card, options, frame, kpis, card_cells)
         })
         .collect())
+}
+
+/// The scorecards `options` names, in its order; without names, those of the root rule files.
+fn selected_scorecards<'p>(
+    program: &'p Program,
+    options: &EvalOptions,
+) -> Result<Vec<&'p ScorecardDef>, EvalError> {
+    let mut selected: Vec<&ScorecardDef> = Vec::new();
+    if options.scorecards.is_empty() {
+        selected.extend(program.scorecards.iter().filter(|s| s.root));
+    } else {
+        for id in &options.scorecards {
+            let card = program.scorecard(id).ok_or_else(|| {
+                let ids: Vec<&str> = program.scorecards.iter().map(|s| s.id.as_str()).collect();
+                EvalError::UnknownScorecard {
+                    id: id.clone(),
+                    hint: format!("; the scorecards are: {}", ids.join(", ")),
+                }
+            })?;
+            selected.push(card);
+        }
+    }
+    Ok(selected)
+}
+
+/// The planning half of [`evaluate`], for benchmarks: compiles every KPI of the scorecards and
+/// builds the indexes they share, without running them. Returns how many KPIs were compiled.
+pub fn plan(program: &Program, dataset: &Dataset, options: &EvalOptions) -> Result<usize, EvalError> {
+    let selected = selected_scorecards(program, options)?;
+    let frames: Vec<Frame> = selected.iter().map(|card| Frame::new(card, dataset, options)).collect();
+    let mut indexes = compile::Indexes::default();
+    let mut compiled = 0;
+    for (card, frame) in selected.iter().zip(&frames) {
+        let (kpis, next) = compile_card(card, &program.functions, dataset, options, frame, indexes)?;
+        compiled += kpis.plans.len();
+        indexes = next;
+    }
+    Ok(compiled)
 }
 
 fn provenance(
