@@ -137,9 +137,54 @@ pub fn load_cached(
     options: &LoadOptions,
     cache: &CacheOptions,
 ) -> Result<(Dataset, CacheOutcome), crate::LoadErrors> {
+    let (dataset, cached) = load_cached_later(dir, options, cache)?;
+    let outcome = match cached {
+        Cached::Done(outcome) => outcome,
+        Cached::Pending(write) => write.write(&dataset),
+    };
+    Ok((dataset, outcome))
+}
+
+/// What [`load_cached_later`] left to do about the cache.
+pub enum Cached {
+    /// The dataset came from the cache.
+    Done(CacheOutcome),
+    /// The dataset was parsed: the cache is still to be written, by [`PendingWrite::write`].
+    Pending(Box<PendingWrite>),
+}
+
+/// A cache to write for a dataset just parsed; [`PendingWrite::write`] can run on another thread
+/// while the dataset is used.
+pub struct PendingWrite {
+    dir: PathBuf,
+    options: LoadOptions,
+    cache: CacheOptions,
+    path: PathBuf,
+    reason: String,
+}
+
+impl PendingWrite {
+    /// Writes the cache of `dataset` (the one [`load_cached_later`] returned with this).
+    pub fn write(self, dataset: &Dataset) -> CacheOutcome {
+        write_for(dataset, &self.dir, &self.options, &self.cache, &self.path, self.reason)
+    }
+
+    /// Where the cache goes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// As [`load_cached`], but a cache to (re)write is returned as work still to do, so that the
+/// caller can write it while it evaluates.
+pub fn load_cached_later(
+    dir: &Path,
+    options: &LoadOptions,
+    cache: &CacheOptions,
+) -> Result<(Dataset, Cached), crate::LoadErrors> {
     let path = cache_path(dir, options, cache);
     let (reason, held) = match read_cache(&path, dir, options) {
-        Ok(dataset) => return Ok((dataset, CacheOutcome::Hit)),
+        Ok(dataset) => return Ok((dataset, Cached::Done(CacheOutcome::Hit))),
         Err(miss) => miss,
     };
     // Load what was asked for and what the old cache held, so that runs needing different
@@ -151,8 +196,8 @@ pub fn load_cached(
         (Some(asked), None) => Some(asked.clone()),
     };
     let dataset = crate::load(dir, &wider)?;
-    let outcome = write_for(&dataset, dir, &wider, cache, &path, reason);
-    Ok((dataset, outcome))
+    let pending = PendingWrite { dir: dir.to_path_buf(), options: wider, cache: cache.clone(), path, reason };
+    Ok((dataset, Cached::Pending(Box::new(pending))))
 }
 
 fn union(a: &Projection, b: &Projection) -> Projection {

@@ -21,7 +21,8 @@ mod value;
 
 pub use buf::Buf;
 pub use cache::{
-    cache_path, load_cached, CacheOptions, CacheOutcome, FORMAT_VERSION as CACHE_FORMAT_VERSION,
+    cache_path, load_cached, load_cached_later, CacheOptions, CacheOutcome, Cached, PendingWrite,
+    FORMAT_VERSION as CACHE_FORMAT_VERSION,
 };
 pub use chrono_tz::Tz;
 pub use error::{DataError, DataWarning, LoadErrors};

@@ -33,27 +33,60 @@ pub fn load_dataset(
     options: &LoadOptions,
     no_cache: bool,
 ) -> Result<kpi_data::Dataset, kpi_data::LoadErrors> {
+    let (dataset, cache_write) = load_dataset_later(dir, options, no_cache)?;
+    if let Some(w) = cache_write {
+        w.finish(&dataset);
+    }
+    Ok(dataset)
+}
+
+/// As [`load_dataset`], but a cache to write is handed back, to be written while the dataset is
+/// evaluated.
+pub fn load_dataset_later(
+    dir: &std::path::Path,
+    options: &LoadOptions,
+    no_cache: bool,
+) -> Result<(kpi_data::Dataset, Option<CacheWrite>), kpi_data::LoadErrors> {
     let progress = Progress::start(&format!("loading {}", dir.display()));
     let started = std::time::Instant::now();
     let cache = if no_cache { None } else { kpi_data::CacheOptions::default_dir() };
     let result = match cache {
         Some(dir_of_cache) => {
             let cache = kpi_data::CacheOptions { dir: dir_of_cache, min_bytes: CACHE_MIN_BYTES };
-            kpi_data::load_cached(dir, options, &cache).map(|(dataset, outcome)| {
-                if std::env::var_os("KPI_CACHE_DEBUG").is_some() {
-                    eprintln!(
-                        "cache: {outcome:?} ({}) in {:.3} s",
-                        kpi_data::cache_path(dir, options, &cache).display(),
-                        started.elapsed().as_secs_f64()
-                    );
+            kpi_data::load_cached_later(dir, options, &cache).map(|(dataset, cached)| match cached {
+                kpi_data::Cached::Done(outcome) => {
+                    debug_cache(&outcome, &kpi_data::cache_path(dir, options, &cache), started);
+                    (dataset, None)
                 }
-                dataset
+                kpi_data::Cached::Pending(pending) => (dataset, Some(CacheWrite { pending, started })),
             })
         }
-        None => load(dir, options),
+        None => load(dir, options).map(|dataset| (dataset, None)),
     };
     drop(progress);
     result
+}
+
+/// A columnar cache still to be written for a dataset just parsed.
+pub struct CacheWrite {
+    pending: Box<kpi_data::PendingWrite>,
+    started: std::time::Instant,
+}
+
+impl CacheWrite {
+    /// Writes the cache (a failure only means the next run parses again).
+    pub fn finish(self, dataset: &kpi_data::Dataset) {
+        let path = self.pending.path().to_path_buf();
+        let outcome = self.pending.write(dataset);
+        debug_cache(&outcome, &path, self.started);
+    }
+}
+
+/// With `KPI_CACHE_DEBUG` set, what the cache did and how long loading (and caching) took.
+fn debug_cache(outcome: &kpi_data::CacheOutcome, path: &std::path::Path, started: std::time::Instant) {
+    if std::env::var_os("KPI_CACHE_DEBUG").is_some() {
+        eprintln!("cache: {outcome:?} ({}) in {:.3} s", path.display(), started.elapsed().as_secs_f64());
+    }
 }
 
 /// A spinner on stderr for work that takes over a second: only on a terminal, never in CI.

@@ -55,6 +55,17 @@ pub struct Prepared {
     pub program: kpi_check::Program,
     pub dataset: kpi_data::Dataset,
     pub options: EvalOptions,
+    /// The columnar cache of a dataset just parsed, still to be written.
+    pub cache_write: Option<super::data::CacheWrite>,
+}
+
+impl Prepared {
+    /// Writes the pending cache now (for commands that do not overlap it with their own work).
+    pub fn write_cache(&mut self) {
+        if let Some(w) = self.cache_write.take() {
+            w.finish(&self.dataset);
+        }
+    }
 }
 
 /// What of the dataset [`prepare`] loads.
@@ -149,9 +160,9 @@ pub fn prepare(
     let load_options =
         kpi_data::LoadOptions { timezone, skip_bad_rows: inputs.skip_bad_rows, profile, columns };
     let started = std::time::Instant::now();
-    let loaded = super::data::load_dataset(&data, &load_options, inputs.no_cache);
+    let loaded = super::data::load_dataset_later(&data, &load_options, inputs.no_cache);
     crate::timing("load", started);
-    let dataset = match loaded {
+    let (dataset, cache_write) = match loaded {
         Ok(d) => d,
         Err(errors) => {
             eprintln!("{errors}");
@@ -166,7 +177,7 @@ pub fn prepare(
     };
     report_data_warnings(&dataset);
     let options = EvalOptions { as_of, from: inputs.from, to: inputs.to, holidays, params, scorecards };
-    Ok(Some(Prepared { rules, program, dataset, options }))
+    Ok(Some(Prepared { rules, program, dataset, options, cache_write }))
 }
 
 #[derive(clap::Args)]
@@ -185,9 +196,30 @@ pub struct EvaluateArgs {
 }
 
 pub fn run(args: EvaluateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
-    let Some(prepared) = prepare(&args.inputs, args.scorecard.clone(), Columns::Read)? else {
+    let Some(mut prepared) = prepare(&args.inputs, args.scorecard.clone(), Columns::Read)? else {
         return Ok(Outcome::Failed);
     };
+    // A cache to write only reads the dataset: it is written while the scorecards are evaluated.
+    let cache_write = prepared.cache_write.take();
+    let outcome = std::thread::scope(|scope| {
+        let writer = cache_write.map(|w| scope.spawn(|| w.finish(&prepared.dataset)));
+        let outcome = evaluate_and_print(&args, &prepared);
+        if let Some(writer) = writer {
+            // A panic while caching costs only the cache.
+            let _ = writer.join();
+        }
+        outcome
+    });
+    // The process ends here: leave the dataset to the OS instead of freeing hundreds of
+    // megabytes piece by piece.
+    std::mem::forget(prepared);
+    outcome
+}
+
+fn evaluate_and_print(
+    args: &EvaluateArgs,
+    prepared: &Prepared,
+) -> Result<Outcome, Box<dyn std::error::Error>> {
     let progress = super::data::Progress::start("evaluating");
     let started = std::time::Instant::now();
     let results = kpi_eval::evaluate(&prepared.program, &prepared.dataset, &prepared.options)?;
@@ -218,9 +250,7 @@ pub fn run(args: EvaluateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
         eprintln!("error: {e}");
     }
     let outcome = if errors.is_empty() { Outcome::Ok } else { Outcome::Failed };
-    // The process ends here: leave the dataset and results to the OS instead of freeing
-    // hundreds of megabytes piece by piece.
-    std::mem::forget((results, text, prepared));
+    std::mem::forget((results, text));
     Ok(outcome)
 }
 

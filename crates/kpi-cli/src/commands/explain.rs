@@ -32,9 +32,10 @@ pub struct ExplainArgs {
 }
 
 pub fn run(args: ExplainArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
-    let Some(prepared) = prepare(&args.inputs, vec![args.scorecard.clone()], Columns::All)? else {
+    let Some(mut prepared) = prepare(&args.inputs, vec![args.scorecard.clone()], Columns::All)? else {
         return Ok(Outcome::Failed);
     };
+    prepared.write_cache();
     let explanation = kpi_eval::explain(
         &prepared.program,
         &prepared.dataset,

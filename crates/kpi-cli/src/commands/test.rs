@@ -314,8 +314,9 @@ fn evaluate(path: &Path, case: &Case) -> Result<Vec<kpi_eval::ScorecardResult>, 
             e.to_string().lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
         format!("bad case: {first}")
     })?;
-    let prepared = prepare(&parsed.inputs, case.scorecards.clone(), Columns::Read)?
+    let mut prepared = prepare(&parsed.inputs, case.scorecards.clone(), Columns::Read)?
         .ok_or("the rules or the data have errors (above); nothing evaluated")?;
+    prepared.write_cache();
     let results = kpi_eval::evaluate(&prepared.program, &prepared.dataset, &prepared.options)?;
     drop(inline);
     Ok(results)
