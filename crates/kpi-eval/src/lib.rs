@@ -149,14 +149,14 @@ pub fn evaluate(
         Ok::<(), EvalError>(())
     })?;
     let mut cells = slots.into_iter().map(|cell| cell.into_inner().expect("every KPI ran"));
+    let per_card: Vec<Vec<_>> =
+        compiled.iter().map(|kpis| cells.by_ref().take(kpis.plans.len()).collect()).collect();
     Ok(selected
-        .iter()
+        .into_par_iter()
         .zip(&frames)
         .zip(compiled)
-        .map(|((card, frame), kpis)| {
-            let card_cells = cells.by_ref().take(kpis.plans.len()).collect();
-            finish_card(card, options, frame, kpis, card_cells)
-        })
+        .zip(per_card)
+        .map(|(((card, frame), kpis), cells)| finish_card(card, options, frame, kpis, cells))
         .collect())
 }
 
