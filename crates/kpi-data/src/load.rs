@@ -642,17 +642,17 @@ fn load_csv<'p>(
     let plan = plan(h, header)?;
     start += body_start;
     let mut table = Merged::new(&plan);
+    table.line = body_line;
 
     // Parse a block's chunks in parallel while the table takes the previous block's chunks and
     // the next block is read into the other buffer.
     let (mut parsing, mut pending): (Vec<Chunk>, Vec<Chunk>) = (Vec::new(), Vec::new());
     let mut pending_len = 0;
-    let mut line = body_line;
     let mut reserved = false;
     let body_bytes = (source_len as usize).saturating_sub(start);
     loop {
         let data = &window.bytes()[start..];
-        let (pieces, covered, next_line) = split_chunks(data, line, sizes.chunk, blocks.eof);
+        let (pieces, covered) = split_chunks(data, sizes.chunk, blocks.eof);
         if pieces.is_empty() && !blocks.eof {
             // A record longer than what was read: read more.
             let more = blocks.next(&window, start).map_err(cannot_read)?;
@@ -675,7 +675,7 @@ fn load_csv<'p>(
                 parsing[..pieces.len()]
                     .par_iter_mut()
                     .zip(&pieces)
-                    .for_each(|(chunk, &(a, b, l))| chunk.parse_csv(&plan, &data[a..b], l))
+                    .for_each(|(chunk, &(a, b))| chunk.parse_csv(&plan, &data[a..b]))
             },
         );
         let next = read.map_err(cannot_read)?;
@@ -690,7 +690,6 @@ fn load_csv<'p>(
         pending_len = pieces.len();
         blocks.recycle(std::mem::replace(&mut window, next));
         start = 0;
-        line = next_line;
         if table.failed.is_some() || (blocks.eof && window.bytes().is_empty()) {
             break;
         }
@@ -793,6 +792,9 @@ struct Chunk {
     zone: ZoneResolver,
     /// Invalid UTF-8 in the chunk, which is then not parsed.
     bad_text: Option<DataError>,
+    /// Lines of a CSV chunk are counted from 0 as it is parsed (the line it starts on is known
+    /// only once the chunks before it are): the newlines in it, for the table to add up.
+    newlines: usize,
 }
 
 impl Chunk {
@@ -805,6 +807,7 @@ impl Chunk {
             skipped: 0,
             zone: ZoneResolver::new(tz),
             bad_text: None,
+            newlines: 0,
         }
     }
 
@@ -816,6 +819,7 @@ impl Chunk {
         self.more_errors = 0;
         self.skipped = 0;
         self.bad_text = None;
+        self.newlines = 0;
     }
 
     fn error(
@@ -837,17 +841,20 @@ impl Chunk {
         self.errors.push(e);
     }
 
-    /// Parses `bytes`, whole records starting on line `first_line`.
-    fn parse_csv(&mut self, plan: &Plan, bytes: &[u8], first_line: usize) {
+    /// Parses `bytes`, whole records, numbering lines from 0 (see [`Chunk::newlines`]).
+    fn parse_csv(&mut self, plan: &Plan, bytes: &[u8]) {
         let text = match std::str::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => {
-                self.bad_text = Some(utf8_error(&plan.file, bytes, e.valid_up_to(), first_line));
+                self.bad_text = Some(utf8_error(&plan.file, bytes, e.valid_up_to(), 0));
                 return;
             }
         };
-        let mut reader = CsvReader::new(text, first_line);
-        while let Some(rec) = reader.next_record() {
+        let mut reader = CsvReader::new(text, 0);
+        // The reader counts every newline of the records it reads, so of the whole chunk unless
+        // a malformed record stops it.
+        self.newlines = loop {
+            let Some(rec) = reader.next_record() else { break reader.line() };
             match rec {
                 // Only the fields of loaded columns are looked at.
                 Ok(line) => self.row(plan, line, &reader),
@@ -860,10 +867,10 @@ impl Chunk {
                         e.message,
                     );
                     self.skipped += 1;
-                    break;
+                    break memchr::memchr_iter(b'\n', bytes).count();
                 }
             }
-        }
+        };
     }
 
     fn parse_jsonl(&mut self, plan: &Plan, text: &str, first_line: usize) {
@@ -1116,6 +1123,9 @@ struct Merged {
     records: usize,
     /// A file-level error (invalid UTF-8): the table is not loaded.
     failed: Option<DataError>,
+    /// The line the next chunk starts on; chunks number their lines from it (0 for JSON Lines,
+    /// whose one chunk has the file's own numbers).
+    line: usize,
     /// Scratch: chunk code -> table code, rows kept, ids' first codes and insertion order.
     remap: Vec<u32>,
     keep: Vec<bool>,
@@ -1133,6 +1143,7 @@ impl Merged {
             skipped: 0,
             records: 0,
             failed: None,
+            line: 0,
             remap: Vec::new(),
             keep: Vec::new(),
             firsts: Vec::new(),
@@ -1157,14 +1168,19 @@ impl Merged {
         if self.failed.is_some() {
             return;
         }
-        if let Some(e) = chunk.bad_text.take() {
+        let base = self.line;
+        if let Some(mut e) = chunk.bad_text.take() {
+            e.line = e.line.map(|l| l + base);
             self.failed = Some(e);
             return;
         }
+        self.line += chunk.newlines;
         self.skipped += chunk.skipped;
         self.more_errors += chunk.more_errors;
         self.records += chunk.lines.len() + chunk.skipped;
         let mut errors = std::mem::take(&mut chunk.errors);
+        errors.iter_mut().for_each(|e| e.line = e.line.map(|l| l + base));
+        let base = base as u32;
         let mut dropped = false;
         let id_loaded = plan.loaded.first() == Some(&0);
         if let (true, Some(Values::Text(ids)), Some(Values::Ids(local))) = (
@@ -1176,6 +1192,7 @@ impl Merged {
             self.keep.clear();
             let errors_before = errors.len();
             for (r, &line) in chunk.lines.iter().enumerate() {
+                let line = line + base;
                 let (id, code) = (local.get(r), self.firsts[r]);
                 let new = code == NULL_CODE;
                 self.keep.push(new);
@@ -1204,7 +1221,7 @@ impl Merged {
                 errors.sort_by_key(|e| e.line);
             }
         } else {
-            chunk.lines.iter().for_each(|&l| self.lines.push(l));
+            chunk.lines.iter().for_each(|&l| self.lines.push(l + base));
         }
         let keep = dropped.then_some(&self.keep[..]);
         let skip = usize::from(id_loaded);
