@@ -1,10 +1,13 @@
-//! Column storage: an owned vector, or a read-only view into a memory-mapped cache file.
+//! Column storage: an owned vector, or a read-only view into a memory-mapped cache file; and
+//! windows of mapped input files.
 //!
 //! A warm load maps the cache file and hands out views into it, so a column costs nothing until
 //! it is read and is never copied (see `cache.rs`). Code reading columns sees a `&[T]` either way.
+//! A cold load parses CSV straight from a mapped window of the file instead of reading a copy
+//! (see `load.rs`).
 #![allow(unsafe_code)]
 
-use memmap2::Mmap;
+use memmap2::{Mmap, MmapOptions};
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -156,6 +159,33 @@ impl<T: Plain + PartialEq> PartialEq<Vec<T>> for Buf<T> {
     }
 }
 
+/// `len` bytes of a file from byte `offset` (any offset), mapped read-only with the pages
+/// present: the loader parses a window, then drops it, so only about two windows are resident.
+pub(crate) struct FileWindow {
+    map: Mmap,
+    offset: u64,
+}
+
+impl FileWindow {
+    pub(crate) fn map(file: &std::fs::File, offset: u64, len: usize) -> std::io::Result<FileWindow> {
+        // SAFETY: a read-only mapping of a file the loader opened read-only, within the size it
+        // had when opened. As with any mapping, a file changed or truncated while it is read
+        // could change the bytes seen (or fault): inputs are exports that nothing writes during
+        // a load, as the cache's files are.
+        let map = unsafe { MmapOptions::new().offset(offset).len(len).populate().map(file) }?;
+        Ok(FileWindow { map, offset })
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.map
+    }
+
+    /// Where the window starts in the file.
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +212,16 @@ mod tests {
         let mut b = Buf::<i64>::mapped(&map, 8, 1).unwrap();
         b.to_mut().push(5);
         assert_eq!(b, [-2, 5]);
+    }
+
+    #[test]
+    fn windows_start_at_any_offset() {
+        let bytes: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, &bytes).unwrap();
+        for (offset, len) in [(0, 20_000), (1, 10), (4095, 2), (4096, 5000), (12_345, 7655)] {
+            let w = FileWindow::map(&file, offset as u64, len).unwrap();
+            assert_eq!((w.bytes(), w.offset()), (&bytes[offset..offset + len], offset as u64));
+        }
     }
 }

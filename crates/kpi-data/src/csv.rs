@@ -191,20 +191,13 @@ fn find_comma_or_newline(b: &[u8]) -> usize {
     i + b[i..].iter().position(|&c| c == b',' || c == b'\n').unwrap_or(b.len() - i)
 }
 
-/// Pieces of `src` (records) of about `target` bytes that end at record boundaries, with the
-/// line each starts on (the first on `first_line`). Quote parity is tracked so a newline inside a
-/// quoted value is never a boundary. Unless `last` (the end of `src` is the end of the file), the
-/// records after the last piece may be incomplete and are left for the next block: returns the
-/// pieces, the bytes they cover and the line after them.
-pub(crate) fn split_chunks(
-    src: &[u8],
-    first_line: usize,
-    target: usize,
-    last: bool,
-) -> (Vec<(usize, usize, usize)>, usize, usize) {
+/// Pieces of `src` (records) of about `target` bytes that end at record boundaries. Quote parity
+/// is tracked so a newline inside a quoted value is never a boundary. Unless `last` (the end of
+/// `src` is the end of the file), the records after the last piece may be incomplete and are left
+/// for the next block: returns the pieces and the bytes they cover.
+pub(crate) fn split_chunks(src: &[u8], target: usize, last: bool) -> (Vec<(usize, usize)>, usize) {
     let mut chunks = Vec::new();
     let mut start = 0;
-    let mut line = first_line;
     while start < src.len() {
         let mut end = start + target;
         if end >= src.len() {
@@ -220,7 +213,7 @@ pub(crate) fn split_chunks(
                         end = src.len();
                         break;
                     }
-                    None => return (chunks, start, line),
+                    None => return (chunks, start),
                     Some(off) => {
                         let at = end + off;
                         end = at + 1;
@@ -233,11 +226,10 @@ pub(crate) fn split_chunks(
                 }
             }
         }
-        chunks.push((start, end, line));
-        line += memchr_iter(b'\n', &src[start..end]).count();
+        chunks.push((start, end));
         start = end;
     }
-    (chunks, start, line)
+    (chunks, start)
 }
 
 #[cfg(test)]
@@ -285,10 +277,11 @@ mod tests {
     fn chunks_respect_quotes() {
         let src = "1,\"a\nb\"\n2,x\n3,\"\n\n\"\n4,y\n";
         for target in 1..src.len() + 2 {
-            let (chunks, covered, _) = split_chunks(src.as_bytes(), 2, target, true);
+            let (chunks, covered) = split_chunks(src.as_bytes(), target, true);
             assert_eq!(covered, src.len());
             let mut all = Vec::new();
-            for (a, b, line) in chunks {
+            for (a, b) in chunks {
+                let line = 2 + src[..a].matches('\n').count();
                 for rec in records(&src[a..b]) {
                     let (l, f) = rec.unwrap();
                     all.push((l + line - 1, f[0].clone()));
@@ -302,9 +295,9 @@ mod tests {
     #[test]
     fn chunks_of_a_block_stop_before_an_incomplete_record() {
         let src = b"1,a\n2,\"b\nc\"\n3,d";
-        let (chunks, covered, line) = split_chunks(src, 2, 1, false);
-        assert_eq!(chunks, vec![(0, 4, 2), (4, 12, 3)]);
-        assert_eq!((covered, line), (12, 5));
+        let (chunks, covered) = split_chunks(src, 1, false);
+        assert_eq!(chunks, vec![(0, 4), (4, 12)]);
+        assert_eq!(covered, 12);
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! Loading a dataset directory: file discovery, header planning, block reading, parallel chunk
 //! parsing, merging, checks.
 //!
-//! A CSV file is read in blocks of [`BLOCK_BYTES`]; each block is split at record boundaries into
-//! chunks parsed in parallel (each checks its text is UTF-8 and interns text in its own
-//! dictionaries), while the table takes the previous block's chunks in file order (one lookup per
-//! distinct chunk value; ids one by one, which finds duplicates). Chunks and the block buffer are
-//! reused, so memory is the table's columns plus a few blocks.
+//! A CSV file is taken in blocks of [`BLOCK_BYTES`]: a regular file is mapped a window at a time
+//! and parsed where it lies (no copy), anything else is read into buffers. Each block is split at
+//! record boundaries into chunks parsed in parallel (each checks its text is UTF-8 and interns
+//! text in its own dictionaries), while the table takes the previous block's chunks in file order
+//! (one lookup per distinct chunk value; ids one by one, which finds duplicates) and the next
+//! block is mapped or read. Chunks and buffers are reused and a window is unmapped once parsed,
+//! so memory is the table's columns plus a few blocks.
+use crate::buf::FileWindow;
 use crate::build::{ColBuf, Staged, Values};
 use crate::csv::{split_chunks, CsvReader};
 use crate::error::{DataError, DataWarning, LoadErrors, ERROR_CAP};
@@ -39,12 +42,31 @@ struct Sizes {
 
 const SIZES: Sizes = Sizes { block: BLOCK_BYTES, chunk: CHUNK_BYTES };
 
+/// A file opened for reading: a regular file (mapped when it can be) or any reader.
+enum Input<'a> {
+    File(std::fs::File),
+    Reader(Box<dyn Read + Send + 'a>),
+}
+
+impl<'a> Input<'a> {
+    fn into_reader(self) -> Box<dyn Read + Send + 'a> {
+        match self {
+            Input::File(f) => Box::new(f),
+            Input::Reader(r) => r,
+        }
+    }
+}
+
 /// A file opened for reading, with its size in bytes.
-type Opened<'a> = (Box<dyn Read + Send + 'a>, u64);
+type Opened<'a> = (Input<'a>, u64);
 
 /// Loads the dataset in `dir` (data contract v1). Every error is listed (up to a cap) and no
 /// dataset is returned unless `options.skip_bad_rows` leaves the bad rows out.
 pub fn load(dir: &Path, options: &LoadOptions) -> Result<Dataset, LoadErrors> {
+    load_dir(dir, options, SIZES)
+}
+
+fn load_dir(dir: &Path, options: &LoadOptions, sizes: Sizes) -> Result<Dataset, LoadErrors> {
     let shown = dir.display().to_string();
     let names = match list_dir(dir) {
         Ok(n) => n,
@@ -56,10 +78,11 @@ pub fn load(dir: &Path, options: &LoadOptions) -> Result<Dataset, LoadErrors> {
     };
     let open = |name: &str| -> std::io::Result<Opened<'static>> {
         let file = std::fs::File::open(dir.join(name))?;
-        let size = file.metadata()?.len();
-        Ok((Box::new(file), size))
+        let meta = file.metadata()?;
+        let source = if meta.is_file() { Input::File(file) } else { Input::Reader(Box::new(file)) };
+        Ok((source, meta.len()))
     };
-    load_with(names, open, options, SIZES)
+    load_with(names, open, options, sizes)
 }
 
 /// The names in a dataset directory, sorted; directories end with `/`.
@@ -89,7 +112,7 @@ fn from_memory(files: &[(&str, &str)], options: &LoadOptions, sizes: Sizes) -> R
     let names = files.iter().map(|(n, _)| n.to_string()).collect();
     let open = |name: &str| -> std::io::Result<Opened<'_>> {
         match files.iter().find(|(n, _)| *n == name) {
-            Some((_, c)) => Ok((Box::new(c.as_bytes()), c.len() as u64)),
+            Some((_, c)) => Ok((Input::Reader(Box::new(c.as_bytes())), c.len() as u64)),
             None => Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
         }
     };
@@ -150,7 +173,7 @@ fn load_with<'a>(
         let wanted = options.columns.as_ref().map(|p| wanted_columns(schema, p));
         let header = Header { table: ti, file: &file, mapping, formats, wanted: wanted.as_ref() };
         let result = if file.ends_with(".jsonl") || file.ends_with(".ndjson") {
-            load_jsonl(header, source.0, options.timezone)
+            load_jsonl(header, source.0.into_reader(), options.timezone)
         } else {
             load_csv(header, source, options.timezone, sizes)
         };
@@ -471,38 +494,128 @@ struct Header<'a, 'p> {
     wanted: Option<&'a BTreeSet<String>>,
 }
 
-/// A file read a block at a time.
-struct Blocks<'a> {
-    src: Box<dyn Read + Send + 'a>,
-    eof: bool,
-    size: usize,
+/// Bytes of a file not parsed yet: read into a buffer, or a mapped window of the file.
+enum Window {
+    Read(Vec<u8>),
+    Mapped(FileWindow),
 }
 
-impl Blocks<'_> {
-    /// Appends up to a block to `buf`.
-    fn read(&mut self, buf: &mut Vec<u8>) -> std::io::Result<()> {
-        buf.reserve(self.size);
-        let n = (&mut self.src).take(self.size as u64).read_to_end(buf)?;
-        self.eof = n < self.size;
-        Ok(())
+impl Window {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Window::Read(v) => v,
+            Window::Mapped(w) => w.bytes(),
+        }
+    }
+}
+
+/// A file read a block at a time: a regular file is mapped a window at a time (no copy), any
+/// other source (or a file that cannot be mapped) is read into buffers.
+struct Blocks<'a> {
+    src: Feed<'a>,
+    eof: bool,
+    size: usize,
+    /// A buffer to read into, kept from a window done with.
+    spare: Vec<u8>,
+}
+
+enum Feed<'a> {
+    Map { file: std::fs::File, len: u64 },
+    Read(Box<dyn Read + Send + 'a>),
+}
+
+impl<'a> Blocks<'a> {
+    fn new((src, len): Opened<'a>, size: usize) -> Blocks<'a> {
+        let src = match src {
+            Input::File(file) => Feed::Map { file, len },
+            Input::Reader(r) => Feed::Read(r),
+        };
+        Blocks { src, eof: false, size, spare: Vec::new() }
+    }
+
+    /// The first window of the file.
+    fn first(&mut self) -> std::io::Result<Window> {
+        if let Feed::Map { file, len } = &self.src {
+            let n = (*len).min(self.size as u64) as usize;
+            if n == 0 {
+                self.eof = true;
+                return Ok(Window::Read(Vec::new()));
+            }
+            match FileWindow::map(file, 0, n) {
+                Ok(w) => {
+                    self.eof = n as u64 == *len;
+                    return Ok(Window::Mapped(w));
+                }
+                // Read it instead (the file is still at its start).
+                Err(_) => {
+                    let empty = Feed::Read(Box::new(std::io::empty()));
+                    if let Feed::Map { file, .. } = std::mem::replace(&mut self.src, empty) {
+                        self.src = Feed::Read(Box::new(file));
+                    }
+                }
+            }
+        }
+        self.next(&Window::Read(Vec::new()), 0)
+    }
+
+    /// The window after `cur`: its bytes from `from` on, then up to a block more.
+    fn next(&mut self, cur: &Window, from: usize) -> std::io::Result<Window> {
+        let rest = &cur.bytes()[from..];
+        match (&mut self.src, cur) {
+            (Feed::Map { file, len }, Window::Mapped(w)) => {
+                let offset = w.offset() + from as u64;
+                let n = (*len - offset).min((rest.len() + self.size) as u64) as usize;
+                self.eof = offset + n as u64 == *len;
+                if n == 0 {
+                    return Ok(Window::Read(Vec::new()));
+                }
+                Ok(Window::Mapped(FileWindow::map(file, offset, n)?))
+            }
+            (Feed::Read(src), _) => {
+                let mut buf = std::mem::take(&mut self.spare);
+                buf.clear();
+                buf.reserve(rest.len() + self.size);
+                buf.extend_from_slice(rest);
+                if !self.eof {
+                    let n = src.take(self.size as u64).read_to_end(&mut buf)?;
+                    self.eof = n < self.size;
+                }
+                Ok(Window::Read(buf))
+            }
+            (Feed::Map { .. }, Window::Read(v)) => {
+                // Only the empty first window of an empty file.
+                debug_assert!(v.is_empty() && self.eof);
+                Ok(Window::Read(Vec::new()))
+            }
+        }
+    }
+
+    /// Takes back a window done with, to reuse its buffer.
+    fn recycle(&mut self, w: Window) {
+        if let Window::Read(v) = w {
+            if v.capacity() > self.spare.capacity() {
+                self.spare = v;
+            }
+        }
     }
 }
 
 fn load_csv<'p>(
     h: Header<'_, 'p>,
-    (src, size): Opened,
+    source: Opened,
     tz: chrono_tz::Tz,
     sizes: Sizes,
 ) -> Result<Loaded<'p>, Vec<DataError>> {
     let file = h.file;
     let cannot_read = |e: std::io::Error| vec![DataError::file(file, format!("cannot read: {e}"))];
-    let mut blocks = Blocks { src, eof: false, size: sizes.block };
-    // `buf[start..]`: read, not parsed yet.
-    let (mut buf, mut start) = (Vec::new(), 0);
-    blocks.read(&mut buf).map_err(cannot_read)?;
-    while buf.len() < BOM.len() && !blocks.eof {
-        blocks.read(&mut buf).map_err(cannot_read)?;
+    let source_len = source.1;
+    let mut blocks = Blocks::new(source, sizes.block);
+    // `window[start..]`: read, not parsed yet.
+    let (mut window, mut start) = (blocks.first().map_err(cannot_read)?, 0);
+    while window.bytes().len() < BOM.len() && !blocks.eof {
+        window = blocks.next(&window, 0).map_err(cannot_read)?;
     }
+    let buf = window.bytes();
     if buf.starts_with(BOM) {
         start = BOM.len();
     }
@@ -520,32 +633,31 @@ fn load_csv<'p>(
         )]);
     }
     let (header, body_start, body_line) = loop {
-        match read_header(file, &buf[start..], blocks.eof) {
+        match read_header(file, &window.bytes()[start..], blocks.eof) {
             Ok(Some(found)) => break found,
-            Ok(None) => blocks.read(&mut buf).map_err(cannot_read)?,
+            Ok(None) => window = blocks.next(&window, 0).map_err(cannot_read)?,
             Err(e) => return Err(vec![e]),
         }
     };
     let plan = plan(h, header)?;
     start += body_start;
     let mut table = Merged::new(&plan);
+    table.line = body_line;
 
     // Parse a block's chunks in parallel while the table takes the previous block's chunks and
     // the next block is read into the other buffer.
     let (mut parsing, mut pending): (Vec<Chunk>, Vec<Chunk>) = (Vec::new(), Vec::new());
     let mut pending_len = 0;
-    let mut next = Vec::new();
-    let mut line = body_line;
     let mut reserved = false;
-    let body_bytes = (size as usize).saturating_sub(start);
+    let body_bytes = (source_len as usize).saturating_sub(start);
     loop {
-        let data = &buf[start..];
-        let (pieces, covered, next_line) = split_chunks(data, line, sizes.chunk, blocks.eof);
+        let data = &window.bytes()[start..];
+        let (pieces, covered) = split_chunks(data, sizes.chunk, blocks.eof);
         if pieces.is_empty() && !blocks.eof {
             // A record longer than what was read: read more.
-            buf.drain(..start);
+            let more = blocks.next(&window, start).map_err(cannot_read)?;
+            blocks.recycle(std::mem::replace(&mut window, more));
             start = 0;
-            blocks.read(&mut buf).map_err(cannot_read)?;
             continue;
         }
         while parsing.len() < pieces.len() {
@@ -557,21 +669,16 @@ fn load_csv<'p>(
                     table.append(chunk, &plan);
                 }
                 // The records not in a piece start the next block.
-                next.clear();
-                next.extend_from_slice(&data[covered..]);
-                if blocks.eof {
-                    return Ok(());
-                }
-                blocks.read(&mut next)
+                blocks.next(&window, start + covered)
             },
             || {
                 parsing[..pieces.len()]
                     .par_iter_mut()
                     .zip(&pieces)
-                    .for_each(|(chunk, &(a, b, l))| chunk.parse_csv(&plan, &data[a..b], l))
+                    .for_each(|(chunk, &(a, b))| chunk.parse_csv(&plan, &data[a..b]))
             },
         );
-        read.map_err(cannot_read)?;
+        let next = read.map_err(cannot_read)?;
         if !reserved && covered > 0 {
             // Room for the whole file's rows at the rate of the first block: no regrowing.
             reserved = true;
@@ -581,10 +688,9 @@ fn load_csv<'p>(
         }
         std::mem::swap(&mut parsing, &mut pending);
         pending_len = pieces.len();
-        std::mem::swap(&mut buf, &mut next);
+        blocks.recycle(std::mem::replace(&mut window, next));
         start = 0;
-        line = next_line;
-        if table.failed.is_some() || (blocks.eof && buf.is_empty()) {
+        if table.failed.is_some() || (blocks.eof && window.bytes().is_empty()) {
             break;
         }
     }
@@ -686,6 +792,9 @@ struct Chunk {
     zone: ZoneResolver,
     /// Invalid UTF-8 in the chunk, which is then not parsed.
     bad_text: Option<DataError>,
+    /// Lines of a CSV chunk are counted from 0 as it is parsed (the line it starts on is known
+    /// only once the chunks before it are): the newlines in it, for the table to add up.
+    newlines: usize,
 }
 
 impl Chunk {
@@ -698,6 +807,7 @@ impl Chunk {
             skipped: 0,
             zone: ZoneResolver::new(tz),
             bad_text: None,
+            newlines: 0,
         }
     }
 
@@ -709,6 +819,7 @@ impl Chunk {
         self.more_errors = 0;
         self.skipped = 0;
         self.bad_text = None;
+        self.newlines = 0;
     }
 
     fn error(
@@ -730,17 +841,20 @@ impl Chunk {
         self.errors.push(e);
     }
 
-    /// Parses `bytes`, whole records starting on line `first_line`.
-    fn parse_csv(&mut self, plan: &Plan, bytes: &[u8], first_line: usize) {
+    /// Parses `bytes`, whole records, numbering lines from 0 (see [`Chunk::newlines`]).
+    fn parse_csv(&mut self, plan: &Plan, bytes: &[u8]) {
         let text = match std::str::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => {
-                self.bad_text = Some(utf8_error(&plan.file, bytes, e.valid_up_to(), first_line));
+                self.bad_text = Some(utf8_error(&plan.file, bytes, e.valid_up_to(), 0));
                 return;
             }
         };
-        let mut reader = CsvReader::new(text, first_line);
-        while let Some(rec) = reader.next_record() {
+        let mut reader = CsvReader::new(text, 0);
+        // The reader counts every newline of the records it reads, so of the whole chunk unless
+        // a malformed record stops it.
+        self.newlines = loop {
+            let Some(rec) = reader.next_record() else { break reader.line() };
             match rec {
                 // Only the fields of loaded columns are looked at.
                 Ok(line) => self.row(plan, line, &reader),
@@ -753,10 +867,10 @@ impl Chunk {
                         e.message,
                     );
                     self.skipped += 1;
-                    break;
+                    break memchr::memchr_iter(b'\n', bytes).count();
                 }
             }
-        }
+        };
     }
 
     fn parse_jsonl(&mut self, plan: &Plan, text: &str, first_line: usize) {
@@ -1009,6 +1123,9 @@ struct Merged {
     records: usize,
     /// A file-level error (invalid UTF-8): the table is not loaded.
     failed: Option<DataError>,
+    /// The line the next chunk starts on; chunks number their lines from it (0 for JSON Lines,
+    /// whose one chunk has the file's own numbers).
+    line: usize,
     /// Scratch: chunk code -> table code, rows kept, ids' first codes and insertion order.
     remap: Vec<u32>,
     keep: Vec<bool>,
@@ -1026,6 +1143,7 @@ impl Merged {
             skipped: 0,
             records: 0,
             failed: None,
+            line: 0,
             remap: Vec::new(),
             keep: Vec::new(),
             firsts: Vec::new(),
@@ -1050,14 +1168,19 @@ impl Merged {
         if self.failed.is_some() {
             return;
         }
-        if let Some(e) = chunk.bad_text.take() {
+        let base = self.line;
+        if let Some(mut e) = chunk.bad_text.take() {
+            e.line = e.line.map(|l| l + base);
             self.failed = Some(e);
             return;
         }
+        self.line += chunk.newlines;
         self.skipped += chunk.skipped;
         self.more_errors += chunk.more_errors;
         self.records += chunk.lines.len() + chunk.skipped;
         let mut errors = std::mem::take(&mut chunk.errors);
+        errors.iter_mut().for_each(|e| e.line = e.line.map(|l| l + base));
+        let base = base as u32;
         let mut dropped = false;
         let id_loaded = plan.loaded.first() == Some(&0);
         if let (true, Some(Values::Text(ids)), Some(Values::Ids(local))) = (
@@ -1069,6 +1192,7 @@ impl Merged {
             self.keep.clear();
             let errors_before = errors.len();
             for (r, &line) in chunk.lines.iter().enumerate() {
+                let line = line + base;
                 let (id, code) = (local.get(r), self.firsts[r]);
                 let new = code == NULL_CODE;
                 self.keep.push(new);
@@ -1097,7 +1221,7 @@ impl Merged {
                 errors.sort_by_key(|e| e.line);
             }
         } else {
-            chunk.lines.iter().for_each(|&l| self.lines.push(l));
+            chunk.lines.iter().for_each(|&l| self.lines.push(l + base));
         }
         let keep = dropped.then_some(&self.keep[..]);
         let skip = usize::from(id_loaded);
@@ -1350,7 +1474,20 @@ mod tests {
 
     /// Everything a load gives, as text.
     fn shown(files: &[(&str, &str)], options: &LoadOptions, sizes: Sizes) -> String {
-        match from_memory(files, options, sizes) {
+        describe(from_memory(files, options, sizes))
+    }
+
+    /// The same, the files written to a directory (regular files, mapped a window at a time).
+    fn shown_from_files(files: &[(&str, &str)], options: &LoadOptions, sizes: Sizes) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        describe(load_dir(dir.path(), options, sizes))
+    }
+
+    fn describe(result: Result<Dataset, LoadErrors>) -> String {
+        match result {
             Err(e) => format!("errors ({}):\n{e}", e.count()),
             Ok(d) => {
                 let mut out = format!("{:?}\n{:?}\n{:?}\n", d.tables, d.warnings, d.skipped_rows);
@@ -1412,15 +1549,23 @@ mod tests {
             for skip in [false, true] {
                 let options = LoadOptions { skip_bad_rows: skip, ..LoadOptions::default() };
                 let want = shown(&files, &options, SIZES);
-                for (block, chunk) in [(1, 1), (50, 7), (1000, 100), (4096, 4096), (100_000, 1000)] {
-                    let got = shown(&files, &options, Sizes { block, chunk });
+                let sizes = [(1, 1), (50, 7), (1000, 100), (4096, 4096), (100_000, 1000)];
+                // Mapping a window per byte is slow: mapped files start at 50 bytes.
+                let both = [false, true].into_iter().flat_map(|m| sizes.map(|s| (m, s)));
+                for (mapped, (block, chunk)) in both.filter(|&(m, (b, _))| !m || b > 1) {
+                    let sizes = Sizes { block, chunk };
+                    let got = if mapped {
+                        shown_from_files(&files, &options, sizes)
+                    } else {
+                        shown(&files, &options, sizes)
+                    };
                     let at = got.bytes().zip(want.bytes()).position(|(a, b)| a != b).unwrap_or(got.len());
                     let near = |s: &str| {
                         s.get(at.saturating_sub(200)..(at + 200).min(s.len())).unwrap_or("").to_string()
                     };
                     assert!(
                         got == want,
-                        "bad {bad}, skip {skip}, block {block}, chunk {chunk}: got\n{}\nwant\n{}",
+                        "bad {bad}, skip {skip}, mapped {mapped}, block {block}, chunk {chunk}: got\n{}\nwant\n{}",
                         near(&got),
                         near(&want)
                     );
@@ -1456,16 +1601,25 @@ mod tests {
         let names = files.iter().map(|(n, _)| n.to_string()).collect::<Vec<_>>();
         let open = |name: &str| -> std::io::Result<Opened<'_>> {
             let (_, b) = files.iter().find(|(n, _)| *n == name).expect("a test file");
-            Ok((Box::new(&b[..]), b.len() as u64))
+            Ok((Input::Reader(Box::new(&b[..])), b.len() as u64))
         };
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in &files {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+        }
         for (block, chunk) in [(1, 1), (50, 7), (100_000, 1000), (BLOCK_BYTES, CHUNK_BYTES)] {
-            let e =
-                load_with(names.clone(), open, &LoadOptions::default(), Sizes { block, chunk }).unwrap_err();
-            assert_eq!(
-                e.to_string(),
-                "time_entries.csv:3436: error: invalid UTF-8 (byte 0xF6 at character 38): save the export as UTF-8 (Excel: \"CSV UTF-8\")",
-                "block {block}, chunk {chunk}"
-            );
+            let sizes = Sizes { block, chunk };
+            let read = load_with(names.clone(), open, &LoadOptions::default(), sizes).unwrap_err();
+            // Mapping a window per byte is slow.
+            let mapped =
+                (block > 1).then(|| load_dir(dir.path(), &LoadOptions::default(), sizes).unwrap_err());
+            for e in std::iter::once(read).chain(mapped) {
+                assert_eq!(
+                    e.to_string(),
+                    "time_entries.csv:3436: error: invalid UTF-8 (byte 0xF6 at character 38): save the export as UTF-8 (Excel: \"CSV UTF-8\")",
+                    "block {block}, chunk {chunk}"
+                );
+            }
         }
     }
 }
