@@ -64,6 +64,8 @@ pub struct Children {
     /// `None` when every child has a parent and the children are in parent order (as exports
     /// usually are): position `i` is child row `i`.
     rows: Option<Vec<u32>>,
+    /// Rows of the child table.
+    child_len: usize,
 }
 
 impl Children {
@@ -80,7 +82,7 @@ impl Children {
                 offsets.resize((p as usize + 1).max(offsets.len()), child as u32);
             }
             offsets.resize(parent_len + 1, n);
-            return Children { offsets, rows: None };
+            return Children { offsets, rows: None, child_len: child_to_parent.len() };
         }
         let mut offsets = vec![0u32; parent_len + 1];
         for &p in child_to_parent {
@@ -99,7 +101,7 @@ impl Children {
                 next[p as usize] += 1;
             }
         }
-        Children { offsets, rows: Some(rows) }
+        Children { offsets, rows: Some(rows), child_len: child_to_parent.len() }
     }
 
     /// The children of `parent`, appended to `out`.
@@ -839,7 +841,18 @@ impl<'d> Node<'d> {
                     filter.as_ref().is_some_and(|f| f.has_script()) || args.iter().any(|a| a.has_script());
                 let (child_sel, owner, keep) = match filter {
                     Some(f) if !scripted => {
-                        let kept = f.filter(&child_sel, env);
+                        let kept = if child_sel.len() > children.child_len / 4 {
+                            // Most of the child table, in parent order (random reads): test every
+                            // child row in table order instead, then look the answers up.
+                            let mut pass = vec![false; children.child_len];
+                            let all: Vec<u32> = (0..children.child_len as u32).collect();
+                            for chunk in all.chunks(1 << 16) {
+                                f.filter(chunk, env).into_iter().for_each(|r| pass[r as usize] = true);
+                            }
+                            select(&child_sel, |r| pass[r as usize])
+                        } else {
+                            f.filter(&child_sel, env)
+                        };
                         let mut next = 0;
                         let mut kept_owner = Vec::with_capacity(kept.len());
                         for (&r, &o) in child_sel.iter().zip(&owner) {
