@@ -54,11 +54,19 @@ pub struct LoadOptions {
     /// columns) is still checked on every row; cell values and data warnings only for loaded
     /// columns.
     pub columns: Option<Projection>,
+    /// Counts the bytes of data files taken in so far, for a progress bar; `None`: not counted.
+    pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { timezone: chrono_tz::UTC, skip_bad_rows: false, profile: None, columns: None }
+        LoadOptions {
+            timezone: chrono_tz::UTC,
+            skip_bad_rows: false,
+            profile: None,
+            columns: None,
+            progress: None,
+        }
     }
 }
 

@@ -23,6 +23,8 @@ use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Bytes read from a CSV file at a time; a record straddling a block's end moves to the next.
 const BLOCK_BYTES: usize = 16 << 20;
@@ -173,9 +175,14 @@ fn load_with<'a>(
         let wanted = options.columns.as_ref().map(|p| wanted_columns(schema, p));
         let header = Header { table: ti, file: &file, mapping, formats, wanted: wanted.as_ref() };
         let result = if file.ends_with(".jsonl") || file.ends_with(".ndjson") {
-            load_jsonl(header, source.0.into_reader(), options.timezone)
+            let len = source.1;
+            let loaded = load_jsonl(header, source.0.into_reader(), options.timezone);
+            if let Some(p) = &options.progress {
+                p.fetch_add(len, std::sync::atomic::Ordering::Relaxed);
+            }
+            loaded
         } else {
-            load_csv(header, source, options.timezone, sizes)
+            load_csv(header, source, options.timezone, sizes, options.progress.clone())
         };
         match result {
             Ok(l) => {
@@ -517,6 +524,8 @@ struct Blocks<'a> {
     size: usize,
     /// A buffer to read into, kept from a window done with.
     spare: Vec<u8>,
+    /// Bytes taken in so far, across files (a progress bar reads it).
+    progress: Option<Arc<AtomicU64>>,
 }
 
 enum Feed<'a> {
@@ -525,12 +534,18 @@ enum Feed<'a> {
 }
 
 impl<'a> Blocks<'a> {
-    fn new((src, len): Opened<'a>, size: usize) -> Blocks<'a> {
+    fn new((src, len): Opened<'a>, size: usize, progress: Option<Arc<AtomicU64>>) -> Blocks<'a> {
         let src = match src {
             Input::File(file) => Feed::Map { file, len },
             Input::Reader(r) => Feed::Read(r),
         };
-        Blocks { src, eof: false, size, spare: Vec::new() }
+        Blocks { src, eof: false, size, spare: Vec::new(), progress }
+    }
+
+    fn taken(&self, bytes: usize) {
+        if let Some(p) = &self.progress {
+            p.fetch_add(bytes as u64, Ordering::Relaxed);
+        }
     }
 
     /// The first window of the file.
@@ -544,6 +559,7 @@ impl<'a> Blocks<'a> {
             match FileWindow::map(file, 0, n) {
                 Ok(w) => {
                     self.eof = n as u64 == *len;
+                    self.taken(n);
                     return Ok(Window::Mapped(w));
                 }
                 // Read it instead (the file is still at its start).
@@ -569,7 +585,9 @@ impl<'a> Blocks<'a> {
                 if n == 0 {
                     return Ok(Window::Read(Vec::new()));
                 }
-                Ok(Window::Mapped(FileWindow::map(file, offset, n)?))
+                let window = FileWindow::map(file, offset, n)?;
+                self.taken(n - rest.len());
+                Ok(Window::Mapped(window))
             }
             (Feed::Read(src), _) => {
                 let mut buf = std::mem::take(&mut self.spare);
@@ -579,6 +597,7 @@ impl<'a> Blocks<'a> {
                 if !self.eof {
                     let n = src.take(self.size as u64).read_to_end(&mut buf)?;
                     self.eof = n < self.size;
+                    self.taken(n);
                 }
                 Ok(Window::Read(buf))
             }
@@ -605,11 +624,12 @@ fn load_csv<'p>(
     source: Opened,
     tz: chrono_tz::Tz,
     sizes: Sizes,
+    progress: Option<Arc<AtomicU64>>,
 ) -> Result<Loaded<'p>, Vec<DataError>> {
     let file = h.file;
     let cannot_read = |e: std::io::Error| vec![DataError::file(file, format!("cannot read: {e}"))];
     let source_len = source.1;
-    let mut blocks = Blocks::new(source, sizes.block);
+    let mut blocks = Blocks::new(source, sizes.block, progress);
     // `window[start..]`: read, not parsed yet.
     let (mut window, mut start) = (blocks.first().map_err(cannot_read)?, 0);
     while window.bytes().len() < BOM.len() && !blocks.eof {

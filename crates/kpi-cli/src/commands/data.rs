@@ -1,6 +1,9 @@
 //! `kpi data check`: load a dataset export and summarise it, so a consultant can trust it before evaluating.
 use crate::Outcome;
 use kpi_data::{load, summarize, LoadOptions, Profile};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(clap::Subcommand)]
 pub enum DataCommand {
@@ -47,7 +50,10 @@ pub fn load_dataset_later(
     options: &LoadOptions,
     no_cache: bool,
 ) -> Result<(kpi_data::Dataset, Option<CacheWrite>), kpi_data::LoadErrors> {
-    let progress = Progress::start(&format!("loading {}", dir.display()));
+    // The bar follows the bytes of the files parsed (a cache hit parses none, quickly).
+    let taken = Arc::new(AtomicU64::new(0));
+    let options = &LoadOptions { progress: Some(taken.clone()), ..options.clone() };
+    let progress = Progress::bytes(&format!("loading {}", dir.display()), data_bytes(dir), taken);
     let started = std::time::Instant::now();
     let cache = if no_cache { None } else { kpi_data::CacheOptions::default_dir() };
     let result = match cache {
@@ -65,6 +71,12 @@ pub fn load_dataset_later(
     };
     drop(progress);
     result
+}
+
+/// The size of the files in `dir`, for the progress bar (0 if it cannot be listed).
+fn data_bytes(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries.filter_map(|e| e.ok()?.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum()
 }
 
 /// A columnar cache still to be written for a dataset just parsed.
@@ -92,29 +104,52 @@ fn debug_cache(outcome: &kpi_data::CacheOutcome, path: &std::path::Path, started
 /// A spinner on stderr for work that takes over a second: only on a terminal, never in CI.
 pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
-    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    done: Arc<AtomicBool>,
 }
 
 impl Progress {
+    /// A spinner with `message` and the time taken.
     pub fn start(message: &str) -> Progress {
+        Progress::new(message, None)
+    }
+
+    /// A bar of `total` bytes, filled as `taken` grows.
+    pub fn bytes(message: &str, total: u64, taken: Arc<AtomicU64>) -> Progress {
+        Progress::new(message, Some((total, taken)))
+    }
+
+    fn new(message: &str, bytes: Option<(u64, Arc<AtomicU64>)>) -> Progress {
         use std::io::IsTerminal;
-        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let done = Arc::new(AtomicBool::new(false));
         if !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
             return Progress { bar: None, done };
         }
-        let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
+        let (length, template) = match &bytes {
+            Some((total, _)) => {
+                (Some(*total), "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} ({elapsed})")
+            }
+            None => (None, "{spinner} {msg} ({elapsed})"),
+        };
+        let bar = indicatif::ProgressBar::with_draw_target(length, indicatif::ProgressDrawTarget::hidden());
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            indicatif::ProgressStyle::with_template(template)
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         bar.set_message(message.to_string());
         // Shown only once the work has taken a second.
         let (shown, flag) = (bar.clone(), done.clone());
         std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_secs(1));
-            if !flag.load(std::sync::atomic::Ordering::SeqCst) {
-                shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                shown.enable_steady_tick(std::time::Duration::from_millis(120));
+            std::thread::sleep(Duration::from_secs(1));
+            if flag.load(Ordering::SeqCst) {
+                return;
+            }
+            shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            shown.enable_steady_tick(Duration::from_millis(120));
+            if let Some((_, taken)) = bytes {
+                while !flag.load(Ordering::SeqCst) {
+                    shown.set_position(taken.load(Ordering::Relaxed));
+                    std::thread::sleep(Duration::from_millis(100));
+                }
             }
         });
         Progress { bar: Some(bar), done }
@@ -123,7 +158,7 @@ impl Progress {
 
 impl Drop for Progress {
     fn drop(&mut self) {
-        self.done.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.done.store(true, Ordering::SeqCst);
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
@@ -136,7 +171,7 @@ pub fn run(cmd: DataCommand) -> Result<Outcome, Box<dyn std::error::Error>> {
         .parse()
         .map_err(|_| format!("unknown time zone `{timezone}` (use an IANA name like America/New_York)"))?;
     let profile = profile.map(|p| Profile::from_name_or_file(&p)).transpose()?;
-    let options = LoadOptions { timezone, skip_bad_rows, profile, columns: None };
+    let options = LoadOptions { timezone, skip_bad_rows, profile, ..LoadOptions::default() };
     let started = std::time::Instant::now();
     let dataset = match load_dataset(&data, &options, no_cache) {
         Ok(d) => d,

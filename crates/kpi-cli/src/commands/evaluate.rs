@@ -157,8 +157,13 @@ pub fn prepare(
         Columns::Read => Some(kpi_eval::columns_read(&program, &scorecards)),
         Columns::All => None,
     };
-    let load_options =
-        kpi_data::LoadOptions { timezone, skip_bad_rows: inputs.skip_bad_rows, profile, columns };
+    let load_options = kpi_data::LoadOptions {
+        timezone,
+        skip_bad_rows: inputs.skip_bad_rows,
+        profile,
+        columns,
+        progress: None,
+    };
     let started = std::time::Instant::now();
     let loaded = super::data::load_dataset_later(&data, &load_options, inputs.no_cache);
     crate::timing("load", started);

@@ -55,7 +55,7 @@ pub fn dataset(tz: &str, files: &[(&str, &str)]) -> Dataset {
         }
     }
     let timezone: Tz = tz.parse().expect("an IANA time zone");
-    let options = LoadOptions { timezone, skip_bad_rows: false, profile: None, columns: None };
+    let options = LoadOptions { timezone, ..LoadOptions::default() };
     match kpi_data::load_from_memory(&all, &options) {
         Ok(d) => d,
         Err(e) => panic!("fixture does not load: {e:?}"),
