@@ -406,6 +406,9 @@ fn read(via: &Via, r: u32, valid: Option<&[bool]>) -> Option<usize> {
     (x != u32::MAX && valid.is_none_or(|v| v[x as usize])).then_some(x as usize)
 }
 
+/// How rows reach a timestamp column, its values and its null mask.
+type TimeColumnParts<'a, 'd> = (&'a Via<'d>, &'d [i64], Option<&'d [bool]>);
+
 /// Local hour and ISO weekday need the dataset's time zone.
 #[derive(Clone, Copy)]
 pub struct Env {
@@ -511,16 +514,41 @@ impl<'d> Node<'d> {
                 merge(sel, &left, &right)
             }
             Node::Not(e) => minus(sel, &e.filter(sel, env)),
-            // Common tests on one or two columns, in one pass without intermediate vectors.
-            Node::IsNull(e) if matches!(**e, Node::TimeCol { .. }) => {
-                let Node::TimeCol { via, valid, .. } = &**e else { unreachable!("matched above") };
-                select(sel, |r| read(via, r, *valid).is_none())
+            other => other.filter_columns(sel, env).unwrap_or_else(|| {
+                let pass = other.eval(sel, env).bool();
+                let mut i = 0;
+                select(sel, |_| {
+                    i += 1;
+                    pass[i - 1]
+                })
+            }),
+        }
+    }
+
+    /// A timestamp column: how rows reach it, its values and its null mask.
+    fn time_column(&self) -> Option<TimeColumnParts<'_, 'd>> {
+        match self {
+            Node::TimeCol { via, values, valid } => Some((via, values, *valid)),
+            _ => None,
+        }
+    }
+
+    /// The common tests on one or two columns, in one pass over `sel` without intermediate
+    /// vectors; `None` for any other shape.
+    fn filter_columns(&self, sel: &[u32], env: &Env) -> Option<Vec<u32>> {
+        let time_at = |(via, values, valid): TimeColumnParts, r: u32| {
+            read(via, r, valid).map_or(NULL_TIME, |x| values[x])
+        };
+        Some(match self {
+            Node::IsNull(e) => {
+                let (via, _, valid) = e.time_column()?;
+                select(sel, |r| read(via, r, valid).is_none())
             }
             Node::BoolCol { via, values, valid } => {
                 select(sel, |r| read(via, r, *valid).is_some_and(|x| values[x]))
             }
-            Node::TextMatch { text, answers } if matches!(**text, Node::TextCol { .. }) => {
-                let Node::TextCol { via, column } = &**text else { unreachable!("matched above") };
+            Node::TextMatch { text, answers } => {
+                let Node::TextCol { via, column } = &**text else { return None };
                 select(sel, |r| {
                     read(via, r, None).is_some_and(|x| {
                         let c = column.codes[x];
@@ -528,72 +556,38 @@ impl<'d> Node<'d> {
                     })
                 })
             }
-            Node::TimeCmp(op, a, b)
-                if matches!(**a, Node::TimeCol { .. }) && b.time_constant(env).is_some() =>
-            {
-                let Node::TimeCol { via, values, valid } = &**a else { unreachable!("matched above") };
-                let t = b.time_constant(env).expect("matched above");
-                select(sel, |r| op.time(read(via, r, *valid).map_or(NULL_TIME, |x| values[x]), t))
-            }
-            Node::TimeCmp(op, a, b)
-                if matches!(**a, Node::TimeCol { .. }) && matches!(**b, Node::TimeCol { .. }) =>
-            {
-                let (
-                    Node::TimeCol { via, values, valid },
-                    Node::TimeCol { via: via_b, values: values_b, valid: valid_b },
-                ) = (&**a, &**b)
-                else {
-                    unreachable!("matched above")
-                };
-                select(sel, |r| {
-                    op.time(
-                        read(via, r, *valid).map_or(NULL_TIME, |x| values[x]),
-                        read(via_b, r, *valid_b).map_or(NULL_TIME, |x| values_b[x]),
-                    )
-                })
-            }
-            // `end - start <= 4h`: a duration in hours against a constant.
-            Node::NumCmp(op, a, b)
-                if matches!((&**a, &**b), (Node::TimeDiff(x, y), Node::Num(_))
-                    if matches!((&**x, &**y), (Node::TimeCol { .. }, Node::TimeCol { .. }))) =>
-            {
-                let (Node::TimeDiff(x, y), Node::Num(k)) = (&**a, &**b) else {
-                    unreachable!("matched above")
-                };
-                let (
-                    Node::TimeCol { via, values, valid },
-                    Node::TimeCol { via: via_y, values: values_y, valid: valid_y },
-                ) = (&**x, &**y)
-                else {
-                    unreachable!("matched above")
-                };
-                select(sel, |r| match (read(via, r, *valid), read(via_y, r, *valid_y)) {
-                    (Some(i), Some(j)) => op.num((values[i] - values_y[j]) as f64 / MICROS_PER_HOUR, *k),
-                    _ => false,
-                })
-            }
-            Node::NumCmp(op, a, b) if matches!((&**a, &**b), (Node::NumCol { .. }, Node::Num(_))) => {
-                let (Node::NumCol { via, values, valid }, Node::Num(k)) = (&**a, &**b) else {
-                    unreachable!("matched above")
-                };
-                match values {
-                    NumSource::F64(v) => {
-                        select(sel, |r| read(via, r, *valid).is_some_and(|x| op.num(v[x], *k)))
-                    }
-                    NumSource::I64(v) => {
-                        select(sel, |r| read(via, r, *valid).is_some_and(|x| op.num(v[x] as f64, *k)))
+            Node::TimeCmp(op, a, b) => {
+                let a = a.time_column()?;
+                match b.time_constant(env) {
+                    Some(t) => select(sel, |r| op.time(time_at(a, r), t)),
+                    None => {
+                        let b = b.time_column()?;
+                        select(sel, |r| op.time(time_at(a, r), time_at(b, r)))
                     }
                 }
             }
-            _ => {
-                let pass = self.eval(sel, env).bool();
-                let mut i = 0;
-                select(sel, |_| {
-                    i += 1;
-                    pass[i - 1]
-                })
+            Node::NumCmp(op, a, b) => {
+                let Node::Num(k) = **b else { return None };
+                match &**a {
+                    // `end - start <= 4h`: a duration in hours against a constant.
+                    Node::TimeDiff(x, y) => {
+                        let ((via_x, x, valid_x), (via_y, y, valid_y)) = (x.time_column()?, y.time_column()?);
+                        select(sel, |r| match (read(via_x, r, valid_x), read(via_y, r, valid_y)) {
+                            (Some(i), Some(j)) => op.num((x[i] - y[j]) as f64 / MICROS_PER_HOUR, k),
+                            _ => false,
+                        })
+                    }
+                    Node::NumCol { via, values: NumSource::F64(v), valid } => {
+                        select(sel, |r| read(via, r, *valid).is_some_and(|x| op.num(v[x], k)))
+                    }
+                    Node::NumCol { via, values: NumSource::I64(v), valid } => {
+                        select(sel, |r| read(via, r, *valid).is_some_and(|x| op.num(v[x] as f64, k)))
+                    }
+                    _ => return None,
+                }
             }
-        }
+            _ => return None,
+        })
     }
 
     pub fn eval(&self, sel: &[u32], env: &Env) -> Values<'d> {
