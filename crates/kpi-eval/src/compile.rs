@@ -26,28 +26,19 @@ impl Buckets {
     fn build(times: &[i64], valid: Option<&[bool]>, periods: &[Period]) -> Buckets {
         const BLOCK: usize = 1 << 16;
         let n = periods.len();
-        fn each_in_period(
-            (times, valid, index): (&[i64], Option<&[bool]>, &PeriodIndex),
-            rows: std::ops::Range<usize>,
-            mut f: impl FnMut(u32, usize),
-        ) {
-            for r in rows {
-                if valid.is_none_or(|v| v[r]) {
-                    if let Some(p) = index.find(times[r]) {
-                        f(r as u32, p);
-                    }
-                }
-            }
-        }
         let index = PeriodIndex::new(periods);
-        let columns = (times, valid, &index);
-        let block_rows = |b: usize| b * BLOCK..((b + 1) * BLOCK).min(times.len());
         let blocks = times.len().div_ceil(BLOCK);
+        // The rows of block `b` that fall in a period, with the period.
+        let in_periods = |b: usize| {
+            (b * BLOCK..((b + 1) * BLOCK).min(times.len()))
+                .filter(move |&r| valid.is_none_or(|v| v[r]))
+                .filter_map(|r| Some((r as u32, index.find(times[r])?)))
+        };
         let counts: Vec<Vec<u32>> = (0..blocks)
             .into_par_iter()
             .map(|b| {
                 let mut count = vec![0u32; n];
-                each_in_period(columns, block_rows(b), |_, p| count[p] += 1);
+                in_periods(b).for_each(|(_, p)| count[p] += 1);
                 count
             })
             .collect();
@@ -68,10 +59,10 @@ impl Buckets {
         }
         slices.into_par_iter().enumerate().for_each(|(b, mut slots)| {
             let mut filled = vec![0usize; n];
-            each_in_period(columns, block_rows(b), |r, p| {
+            for (r, p) in in_periods(b) {
                 slots[p][filled[p]] = r;
                 filled[p] += 1;
-            });
+            }
         });
         debug_assert!((0..n).all(|p| rows[offsets[p] as usize..offsets[p + 1] as usize]
             .iter()
