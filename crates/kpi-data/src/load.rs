@@ -954,17 +954,21 @@ impl Chunk {
             self.skipped += 1;
             return;
         }
-        let joined: Vec<String> = plan
-            .joins
-            .iter()
-            .map(|ix| {
-                ix.iter()
-                    .map(|&i| fields.field(i).trim())
-                    .filter(|s| !s.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect();
+        // Built only when a mapping joins fields (collecting nothing is a call per row).
+        let joined: Vec<String> = if plan.joins.is_empty() {
+            Vec::new()
+        } else {
+            plan.joins
+                .iter()
+                .map(|ix| {
+                    ix.iter()
+                        .map(|&i| fields.field(i).trim())
+                        .filter(|s| !s.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect()
+        };
         let mut staged = [Staged::Null; 32];
         let mut ok = true;
         for (k, &ci) in plan.loaded.iter().enumerate() {

@@ -203,6 +203,11 @@ pub(crate) fn parse_timestamp_with(s: &str, zone: &mut ZoneResolver) -> Option<i
     if let Some(t) = parse_utc_seconds(b, zone) {
         return Some(t);
     }
+    parse_general(b, zone)
+}
+
+/// Every form the loader reads (see the crate docs); [`parse_utc_seconds`] is its fast path.
+fn parse_general(b: &[u8], zone: &mut ZoneResolver) -> Option<i64> {
     let year = digits(b, 0, 4)?;
     if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
         return None;
@@ -283,18 +288,31 @@ pub(crate) fn parse_timestamp_with(s: &str, zone: &mut ZoneResolver) -> Option<i
 /// parser then decides).
 fn parse_utc_seconds(b: &[u8], zone: &mut ZoneResolver) -> Option<i64> {
     let b: &[u8; 20] = b.try_into().ok()?;
-    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+    // Three words XORed with the shape: digits become their values (0..=9 only for `0`..=`9`),
+    // separators 0. Adding 0x76 to a byte over 9 (or 0x7F to a nonzero one) sets its high bit;
+    // the low seven bits are added alone, so no carry crosses bytes.
+    const H: u64 = 0x8080_8080_8080_8080;
+    let word = |i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[i..i + 8]);
+        u64::from_le_bytes(w)
+    };
+    let (w0, w1, w2) = (word(0), word(8), word(12));
+    let x0 = w0 ^ u64::from_le_bytes(*b"0000-00-");
+    let x1 = w1 ^ u64::from_le_bytes(*b"00T00:00");
+    let x2 = w2 ^ u64::from_le_bytes(*b"0:00:00Z");
+    const A0: u64 = u64::from_le_bytes([0x76, 0x76, 0x76, 0x76, 0x7F, 0x76, 0x76, 0x7F]);
+    const A1: u64 = u64::from_le_bytes([0x76, 0x76, 0x7F, 0x76, 0x76, 0x7F, 0x76, 0x76]);
+    const A2: u64 = u64::from_le_bytes([0x76, 0x7F, 0x76, 0x76, 0x7F, 0x76, 0x76, 0x7F]);
+    let bad = ((((x0 & !H) + A0) | x0) | (((x1 & !H) + A1) | x1) | (((x2 & !H) + A2) | x2)) & H;
+    if bad != 0 {
         return None;
     }
-    let mut ok = true;
-    let mut two = |i: usize| {
-        let (h, l) = (b[i].wrapping_sub(b'0'), b[i + 1].wrapping_sub(b'0'));
-        ok &= h < 10 && l < 10;
-        u32::from(h) * 10 + u32::from(l)
-    };
-    let (year, month, day) = (two(0) * 100 + two(2), two(5), two(8));
-    let (hour, minute, second) = (two(11), two(14), two(17));
-    if !ok || !(1..=12).contains(&month) || day == 0 || day > days_in_month(i64::from(year), month) {
+    let d = |x: u64, i: u32| ((x >> (8 * i)) & 0xFF) as u32;
+    let two = |x: u64, i: u32| d(x, i) * 10 + d(x, i + 1);
+    let (year, month, day) = (two(x0, 0) * 100 + two(x0, 2), two(x0, 5), two(x1, 0));
+    let (hour, minute, second) = (two(x1, 3), two(x1, 6), two(x2, 5));
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(i64::from(year), month) {
         return None;
     }
     if hour > 23 || minute > 59 || second > 60 {
@@ -398,6 +416,75 @@ mod tests {
             let general = parse_timestamp_with(&s.replace('Z', "+00:00"), &mut zone);
             assert_eq!(fast, general, "{s}");
         }
+    }
+
+    /// The fast path reads exactly what the general parser reads over generated timestamps of
+    /// its shape (every month and day, leap days, hours to 24, seconds to 61, one byte changed),
+    /// and leaves every other shape (fractions, offsets, no zone, lower case, a space) alone.
+    #[test]
+    fn the_fast_path_agrees_with_the_general_parser() {
+        let mut zone = ZoneResolver::new(chrono_tz::America::New_York);
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut fast_hits = 0;
+        for i in 0..200_000u64 {
+            let r = next();
+            let year = [0, 1, 1899, 1900, 1970, 1999, 2000, 2023, 2024, 2026, 2100, 9999][(r % 12) as usize];
+            let month = (r >> 8) % 14; // 0 and 13 are invalid
+            let day = (r >> 16) % 33; // 0, 30 and 31 in short months, 32 are invalid
+            let (hour, minute, second) = ((r >> 24) % 25, (r >> 32) % 61, (r >> 40) % 62);
+            let mut s = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z");
+            match i % 8 {
+                0..=3 => {}
+                4 => {
+                    // One byte replaced by a digit, a separator or a byte around them.
+                    let at = ((r >> 48) % 20) as usize;
+                    let set = b"0123456789:-TZtz /+.\x7f/;A";
+                    let mut v = s.into_bytes();
+                    v[at] = set[(r >> 56) as usize % set.len()];
+                    s = String::from_utf8(v).unwrap();
+                }
+                5 => s = s.replace('Z', &format!(".{}Z", r % 1000)),
+                6 => s = s.replace('Z', ["+02:00", "-0530", "", "z"][((r >> 48) % 4) as usize]),
+                _ => s = s.replacen('T', " ", 1),
+            }
+            // The loader trims cells before either parser sees them.
+            let (raw, s) = (s.clone(), trim(&s));
+            let shaped = s.len() == 20
+                && s.bytes().enumerate().all(|(i, c)| match i {
+                    4 | 7 => c == b'-',
+                    10 => c == b'T',
+                    13 | 16 => c == b':',
+                    19 => c == b'Z',
+                    _ => c.is_ascii_digit(),
+                });
+            let fast = parse_utc_seconds(s.as_bytes(), &mut zone);
+            let general = parse_general(s.as_bytes(), &mut zone);
+            if shaped {
+                assert_eq!(fast, general, "{s}");
+                fast_hits += usize::from(fast.is_some());
+            } else {
+                assert_eq!(fast, None, "{s} is left to the general parser");
+            }
+            assert_eq!(parse_timestamp_with(&raw, &mut zone), fast.or(general), "{raw}");
+        }
+        assert!(fast_hits > 20_000, "{fast_hits}");
+        for s in
+            ["2024-02-29T00:00:00Z", "2000-02-29T23:59:60Z", "1900-02-29T00:00:00Z", "2023-02-29T00:00:00Z"]
+        {
+            assert_eq!(
+                parse_utc_seconds(s.as_bytes(), &mut zone),
+                parse_general(s.as_bytes(), &mut zone),
+                "{s}"
+            );
+        }
+        assert!(parse_utc_seconds(b"2024-02-29T00:00:00Z", &mut zone).is_some());
+        assert!(parse_utc_seconds(b"1900-02-29T00:00:00Z", &mut zone).is_none());
     }
 
     #[test]
