@@ -8,7 +8,7 @@ pub mod load;
 
 pub use check::{check, Checked};
 pub use hir::*;
-pub use load::{load, load_text, Rules};
+pub use load::{load, load_text, load_with, Overlay, Rules};
 
 /// Evaluate a constant expression (literals, params, arithmetic) with `param` giving param values.
 pub fn eval_const(e: &TExpr, param: &dyn Fn(&str) -> Option<Value>) -> Option<Value> {

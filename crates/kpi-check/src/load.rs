@@ -25,11 +25,21 @@ pub struct LoadedModule {
     pub root: bool,
 }
 
+/// Rule files held in memory, by path: read instead of the disk (an editor's unsaved buffers,
+/// rules built by a program). A path here need not exist on disk; imports resolve against it too.
+pub type Overlay = std::collections::BTreeMap<PathBuf, String>;
+
 /// Load `.kpi` files and directories of them (recursively, in name order), following imports.
 pub fn load(paths: &[PathBuf]) -> Rules {
-    let mut loader = Loader::default();
+    load_with(paths, &Overlay::new())
+}
+
+/// As [`load`], reading the files of `overlay` from memory instead of the disk.
+pub fn load_with(paths: &[PathBuf], overlay: &Overlay) -> Rules {
+    let overlay: HashMap<PathBuf, &str> = overlay.iter().map(|(p, t)| (normalize(p), t.as_str())).collect();
+    let mut loader = Loader { overlay, ..Loader::default() };
     for path in paths {
-        if path.is_dir() {
+        if !loader.overlay.contains_key(&normalize(path)) && path.is_dir() {
             let mut files = Vec::new();
             collect_kpi_files(path, &mut files, &mut loader.rules.diagnostics);
             if files.is_empty() {
@@ -97,46 +107,59 @@ fn collect_kpi_files(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnos
 }
 
 #[derive(Default)]
-struct Loader {
+struct Loader<'o> {
     rules: Rules,
+    overlay: HashMap<PathBuf, &'o str>,
     /// Canonical path -> index into `rules.modules`.
     loaded: HashMap<PathBuf, usize>,
 }
 
-impl Loader {
+impl Loader<'_> {
+    /// The path files are known by: the overlay's own, or the disk's canonical one.
+    fn canonical(&self, path: &Path) -> PathBuf {
+        let normal = normalize(path);
+        if self.overlay.contains_key(&normal) {
+            return normal;
+        }
+        path.canonicalize().unwrap_or(normal)
+    }
+
+    /// The bytes of a rule file, from the overlay or the disk (refusing huge files).
+    fn read(&self, path: &Path) -> Result<Vec<u8>, Diagnostic> {
+        if let Some(text) = self.overlay.get(&normalize(path)) {
+            return Ok(text.as_bytes().to_vec());
+        }
+        let shown = path.display();
+        let bytes = match std::fs::metadata(path) {
+            Ok(meta) if meta.len() > MAX_FILE_BYTES => {
+                return Err(Diagnostic::error(
+                    codes::UNREADABLE,
+                    format!("`{shown}` is {} bytes; rule files are limited to {MAX_FILE_BYTES}", meta.len()),
+                )
+                .help("is this really a .kpi rule file?"))
+            }
+            Ok(_) => std::fs::read(path),
+            Err(err) => Err(err),
+        };
+        bytes.map_err(|err| {
+            Diagnostic::error(codes::UNREADABLE, format!("cannot read `{shown}`: {err}"))
+                .help("check the path; rules are .kpi files or directories of them")
+        })
+    }
+
     /// Load one file and, depth first, what it imports. `stack` is the import chain that led here.
     fn load_file(&mut self, path: &Path, root: bool, stack: &mut Vec<PathBuf>) -> Option<FileId> {
-        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let canonical = self.canonical(path);
         if let Some(&index) = self.loaded.get(&canonical) {
             let module = &mut self.rules.modules[index];
             module.root |= root;
             return Some(module.file);
         }
         let shown = path.display().to_string();
-        let bytes = match std::fs::metadata(path) {
-            Ok(meta) if meta.len() > MAX_FILE_BYTES => {
-                self.rules.diagnostics.push(
-                    Diagnostic::error(
-                        codes::UNREADABLE,
-                        format!(
-                            "`{shown}` is {} bytes; rule files are limited to {MAX_FILE_BYTES}",
-                            meta.len()
-                        ),
-                    )
-                    .help("is this really a .kpi rule file?"),
-                );
-                return None;
-            }
-            Ok(_) => std::fs::read(path),
-            Err(err) => Err(err),
-        };
-        let bytes = match bytes {
+        let bytes = match self.read(path) {
             Ok(bytes) => bytes,
-            Err(err) => {
-                self.rules.diagnostics.push(
-                    Diagnostic::error(codes::UNREADABLE, format!("cannot read `{shown}`: {err}"))
-                        .help("check the path; rules are .kpi files or directories of them"),
-                );
+            Err(diag) => {
+                self.rules.diagnostics.push(diag);
                 return None;
             }
         };
@@ -168,7 +191,7 @@ impl Loader {
         let base = path.parent().unwrap_or(Path::new(""));
         for (import, span) in imports {
             let target = normalize(&base.join(&import));
-            let target_canonical = target.canonicalize().unwrap_or_else(|_| target.clone());
+            let target_canonical = self.canonical(&target);
             if let Some(pos) = stack.iter().position(|p| *p == target_canonical) {
                 let chain: Vec<String> = stack[pos..]
                     .iter()
@@ -195,7 +218,7 @@ impl Loader {
                 );
                 continue;
             }
-            if !target.is_file() {
+            if !self.overlay.contains_key(&target) && !target.is_file() {
                 self.rules.diagnostics.push(
                     Diagnostic::error(codes::IMPORT_NOT_FOUND, format!("cannot find `{}`", target.display()))
                         .at(file, span, "imported here")

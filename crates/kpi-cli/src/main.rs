@@ -2,7 +2,6 @@
 #![forbid(unsafe_code)]
 
 mod commands;
-mod config;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -72,6 +71,15 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
+}
+
+/// With `KPI_TIMINGS` set, how long each of the driver's stages took, on stderr.
+pub fn timings(timings: &kpi_driver::Timings) {
+    if std::env::var_os("KPI_TIMINGS").is_some() {
+        for (stage, took) in &timings.0 {
+            eprintln!("timing: {stage} {:.3} s", took.as_secs_f64());
+        }
+    }
 }
 
 /// With `KPI_TIMINGS` set, how long each stage took, on stderr (`timing: load 0.052 s`).

@@ -1,6 +1,6 @@
 //! `kpi data check`: load a dataset export and summarise it, so a consultant can trust it before evaluating.
 use crate::Outcome;
-use kpi_data::{load, summarize, LoadOptions, Profile};
+use kpi_data::{summarize, LoadOptions, Profile};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,74 +28,45 @@ pub enum DataCommand {
 }
 
 /// Datasets smaller than this are parsed every time: a snapshot would not be faster.
-const CACHE_MIN_BYTES: u64 = 8 << 20;
+pub const CACHE_MIN_BYTES: u64 = 8 << 20;
 
-/// Loads a dataset through the columnar cache (unless `no_cache`), with a progress spinner.
+/// Loads a dataset through the columnar cache (unless `no_cache`), with a progress bar.
 pub fn load_dataset(
     dir: &std::path::Path,
     options: &LoadOptions,
     no_cache: bool,
 ) -> Result<kpi_data::Dataset, kpi_data::LoadErrors> {
-    let (dataset, cache_write) = load_dataset_later(dir, options, no_cache)?;
-    if let Some(w) = cache_write {
-        w.finish(&dataset);
-    }
-    Ok(dataset)
-}
-
-/// As [`load_dataset`], but a cache to write is handed back, to be written while the dataset is
-/// evaluated.
-pub fn load_dataset_later(
-    dir: &std::path::Path,
-    options: &LoadOptions,
-    no_cache: bool,
-) -> Result<(kpi_data::Dataset, Option<CacheWrite>), kpi_data::LoadErrors> {
-    // The bar follows the bytes of the files parsed (a cache hit parses none, quickly).
     let taken = Arc::new(AtomicU64::new(0));
     let options = &LoadOptions { progress: Some(taken.clone()), ..options.clone() };
     let progress = Progress::bytes(&format!("loading {}", dir.display()), data_bytes(dir), taken);
     let started = std::time::Instant::now();
-    let cache = if no_cache { None } else { kpi_data::CacheOptions::default_dir() };
-    let result = match cache {
-        Some(dir_of_cache) => {
-            let cache = kpi_data::CacheOptions { dir: dir_of_cache, min_bytes: CACHE_MIN_BYTES };
-            kpi_data::load_cached_later(dir, options, &cache).map(|(dataset, cached)| match cached {
-                kpi_data::Cached::Done(outcome) => {
-                    debug_cache(&outcome, &kpi_data::cache_path(dir, options, &cache), started);
-                    (dataset, None)
-                }
-                kpi_data::Cached::Pending(pending) => (dataset, Some(CacheWrite { pending, started })),
-            })
-        }
-        None => load(dir, options).map(|dataset| (dataset, None)),
+    let cache = match no_cache {
+        true => None,
+        false => kpi_data::CacheOptions::default_dir()
+            .map(|dir| kpi_data::CacheOptions { dir, min_bytes: CACHE_MIN_BYTES }),
     };
+    let input = kpi_driver::DataInput::Dir(dir.to_path_buf());
+    let loaded = kpi_driver::load_data(&input, options, cache.as_ref());
     drop(progress);
-    result
+    let mut loaded = loaded?;
+    if let Some((outcome, path)) = &loaded.outcome {
+        debug_cache(outcome, path, started);
+    }
+    if let Some(pending) = loaded.pending.take() {
+        let (outcome, path) = pending.write(&loaded.dataset);
+        debug_cache(&outcome, &path, started);
+    }
+    Ok(loaded.dataset)
 }
 
 /// The size of the files in `dir`, for the progress bar (0 if it cannot be listed).
-fn data_bytes(dir: &std::path::Path) -> u64 {
+pub fn data_bytes(dir: &std::path::Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
     entries.filter_map(|e| e.ok()?.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum()
 }
 
-/// A columnar cache still to be written for a dataset just parsed.
-pub struct CacheWrite {
-    pending: Box<kpi_data::PendingWrite>,
-    started: std::time::Instant,
-}
-
-impl CacheWrite {
-    /// Writes the cache (a failure only means the next run parses again).
-    pub fn finish(self, dataset: &kpi_data::Dataset) {
-        let path = self.pending.path().to_path_buf();
-        let outcome = self.pending.write(dataset);
-        debug_cache(&outcome, &path, self.started);
-    }
-}
-
 /// With `KPI_CACHE_DEBUG` set, what the cache did and how long loading (and caching) took.
-fn debug_cache(outcome: &kpi_data::CacheOutcome, path: &std::path::Path, started: std::time::Instant) {
+pub fn debug_cache(outcome: &kpi_data::CacheOutcome, path: &std::path::Path, started: std::time::Instant) {
     if std::env::var_os("KPI_CACHE_DEBUG").is_some() {
         eprintln!("cache: {outcome:?} ({}) in {:.3} s", path.display(), started.elapsed().as_secs_f64());
     }

@@ -1,10 +1,14 @@
 //! `kpi evaluate`: check the rules, load the data, evaluate the scorecards, print them.
 //! The inputs (rules, data, config, params, as_of) are shared with `kpi explain`.
-use crate::config::{self, ParamInput};
 use crate::Outcome;
-use kpi_eval::{EvalOptions, ParamSource, Params};
+use kpi_driver::{
+    AsOf, Columns, ConfigInput, DataInput, Failure, ParamInput, ParamOverride, Request, Session, Timings,
+};
+use kpi_eval::ParamSource;
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum FormatArg {
@@ -49,140 +53,109 @@ pub struct Inputs {
     pub no_cache: bool,
 }
 
-/// Checked rules, loaded data and options, ready to evaluate.
-pub struct Prepared {
-    pub rules: kpi_check::Rules,
-    pub program: kpi_check::Program,
-    pub dataset: kpi_data::Dataset,
-    pub options: EvalOptions,
-    /// The columnar cache of a dataset just parsed, still to be written.
-    pub cache_write: Option<super::data::CacheWrite>,
-}
-
-impl Prepared {
-    /// Writes the pending cache now (for commands that do not overlap it with their own work).
-    pub fn write_cache(&mut self) {
-        if let Some(w) = self.cache_write.take() {
-            w.finish(&self.dataset);
-        }
+impl Inputs {
+    /// The driver's request for these flags.
+    pub fn request(&self, scorecards: Vec<String>, columns: Columns) -> Result<Request, String> {
+        let params = self
+            .param
+            .iter()
+            .map(|assignment| {
+                let (name, value) = assignment.split_once('=').ok_or_else(|| {
+                    format!("--param `{assignment}`: write NAME=VALUE, e.g. --param realtime_grace=15m")
+                })?;
+                Ok(ParamOverride {
+                    name: name.trim().to_string(),
+                    value: ParamInput::Text(value.trim().to_string()),
+                    source: ParamSource::CommandLine,
+                })
+            })
+            .collect::<Result<_, String>>()?;
+        let cache = match self.no_cache {
+            true => None,
+            false => kpi_data::CacheOptions::default_dir()
+                .map(|dir| kpi_data::CacheOptions { dir, min_bytes: super::data::CACHE_MIN_BYTES }),
+        };
+        Ok(Request {
+            rules: self.rules.clone(),
+            overlay: Default::default(),
+            config: self.config.clone().map(ConfigInput::File),
+            params,
+            data: self.data.clone().map(DataInput::Dir),
+            profile: self.profile.clone(),
+            as_of: self.as_of.clone().map_or(AsOf::Now, AsOf::Text),
+            from: self.from,
+            to: self.to,
+            scorecards,
+            columns,
+            skip_bad_rows: self.skip_bad_rows,
+            cache,
+            progress: None,
+        })
     }
 }
 
-/// What of the dataset [`prepare`] loads.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Columns {
-    /// Only the columns the scorecards read (and the keys links need).
-    Read,
-    /// Every column (`kpi explain` lists rows by id).
-    All,
-}
-
-/// Load and check everything; `Ok(None)` when errors were already reported (exit 1).
-pub fn prepare(
-    inputs: &Inputs,
-    scorecards: Vec<String>,
-    columns: Columns,
-) -> Result<Option<Prepared>, Box<dyn std::error::Error>> {
-    let cfg = inputs.config.as_deref().map(config::load).transpose()?;
-    let rule_paths = match (&inputs.rules, &cfg) {
-        (paths, _) if !paths.is_empty() => paths.clone(),
-        (_, Some(cfg)) if !cfg.config.rules.is_empty() => cfg.rules(),
-        _ => {
-            return Err(
-                "name the rule files or directories (or give them as `rules` in the --config file)".into()
-            )
+/// Run the driver up to loaded data, reporting diagnostics and data warnings on stderr as each
+/// stage ends; `Ok(None)` when errors were already reported (exit 1).
+pub fn prepare(request: Request) -> Result<Option<Session>, Box<dyn std::error::Error>> {
+    let resolved = kpi_driver::resolve(&request)?;
+    let data = resolved.require_data()?.clone();
+    let checked = match kpi_driver::check(&request, &resolved) {
+        Ok(checked) => checked,
+        Err(Failure::Rules { rules, diagnostics }) => {
+            super::check::report(&rules, &diagnostics);
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            eprintln!(
+                "the rules have {errors} error{}; nothing evaluated",
+                if errors == 1 { "" } else { "s" }
+            );
+            return Ok(None);
         }
+        Err(other) => return Err(other.into()),
     };
-    let data = match (&inputs.data, &cfg) {
-        (Some(d), _) => d.clone(),
-        (None, Some(cfg)) if cfg.data().is_some() => cfg.data().expect("checked"),
-        _ => return Err("name the dataset with --data DIR (or as `data` in the --config file)".into()),
-    };
+    crate::timings(&checked.timings);
+    super::check::report(&checked.rules, &checked.warnings);
+    let shown = checked.timings.0.len();
+    // The bar follows the bytes of the files parsed (a cache hit parses none, quickly).
+    let taken = Arc::new(AtomicU64::new(0));
+    let request = Request { progress: Some(taken.clone()), ..request };
     let started = std::time::Instant::now();
-    let rules = kpi_check::load(&rule_paths);
-    let checked = kpi_check::check(&rules);
-    crate::timing("check", started);
-    super::check::report(&rules, &checked.diagnostics);
-    if checked.has_errors() {
-        let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
-        eprintln!("the rules have {errors} error{}; nothing evaluated", if errors == 1 { "" } else { "s" });
-        return Ok(None);
-    }
-    let mut program = checked.program;
-
-    let mut params = Params::defaults(&program);
-    let mut timezone = chrono_tz::UTC;
-    let mut holidays = Default::default();
-    let mut profile_spec = inputs.profile.clone();
-    if let Some(cfg) = &cfg {
-        if let Some(tz) = cfg.timezone()? {
-            timezone = tz;
-        }
-        holidays = cfg.holidays()?.into_iter().collect();
-        for (name, value) in &cfg.config.params {
-            let source = ParamSource::Config(format!("{} params.{name}", cfg.at(value.span().start)));
-            let result = match config::param_value(value.get_ref())? {
-                ParamInput::Text(text) => params.set_text(&program, name, &text, source),
-                ParamInput::Value(v) => params.set_value(&program, name, v, source),
-            };
-            result.map_err(|e| format!("{}: {e}", cfg.at(value.span().start)))?;
-        }
-        kpi_eval::apply_overrides(&mut program, &cfg.overrides())?;
-        if profile_spec.is_none() {
-            profile_spec = cfg.profile();
-        }
-    }
-    for assignment in &inputs.param {
-        let (name, value) = assignment.split_once('=').ok_or_else(|| {
-            format!("--param `{assignment}`: write NAME=VALUE, e.g. --param realtime_grace=15m")
-        })?;
-        params
-            .set_text(&program, name.trim(), value.trim(), ParamSource::CommandLine)
-            .map_err(|e| format!("--param {assignment}: {e}"))?;
-    }
-    let as_of = match &inputs.as_of {
-        Some(text) => kpi_data::parse_timestamp(text, timezone).ok_or_else(|| {
-            format!("--as-of `{text}` is not a timestamp; write RFC 3339, e.g. 2026-04-01T00:00:00Z")
-        })?,
-        None => chrono::Utc::now().timestamp_micros(),
+    let progress = match &data {
+        DataInput::Dir(dir) => super::data::Progress::bytes(
+            &format!("loading {}", dir.display()),
+            super::data::data_bytes(dir),
+            taken,
+        ),
+        DataInput::Tables { .. } => super::data::Progress::start("loading"),
     };
-    if let (Some(from), Some(to)) = (inputs.from, inputs.to) {
-        if from >= to {
-            return Err(format!("--from {from} is not before --to {to}").into());
-        }
-    }
-
-    let profile = profile_spec.as_deref().map(kpi_data::Profile::from_name_or_file).transpose()?;
-    let columns = match columns {
-        Columns::Read => Some(kpi_eval::columns_read(&program, &scorecards)),
-        Columns::All => None,
-    };
-    let load_options = kpi_data::LoadOptions {
-        timezone,
-        skip_bad_rows: inputs.skip_bad_rows,
-        profile,
-        columns,
-        progress: None,
-    };
-    let started = std::time::Instant::now();
-    let loaded = super::data::load_dataset_later(&data, &load_options, inputs.no_cache);
-    crate::timing("load", started);
-    let (dataset, cache_write) = match loaded {
-        Ok(d) => d,
-        Err(errors) => {
+    let loaded = kpi_driver::load(&request, resolved, checked);
+    drop(progress);
+    let session = match loaded {
+        Ok(session) => session,
+        Err(Failure::Data { location, errors }) => {
             eprintln!("{errors}");
             eprintln!(
                 "{}: {} data error{}; nothing evaluated (fix the export, or pass --skip-bad-rows to leave bad rows out)",
-                data.display(),
+                location.display(),
                 errors.count(),
                 if errors.count() == 1 { "" } else { "s" }
             );
             return Ok(None);
         }
+        Err(other) => return Err(other.into()),
     };
-    report_data_warnings(&dataset);
-    let options = EvalOptions { as_of, from: inputs.from, to: inputs.to, holidays, params, scorecards };
-    Ok(Some(Prepared { rules, program, dataset, options, cache_write }))
+    crate::timings(&Timings(session.timings.0[shown..].to_vec()));
+    if let Some((outcome, path)) = &session.cache_outcome {
+        super::data::debug_cache(outcome, path, started);
+    }
+    report_data_warnings(&session.dataset);
+    Ok(Some(session))
+}
+
+/// Write a session's pending cache, telling what it did under `KPI_CACHE_DEBUG`.
+pub fn write_cache(session: &mut Session, started: std::time::Instant) {
+    if let Some((outcome, path)) = session.write_cache() {
+        super::data::debug_cache(&outcome, &path, started);
+    }
 }
 
 #[derive(clap::Args)]
@@ -201,13 +174,20 @@ pub struct EvaluateArgs {
 }
 
 pub fn run(args: EvaluateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
-    let Some(mut prepared) = prepare(&args.inputs, args.scorecard.clone(), Columns::Read)? else {
+    let started = std::time::Instant::now();
+    let request = args.inputs.request(args.scorecard.clone(), Columns::Read)?;
+    let Some(mut prepared) = prepare(request)? else {
         return Ok(Outcome::Failed);
     };
     // A cache to write only reads the dataset: it is written while the scorecards are evaluated.
-    let cache_write = prepared.cache_write.take();
+    let cache_write = prepared.cache.take();
     let outcome = std::thread::scope(|scope| {
-        let writer = cache_write.map(|w| scope.spawn(|| w.finish(&prepared.dataset)));
+        let writer = cache_write.map(|w| {
+            scope.spawn(|| {
+                let (outcome, path) = w.write(&prepared.dataset);
+                super::data::debug_cache(&outcome, &path, started);
+            })
+        });
         let outcome = evaluate_and_print(&args, &prepared);
         if let Some(writer) = writer {
             // A panic while caching costs only the cache.
@@ -223,11 +203,11 @@ pub fn run(args: EvaluateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
 
 fn evaluate_and_print(
     args: &EvaluateArgs,
-    prepared: &Prepared,
+    prepared: &Session,
 ) -> Result<Outcome, Box<dyn std::error::Error>> {
     let progress = super::data::Progress::start("evaluating");
     let started = std::time::Instant::now();
-    let results = kpi_eval::evaluate(&prepared.program, &prepared.dataset, &prepared.options)?;
+    let results = prepared.evaluate()?;
     crate::timing("evaluate", started);
     drop(progress);
 

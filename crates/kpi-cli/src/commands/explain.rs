@@ -1,8 +1,9 @@
 //! `kpi explain`: one scorecard row taken apart — each KPI's value, numerator and denominator, the
 //! rows behind it, and where its target and weight came from.
-use super::evaluate::{emit, prepare, Columns, Inputs};
+use super::evaluate::{emit, prepare, write_cache, Inputs};
 use crate::Outcome;
 use kpi_data::ColumnData;
+use kpi_driver::{Columns, Session};
 use kpi_eval::{Explanation, ParamSource, Provenance, RowDetail, Status};
 use kpi_report::{display_target, display_value, trim_number};
 use std::fmt::Write as _;
@@ -32,24 +33,19 @@ pub struct ExplainArgs {
 }
 
 pub fn run(args: ExplainArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
-    let Some(mut prepared) = prepare(&args.inputs, vec![args.scorecard.clone()], Columns::All)? else {
+    let started = std::time::Instant::now();
+    let request = args.inputs.request(vec![args.scorecard.clone()], Columns::All)?;
+    let Some(mut prepared) = prepare(request)? else {
         return Ok(Outcome::Failed);
     };
-    prepared.write_cache();
-    let explanation = kpi_eval::explain(
-        &prepared.program,
-        &prepared.dataset,
-        &prepared.options,
-        &args.scorecard,
-        args.period.as_deref(),
-        args.group.as_deref(),
-    )?;
+    write_cache(&mut prepared, started);
+    let explanation = prepared.explain(&args.scorecard, args.period.as_deref(), args.group.as_deref())?;
     let text = render(&explanation, &prepared, &args);
     emit(args.output.as_deref(), &text)?;
     Ok(Outcome::Ok)
 }
 
-fn render(e: &Explanation, prepared: &super::evaluate::Prepared, args: &ExplainArgs) -> String {
+fn render(e: &Explanation, prepared: &Session, args: &ExplainArgs) -> String {
     let card = &e.scorecard;
     let row = &card.rows[e.row];
     let mut out = String::new();
@@ -157,12 +153,12 @@ fn id_column<'d>(dataset: &'d kpi_data::Dataset, table: &str) -> Option<&'d kpi_
     }
 }
 
-fn location(origin: kpi_check::Origin, prepared: &super::evaluate::Prepared) -> String {
+fn location(origin: kpi_check::Origin, prepared: &Session) -> String {
     let (line, col) = prepared.rules.sources.line_col(origin.file, origin.span.start);
     format!("{}:{line}:{col}", prepared.rules.sources.get(origin.file).path)
 }
 
-fn provenance(p: &Provenance, prepared: &super::evaluate::Prepared) -> String {
+fn provenance(p: &Provenance, prepared: &Session) -> String {
     match p {
         Provenance::Rule(origin) => location(*origin, prepared),
         Provenance::Config(key) => key.clone(),

@@ -2,8 +2,10 @@
 //! evaluates some rules over a small dataset at a fixed instant; the result is compared with the
 //! case's stored snapshot (`tests/snapshots/NAME.snap`) and with the case's `[[expect]]` checks.
 //! The format of cases and snapshots is documented in `docs/testing.md`.
-use super::evaluate::{prepare, Columns, Inputs};
+use super::evaluate::prepare;
 use crate::Outcome;
+use kpi_driver::{AsOf, ConfigInput, DataInput, ParamInput, ParamOverride, Request};
+use kpi_eval::ParamSource;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -242,84 +244,65 @@ fn run_case(path: &Path, accept: bool) -> Result<(Verdict, String), Box<dyn std:
     }
 }
 
-/// Evaluate the case exactly as `kpi evaluate` would with the same arguments.
+/// Evaluate the case through the driver, as `kpi evaluate` would with the same inputs.
 fn evaluate(path: &Path, case: &Case) -> Result<Vec<kpi_eval::ScorecardResult>, Box<dyn std::error::Error>> {
     let base = path.parent().unwrap_or(Path::new("."));
     let relative = |p: &str| clean(&base.join(p));
-    let inline = if case.tables.is_empty() {
-        None
-    } else {
-        if case.data.is_some() {
-            return Err("give either `data` (a directory) or `[tables]`, not both".into());
-        }
-        let dir = tempfile::tempdir()?;
-        let stem = path.file_stem().unwrap_or_default();
-        let tables = dir.path().join(stem);
-        std::fs::create_dir_all(&tables)?;
-        for (name, contents) in &case.tables {
-            if name.contains(['/', '\\']) || name.starts_with('.') {
-                return Err(format!("[tables] `{name}`: name a file like `tickets.csv`").into());
+    let data = match (case.tables.is_empty(), &case.data) {
+        (true, data) => data.as_deref().map(|d| DataInput::Dir(relative(d))),
+        (false, Some(_)) => return Err("give either `data` (a directory) or `[tables]`, not both".into()),
+        (false, None) => {
+            let mut files = Vec::new();
+            for (name, contents) in &case.tables {
+                if name.contains(['/', '\\']) || name.starts_with('.') {
+                    return Err(format!("[tables] `{name}`: name a file like `tickets.csv`").into());
+                }
+                files.push((name.clone(), contents.trim_start_matches('\n').to_string()));
             }
-            std::fs::write(tables.join(name), contents.trim_start_matches('\n'))?;
+            Some(DataInput::Tables { name: clean(path), files })
         }
-        Some((dir, tables))
     };
-    let data = match (&inline, &case.data) {
-        (Some((_, dir)), _) => Some(dir.clone()),
-        (None, Some(d)) => Some(relative(d)),
-        (None, None) => None,
+    let date = |key: &str, text: &Option<String>| -> Result<Option<chrono::NaiveDate>, String> {
+        text.as_deref()
+            .map(|t| {
+                t.parse().map_err(|_| format!("bad case: `{key}` = `{t}` is not a date; write YYYY-MM-DD"))
+            })
+            .transpose()
     };
-
-    let mut argv: Vec<String> = vec!["kpi test".into()];
-    argv.extend(case.rules.iter().map(|r| relative(r).to_string_lossy().into_owned()));
-    let mut option = |name: &str, value: String| {
-        argv.push(format!("--{name}"));
-        argv.push(value);
-    };
-    option("as-of", case.as_of.clone());
-    if let Some(d) = data {
-        option("data", d.to_string_lossy().into_owned());
-    }
-    if let Some(c) = &case.config {
-        option("config", relative(c).to_string_lossy().into_owned());
-    }
-    if let Some(from) = &case.from {
-        option("from", from.clone());
-    }
-    if let Some(to) = &case.to {
-        option("to", to.clone());
-    }
-    if let Some(profile) = &case.profile {
+    let profile = case.profile.as_ref().map(|profile| {
         let local = base.join(profile);
-        option(
-            "profile",
-            if local.is_file() { clean(&local).to_string_lossy().into_owned() } else { profile.clone() },
-        );
-    }
-    for (name, value) in &case.params {
-        option("param", format!("{name}={}", param_text(value)?));
-    }
-    if case.skip_bad_rows {
-        argv.push("--skip-bad-rows".into());
-    }
-    argv.push("--no-cache".into());
-
-    #[derive(clap::Parser)]
-    struct CaseInputs {
-        #[command(flatten)]
-        inputs: Inputs,
-    }
-    let parsed = <CaseInputs as clap::Parser>::try_parse_from(&argv).map_err(|e| {
-        let first =
-            e.to_string().lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
-        format!("bad case: {first}")
-    })?;
-    let mut prepared = prepare(&parsed.inputs, case.scorecards.clone(), Columns::Read)?
-        .ok_or("the rules or the data have errors (above); nothing evaluated")?;
-    prepared.write_cache();
-    let results = kpi_eval::evaluate(&prepared.program, &prepared.dataset, &prepared.options)?;
-    drop(inline);
-    Ok(results)
+        if local.is_file() {
+            clean(&local).to_string_lossy().into_owned()
+        } else {
+            profile.clone()
+        }
+    });
+    let params = case
+        .params
+        .iter()
+        .map(|(name, value)| {
+            Ok(ParamOverride {
+                name: name.clone(),
+                value: ParamInput::Text(param_text(value)?),
+                source: ParamSource::Config(format!("{} params.{name}", path.display())),
+            })
+        })
+        .collect::<Result<_, String>>()?;
+    let request = Request {
+        rules: case.rules.iter().map(|r| relative(r)).collect(),
+        config: case.config.as_deref().map(|c| ConfigInput::File(relative(c))),
+        params,
+        data,
+        profile,
+        as_of: AsOf::Text(case.as_of.clone()),
+        from: date("from", &case.from)?,
+        to: date("to", &case.to)?,
+        scorecards: case.scorecards.clone(),
+        skip_bad_rows: case.skip_bad_rows,
+        ..Request::default()
+    };
+    let prepared = prepare(request)?.ok_or("the rules or the data have errors (above); nothing evaluated")?;
+    Ok(prepared.evaluate()?)
 }
 
 /// A `[params]` value as `--param` text: `"15m"` -> 15m, `7.5` -> 7.5, `["a", "b"]` -> ["a", "b"].

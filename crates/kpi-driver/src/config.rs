@@ -45,14 +45,15 @@ pub enum TargetValue {
     Number(f64),
 }
 
-/// A loaded config, with its text kept for error locations.
-pub struct Loaded {
+/// A client config read and parsed, with its text kept for error locations.
+#[derive(Debug)]
+pub struct Config {
     pub path: PathBuf,
     pub text: String,
     pub config: ClientConfig,
 }
 
-impl Loaded {
+impl Config {
     /// `path:line:col` of a byte offset.
     pub fn at(&self, offset: usize) -> String {
         let (line, col) = kpi_syntax::diagnostic::line_col(&self.text, offset);
@@ -136,9 +137,15 @@ impl Loaded {
     }
 }
 
-pub fn load(path: &Path) -> Result<Loaded, String> {
+/// Read and parse a client config file.
+pub fn load(path: &Path) -> Result<Config, String> {
     let text =
         std::fs::read_to_string(path).map_err(|e| format!("cannot read config `{}`: {e}", path.display()))?;
+    parse(path, text)
+}
+
+/// Parse a client config's text; `path` names it in messages and anchors its relative paths.
+pub fn parse(path: &Path, text: String) -> Result<Config, String> {
     let config: ClientConfig = toml::from_str(&text).map_err(|e| {
         let location = e.span().map(|s| {
             let (line, col) = kpi_syntax::diagnostic::line_col(&text, s.start);
@@ -148,7 +155,7 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
         let hint = did_you_mean_key(&message);
         format!("{}: {message}{hint}", location.unwrap_or_else(|| path.display().to_string()))
     })?;
-    Ok(Loaded { path: path.to_path_buf(), text, config })
+    Ok(Config { path: path.to_path_buf(), text, config })
 }
 
 /// serde lists the expected keys; point at the closest one.
@@ -187,6 +194,9 @@ pub fn param_value(value: &toml::Value) -> Result<ParamInput, String> {
     })
 }
 
+/// A param value before it is checked against the param's type: text in the rule language's
+/// literal syntax (`15m`, `80%`), or a typed value.
+#[derive(Debug, Clone)]
 pub enum ParamInput {
     Text(String),
     Value(kpi_check::Value),

@@ -1,0 +1,375 @@
+//! The pipeline as a library: rules, a client config, params and data in; the checked program,
+//! the loaded dataset and the scorecard results out.
+//!
+//! Every command of `kpi` that evaluates goes through here, in stages a caller can stop after:
+//! [`resolve`] (read the client config, settle what to read), [`check`] (load and check the rules),
+//! [`load`] (apply the config and params, load the data), then [`Session::evaluate`] or
+//! [`Session::explain`]. [`prepare`] runs the first three. Nothing here prints or exits: problems
+//! come back as [`Failure`] values, warnings as diagnostics in what is returned.
+#![forbid(unsafe_code)]
+
+pub mod config;
+mod data;
+
+pub use config::{Config, ParamInput};
+pub use data::{load_data, DataInput, LoadedData, PendingCache};
+pub use kpi_check::Overlay;
+
+use kpi_eval::{EvalOptions, ParamSource, Params};
+use kpi_syntax::Diagnostic;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Everything an evaluation reads, as typed values.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// `.kpi` files or directories of them; empty: the config's `rules`.
+    pub rules: Vec<PathBuf>,
+    /// Rule files held in memory, read instead of the disk (and imported from like files).
+    pub overlay: Overlay,
+    /// The client config: time zone, holidays, params, rules, data, profile, KPI overrides.
+    pub config: Option<ConfigInput>,
+    /// Param overrides, applied after the config's `[params]`, in order.
+    pub params: Vec<ParamOverride>,
+    /// The dataset; `None`: the config's `data`.
+    pub data: Option<DataInput>,
+    /// A column-mapping profile (`autotask`, `connectwise` or a TOML file); `None`: the config's.
+    pub profile: Option<String>,
+    pub as_of: AsOf,
+    /// Evaluate the periods that start in [from, to).
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+    /// Only these scorecards (by id); empty: every scorecard of the root rule files.
+    pub scorecards: Vec<String>,
+    pub columns: Columns,
+    /// Leave rows with errors out (counted in the dataset) instead of failing.
+    pub skip_bad_rows: bool,
+    /// Where the columnar cache lives; `None` parses the data files every time.
+    pub cache: Option<kpi_data::CacheOptions>,
+    /// Counts the bytes of data files parsed so far, for a progress bar.
+    pub progress: Option<Arc<AtomicU64>>,
+}
+
+/// A client config from a file or from memory.
+#[derive(Debug, Clone)]
+pub enum ConfigInput {
+    File(PathBuf),
+    /// The text of a config; `path` names it in messages and anchors its relative paths.
+    Text {
+        path: PathBuf,
+        text: String,
+    },
+}
+
+/// One param override: `--param NAME=VALUE`, or a value given by a program.
+#[derive(Debug, Clone)]
+pub struct ParamOverride {
+    pub name: String,
+    pub value: ParamInput,
+    pub source: ParamSource,
+}
+
+/// The evaluation instant.
+#[derive(Debug, Clone, Default)]
+pub enum AsOf {
+    /// The clock: output then depends on when it runs.
+    #[default]
+    Now,
+    /// RFC 3339 text (a timestamp without offset is read in the client's time zone).
+    Text(String),
+    /// Microseconds since the Unix epoch, UTC.
+    Micros(i64),
+}
+
+/// What of the dataset [`load`] reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Columns {
+    /// Only the columns the selected scorecards read (and the keys links need).
+    #[default]
+    Read,
+    /// Every column (to list rows by id).
+    All,
+}
+
+/// Why the pipeline stopped.
+#[derive(Debug)]
+pub enum Failure {
+    /// An input is wrong or missing: a config value, a param, a flag. The message says where and
+    /// what to do.
+    Input(String),
+    /// The rules have errors: every diagnostic found, with the sources to render them.
+    Rules { rules: kpi_check::Rules, diagnostics: Vec<Diagnostic> },
+    /// The data has errors (every one, capped, with file:line:column).
+    Data { location: PathBuf, errors: kpi_data::LoadErrors },
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure::Input(message)
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Input(message) => f.write_str(message),
+            Failure::Rules { rules, diagnostics } => {
+                for d in diagnostics {
+                    f.write_str(&d.render(&rules.sources, false))?;
+                }
+                let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+                write!(f, "the rules have {errors} error{}; nothing evaluated", plural(errors))
+            }
+            Failure::Data { location, errors } => write!(
+                f,
+                "{errors}\n{}: {} data error{}; nothing evaluated",
+                location.display(),
+                errors.count(),
+                plural(errors.count())
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// The request with the client config read: the rules and data to read are settled.
+#[derive(Debug)]
+pub struct Resolved {
+    pub config: Option<Config>,
+    pub rules: Vec<PathBuf>,
+    pub data: Option<DataInput>,
+}
+
+/// Read the client config and settle which rules and data to read (`data: None` when neither the
+/// request nor the config names any: [`load`] then fails).
+pub fn resolve(request: &Request) -> Result<Resolved, Failure> {
+    let config = match &request.config {
+        Some(ConfigInput::File(path)) => Some(config::load(path)?),
+        Some(ConfigInput::Text { path, text }) => Some(config::parse(path, text.clone())?),
+        None => None,
+    };
+    let rules = match &config {
+        _ if !request.rules.is_empty() => request.rules.clone(),
+        Some(cfg) if !cfg.config.rules.is_empty() => cfg.rules(),
+        _ if !request.overlay.is_empty() => request.overlay.keys().cloned().collect(),
+        _ => {
+            return Err(Failure::Input(
+                "name the rule files or directories (or give them as `rules` in the --config file)".into(),
+            ))
+        }
+    };
+    let data = request.data.clone().or_else(|| config.as_ref()?.data().map(DataInput::Dir));
+    Ok(Resolved { config, rules, data })
+}
+
+/// Rules loaded and checked cleanly (warnings aside).
+#[derive(Debug)]
+pub struct Checked {
+    pub rules: kpi_check::Rules,
+    pub program: kpi_check::Program,
+    /// Warnings of the checker (errors stop at [`Failure::Rules`]).
+    pub warnings: Vec<Diagnostic>,
+    pub timings: Timings,
+}
+
+impl Resolved {
+    /// The dataset to read, or what to do when none is named.
+    pub fn require_data(&self) -> Result<&DataInput, Failure> {
+        self.data.as_ref().ok_or_else(|| {
+            Failure::Input("name the dataset with --data DIR (or as `data` in the --config file)".into())
+        })
+    }
+}
+
+/// Load and check the rules.
+pub fn check(request: &Request, resolved: &Resolved) -> Result<Checked, Failure> {
+    let mut timings = Timings::default();
+    let started = Instant::now();
+    let rules = kpi_check::load_with(&resolved.rules, &request.overlay);
+    let checked = kpi_check::check(&rules);
+    timings.add("check", started);
+    if checked.has_errors() {
+        return Err(Failure::Rules { rules, diagnostics: checked.diagnostics });
+    }
+    Ok(Checked { rules, program: checked.program, warnings: checked.diagnostics, timings })
+}
+
+/// Checked rules and loaded data, ready to evaluate.
+pub struct Session {
+    pub rules: kpi_check::Rules,
+    /// The checked program with the client config's overrides applied.
+    pub program: kpi_check::Program,
+    pub dataset: kpi_data::Dataset,
+    pub options: EvalOptions,
+    /// Warnings of the checker.
+    pub warnings: Vec<Diagnostic>,
+    /// The columnar cache of a dataset just parsed, still to be written (see [`PendingCache`]).
+    pub cache: Option<PendingCache>,
+    /// What the cache did when the dataset was loaded, and where (a hit, or why not).
+    pub cache_outcome: Option<(kpi_data::CacheOutcome, PathBuf)>,
+    pub timings: Timings,
+}
+
+/// Apply the client config and the params to the checked program, and load the data.
+pub fn load(request: &Request, resolved: Resolved, checked: Checked) -> Result<Session, Failure> {
+    let Checked { rules, mut program, warnings, mut timings } = checked;
+    let data = resolved.require_data()?;
+    let client = configure(request, resolved.config.as_ref(), &mut program)?;
+    let as_of = match &request.as_of {
+        AsOf::Micros(micros) => *micros,
+        AsOf::Now => chrono::Utc::now().timestamp_micros(),
+        AsOf::Text(text) => kpi_data::parse_timestamp(text, client.timezone).ok_or_else(|| {
+            format!("--as-of `{text}` is not a timestamp; write RFC 3339, e.g. 2026-04-01T00:00:00Z")
+        })?,
+    };
+    if let (Some(from), Some(to)) = (request.from, request.to) {
+        if from >= to {
+            return Err(Failure::Input(format!("--from {from} is not before --to {to}")));
+        }
+    }
+    let profile = client
+        .profile
+        .as_deref()
+        .map(kpi_data::Profile::from_name_or_file)
+        .transpose()
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    let columns = match request.columns {
+        Columns::Read => Some(kpi_eval::columns_read(&program, &request.scorecards)),
+        Columns::All => None,
+    };
+    let options = kpi_data::LoadOptions {
+        timezone: client.timezone,
+        skip_bad_rows: request.skip_bad_rows,
+        profile,
+        columns,
+        progress: request.progress.clone(),
+    };
+    let started = Instant::now();
+    let loaded = data::load_data(data, &options, request.cache.as_ref());
+    timings.add("load", started);
+    let loaded = loaded.map_err(|errors| Failure::Data { location: data.location(), errors })?;
+    let options = EvalOptions {
+        as_of,
+        from: request.from,
+        to: request.to,
+        holidays: client.holidays,
+        params: client.params,
+        scorecards: request.scorecards.clone(),
+    };
+    Ok(Session {
+        rules,
+        program,
+        dataset: loaded.dataset,
+        options,
+        warnings,
+        cache: loaded.pending,
+        cache_outcome: loaded.outcome,
+        timings,
+    })
+}
+
+/// Every stage in one call: [`resolve`], [`check`], [`load`].
+pub fn prepare(request: &Request) -> Result<Session, Failure> {
+    let resolved = resolve(request)?;
+    let checked = check(request, &resolved)?;
+    load(request, resolved, checked)
+}
+
+/// What the client config and the params settle.
+struct Client {
+    timezone: chrono_tz::Tz,
+    holidays: std::collections::BTreeSet<chrono::NaiveDate>,
+    params: Params,
+    profile: Option<String>,
+}
+
+/// Apply the config's `[params]` and KPI overrides, then the request's params, in that order.
+fn configure(
+    request: &Request,
+    config: Option<&Config>,
+    program: &mut kpi_check::Program,
+) -> Result<Client, Failure> {
+    let mut client = Client {
+        timezone: chrono_tz::UTC,
+        holidays: Default::default(),
+        params: Params::defaults(program),
+        profile: request.profile.clone(),
+    };
+    if let Some(cfg) = config {
+        if let Some(tz) = cfg.timezone()? {
+            client.timezone = tz;
+        }
+        client.holidays = cfg.holidays()?.into_iter().collect();
+        for (name, value) in &cfg.config.params {
+            let at = cfg.at(value.span().start);
+            let source = ParamSource::Config(format!("{at} params.{name}"));
+            let input = config::param_value(value.get_ref())?;
+            set_param(&mut client.params, program, name, input, source).map_err(|e| format!("{at}: {e}"))?;
+        }
+        kpi_eval::apply_overrides(program, &cfg.overrides())?;
+        if client.profile.is_none() {
+            client.profile = cfg.profile();
+        }
+    }
+    for p in &request.params {
+        set_param(&mut client.params, program, &p.name, p.value.clone(), p.source.clone())?;
+    }
+    Ok(client)
+}
+
+fn set_param(
+    params: &mut Params,
+    program: &kpi_check::Program,
+    name: &str,
+    value: ParamInput,
+    source: ParamSource,
+) -> Result<(), String> {
+    match value {
+        ParamInput::Text(text) => params.set_text(program, name, &text, source),
+        ParamInput::Value(v) => params.set_value(program, name, v, source),
+    }
+}
+
+impl Session {
+    /// Evaluate the selected scorecards.
+    pub fn evaluate(&self) -> Result<Vec<kpi_eval::ScorecardResult>, kpi_eval::EvalError> {
+        kpi_eval::evaluate(&self.program, &self.dataset, &self.options)
+    }
+
+    /// One scorecard row taken apart.
+    pub fn explain(
+        &self,
+        scorecard: &str,
+        period: Option<&str>,
+        group: Option<&str>,
+    ) -> Result<kpi_eval::Explanation, String> {
+        kpi_eval::explain(&self.program, &self.dataset, &self.options, scorecard, period, group)
+    }
+
+    /// Write the pending columnar cache now (a failure costs only the cache: the next run parses).
+    pub fn write_cache(&mut self) -> Option<(kpi_data::CacheOutcome, PathBuf)> {
+        let pending = self.cache.take()?;
+        Some(pending.write(&self.dataset))
+    }
+}
+
+/// How long each stage took, in order (for `KPI_TIMINGS`).
+#[derive(Debug, Clone, Default)]
+pub struct Timings(pub Vec<(&'static str, Duration)>);
+
+impl Timings {
+    fn add(&mut self, stage: &'static str, since: Instant) {
+        self.0.push((stage, since.elapsed()));
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

@@ -1,0 +1,113 @@
+//! The driver alone, with nothing on disk: rules, a client config and tables in memory.
+use kpi_driver::{AsOf, ConfigInput, DataInput, Failure, ParamInput, ParamOverride, Request};
+use kpi_eval::{ParamSource, Status};
+use std::path::PathBuf;
+
+const RULES: &str = r#"
+param close_target = 50%
+
+/// Tickets closed as a share of tickets created.
+kpi closed "Closed" {
+  from   tickets by created_at
+  value  share(status == "Closed")
+  target >= close_target
+  weight 100
+}
+
+scorecard desk "Desk" {
+  period month per resource
+  use closed
+}
+"#;
+
+const TICKETS: &str = "\
+id,client_id,assigned_resource_id,created_at,status,priority
+T1,C1,R1,2026-05-04T09:00:00,Closed,P3
+T2,C1,R1,2026-05-05T09:00:00,Open,P3
+T3,C1,R2,2026-05-06T09:00:00,Closed,P3
+";
+
+fn request() -> Request {
+    let rules = PathBuf::from("memory/desk.kpi");
+    Request {
+        rules: vec![rules.clone()],
+        overlay: [(rules, RULES.to_string())].into(),
+        config: Some(ConfigInput::Text {
+            path: "memory/client.toml".into(),
+            text: "timezone = \"America/Chicago\"\n".into(),
+        }),
+        data: Some(DataInput::Tables {
+            name: "memory".into(),
+            files: vec![
+                ("tickets.csv".into(), TICKETS.into()),
+                ("resources.csv".into(), "id,name\nR1,Ana\nR2,Ben\n".into()),
+                ("clients.csv".into(), "id,name\nC1,Acme\n".into()),
+                (
+                    "time_entries.csv".into(),
+                    "id,resource_id,ticket_id,started_at,ended_at,hours,billable\n".into(),
+                ),
+            ],
+        }),
+        as_of: AsOf::Text("2026-06-01T00:00:00Z".into()),
+        ..Request::default()
+    }
+}
+
+#[test]
+fn a_scorecard_evaluates_from_rules_and_tables_in_memory() {
+    let session = kpi_driver::prepare(&request()).expect("prepared");
+    assert!(session.warnings.is_empty(), "{:?}", session.warnings);
+    let results = session.evaluate().expect("evaluated");
+    let card = &results[0];
+    assert_eq!(card.id, "desk");
+    let may: Vec<_> =
+        card.rows.iter().filter(|r| r.period.as_ref().is_some_and(|p| p.label == "2026-05")).collect();
+    assert_eq!(may.len(), 2);
+    let r1 = may.iter().find(|r| r.group.as_deref() == Some("R1")).expect("R1");
+    assert_eq!(r1.kpis[0].value, Some(0.5));
+    assert_eq!(r1.kpis[0].status, Status::Met);
+    let r2 = may.iter().find(|r| r.group.as_deref() == Some("R2")).expect("R2");
+    assert_eq!(r2.kpis[0].value, Some(1.0));
+}
+
+#[test]
+fn a_param_override_changes_the_target() {
+    let request = Request {
+        params: vec![ParamOverride {
+            name: "close_target".into(),
+            value: ParamInput::Text("60%".into()),
+            source: ParamSource::CommandLine,
+        }],
+        ..request()
+    };
+    let results = kpi_driver::prepare(&request).expect("prepared").evaluate().expect("evaluated");
+    let r1 = results[0].rows.iter().find(|r| r.group.as_deref() == Some("R1")).expect("R1");
+    assert_eq!(r1.kpis[0].status, Status::Missed);
+}
+
+#[test]
+fn rule_errors_come_back_as_values() {
+    let mut request = request();
+    let rules = request.rules[0].clone();
+    request.overlay.insert(rules, RULES.replace("share(", "shear("));
+    match kpi_driver::prepare(&request) {
+        Err(Failure::Rules { diagnostics, .. }) => {
+            assert!(
+                diagnostics.iter().any(|d| d.is_error() && d.message.contains("shear")),
+                "{diagnostics:?}"
+            )
+        }
+        other => panic!("expected rule errors, got {:?}", other.err()),
+    }
+}
+
+#[test]
+fn data_errors_come_back_as_values() {
+    let mut request = request();
+    let Some(DataInput::Tables { files, .. }) = &mut request.data else { unreachable!() };
+    files[0].1.push_str("T4,C1,R1,not a time,Open,P3\n");
+    match kpi_driver::prepare(&request) {
+        Err(Failure::Data { errors, .. }) => assert!(errors.to_string().contains("not a time"), "{errors}"),
+        other => panic!("expected a data error, got {:?}", other.err()),
+    }
+}
