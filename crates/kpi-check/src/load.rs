@@ -125,25 +125,32 @@ impl Loader<'_> {
     }
 
     /// The bytes of a rule file, from the overlay or the disk (refusing huge files).
-    fn read(&self, path: &Path) -> Result<Vec<u8>, Diagnostic> {
+    fn read(&self, path: &Path) -> Result<Vec<u8>, Box<Diagnostic>> {
         if let Some(text) = self.overlay.get(&normalize(path)) {
             return Ok(text.as_bytes().to_vec());
         }
         let shown = path.display();
         let bytes = match std::fs::metadata(path) {
             Ok(meta) if meta.len() > MAX_FILE_BYTES => {
-                return Err(Diagnostic::error(
-                    codes::UNREADABLE,
-                    format!("`{shown}` is {} bytes; rule files are limited to {MAX_FILE_BYTES}", meta.len()),
-                )
-                .help("is this really a .kpi rule file?"))
+                return Err(Box::new(
+                    Diagnostic::error(
+                        codes::UNREADABLE,
+                        format!(
+                            "`{shown}` is {} bytes; rule files are limited to {MAX_FILE_BYTES}",
+                            meta.len()
+                        ),
+                    )
+                    .help("is this really a .kpi rule file?"),
+                ))
             }
             Ok(_) => std::fs::read(path),
             Err(err) => Err(err),
         };
         bytes.map_err(|err| {
-            Diagnostic::error(codes::UNREADABLE, format!("cannot read `{shown}`: {err}"))
-                .help("check the path; rules are .kpi files or directories of them")
+            Box::new(
+                Diagnostic::error(codes::UNREADABLE, format!("cannot read `{shown}`: {err}"))
+                    .help("check the path; rules are .kpi files or directories of them"),
+            )
         })
     }
 
@@ -159,7 +166,7 @@ impl Loader<'_> {
         let bytes = match self.read(path) {
             Ok(bytes) => bytes,
             Err(diag) => {
-                self.rules.diagnostics.push(diag);
+                self.rules.diagnostics.push(*diag);
                 return None;
             }
         };
