@@ -2,6 +2,9 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod write;
+
+pub use write::write_file;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -60,17 +63,6 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-/// Write a file via a temporary file and a rename, so that a reader never sees half of it.
-pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
 
 /// With `KPI_TIMINGS` set, how long each of the driver's stages took, on stderr.

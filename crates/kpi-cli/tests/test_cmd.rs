@@ -150,3 +150,27 @@ fn no_cases_is_an_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no test cases"));
 }
+
+#[test]
+fn accept_is_refused_when_ci_is_set() {
+    let (_tmp, example) = workspace();
+    let out = kpi_test(&example, &["--accept"], true);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--accept is refused when CI is set"));
+}
+
+#[test]
+fn a_snapshot_that_cannot_be_read_fails_instead_of_counting_as_new() {
+    for (what, make) in [
+        ("a directory", (|p: &Path| std::fs::create_dir(p).expect("mkdir")) as fn(&Path)),
+        ("not UTF-8", |p: &Path| std::fs::write(p, b"\xff\xfe not text").expect("write")),
+    ] {
+        let (_tmp, example) = workspace();
+        let snapshot = example.join("tests/snapshots/march.snap");
+        std::fs::remove_file(&snapshot).expect("remove");
+        make(&snapshot);
+        let out = kpi_test(&example, &[], false);
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", stdout(&out));
+        assert!(stdout(&out).contains("cannot read the snapshot"), "{what}: {}", stdout(&out));
+    }
+}

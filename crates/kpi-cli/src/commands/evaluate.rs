@@ -242,7 +242,7 @@ fn evaluate_and_print(
 /// Write to a file (atomically) or stdout; a closed pipe is not an error.
 pub fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), Box<dyn std::error::Error>> {
     match output {
-        Some(path) => crate::write_atomically(path, text.as_bytes())?,
+        Some(path) => crate::write_file(path, text.as_bytes())?,
         None => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();

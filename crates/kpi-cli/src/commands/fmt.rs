@@ -49,8 +49,7 @@ pub fn run(args: FmtArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
                 if args.check {
                     println!("{shown}");
                 } else {
-                    crate::write_atomically(path, formatted.as_bytes())
-                        .map_err(|e| format!("{shown}: cannot write: {e}"))?;
+                    crate::write_file(path, formatted.as_bytes())?;
                     eprintln!("formatted {shown}");
                 }
             }

@@ -104,6 +104,11 @@ pub fn run(args: TestArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
         .into());
     }
     let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+    if in_ci && args.accept {
+        return Err("--accept is refused when CI is set: a person reviews and accepts snapshots; \
+                    run `kpi test --accept` locally and commit them"
+            .into());
+    }
     let (mut passed, mut failed, mut new, mut accepted) = (0, 0, 0, 0);
     for case in &cases {
         let shown = case.display();
@@ -207,24 +212,31 @@ fn run_case(path: &Path, accept: bool) -> Result<(Verdict, String), Box<dyn std:
     let snapshot = render_snapshot(path, &results);
     let stored_path = snapshot_path(path);
     let pending = pending_path(&stored_path);
-    let stored = std::fs::read_to_string(&stored_path).ok();
+    let stored = match std::fs::read_to_string(&stored_path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(format!(
+                "cannot read the snapshot `{}`: {e}; it must be a UTF-8 text file (remove it and run \
+                 `kpi test` to write a new one)",
+                stored_path.display()
+            )
+            .into())
+        }
+    };
     if stored.as_deref() == Some(snapshot.as_str()) {
         let _ = std::fs::remove_file(&pending);
         return Ok((if failed { Verdict::Failed } else { Verdict::Passed }, report));
     }
     if accept {
-        if let Some(dir) = stored_path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        crate::write_atomically(&stored_path, snapshot.as_bytes())?;
+        create_dir(stored_path.parent())?;
+        crate::write_file(&stored_path, snapshot.as_bytes())?;
         let _ = std::fs::remove_file(&pending);
         let _ = write!(report, "\n  wrote {}", stored_path.display());
         return Ok((if failed { Verdict::Failed } else { Verdict::Accepted }, report));
     }
-    if let Some(dir) = pending.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    crate::write_atomically(&pending, snapshot.as_bytes())?;
+    create_dir(pending.parent())?;
+    crate::write_file(&pending, snapshot.as_bytes())?;
     match stored {
         None => {
             let _ = write!(report, "\n  no snapshot yet; the new one is {}", pending.display());
@@ -241,6 +253,15 @@ fn run_case(path: &Path, accept: bool) -> Result<(Verdict, String), Box<dyn std:
             );
             Ok((Verdict::Failed, report))
         }
+    }
+}
+
+fn create_dir(dir: Option<&Path>) -> Result<(), String> {
+    match dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))
+        }
+        None => Ok(()),
     }
 }
 
