@@ -12,6 +12,7 @@ use rhai::packages::{
 };
 use rhai::{CallFnOptions, Dynamic, Engine, Scope, AST};
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -44,6 +45,12 @@ fn engine() -> &'static Engine {
             engine.register_global_module(module);
         }
         engine.disable_symbol("eval");
+        // The core package's `sleep` blocks the thread past every deadline: scripts never wait.
+        fn refuse<T>(_: T) -> Result<(), Box<rhai::EvalAltResult>> {
+            Err("`sleep` is not available: kpi scripts never wait".into())
+        }
+        engine.register_fn("sleep", refuse::<rhai::INT>);
+        engine.register_fn("sleep", refuse::<rhai::FLOAT>);
         engine.set_max_operations(MAX_OPERATIONS);
         engine.set_max_call_levels(MAX_CALL_LEVELS);
         engine.set_max_expr_depths(64, 32);
@@ -61,6 +68,31 @@ fn engine() -> &'static Engine {
         engine.on_debug(|_, _, _| {});
         engine
     })
+}
+
+/// The script time one KPI may spend in one run, over all its calls on every thread: a legal but
+/// slow script stops there instead of turning a large dataset into hours of work.
+#[derive(Debug)]
+pub struct Budget {
+    limit: Duration,
+    spent_micros: AtomicU64,
+}
+
+impl Budget {
+    /// The default budget of script time per KPI per run.
+    pub const DEFAULT: Duration = Duration::from_secs(60);
+
+    pub fn new(limit: Duration) -> Budget {
+        Budget { limit, spent_micros: AtomicU64::new(0) }
+    }
+
+    fn remaining(&self) -> Duration {
+        self.limit.saturating_sub(Duration::from_micros(self.spent_micros.load(Ordering::Relaxed)))
+    }
+
+    fn spend(&self, took: Duration) {
+        self.spent_micros.fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    }
 }
 
 /// The type of a parameter or result, as declared in the rule file.
@@ -213,6 +245,29 @@ impl Script {
 
     /// Call the function. Limits and the deadline turn runaway scripts into errors.
     pub fn call(&self, scope: &mut Scope, args: Vec<ScriptValue>) -> Result<ScriptValue, ScriptError> {
+        self.call_within(scope, args, None)
+    }
+
+    /// Call the function, charging the time it takes to `budget`: once the budget is spent,
+    /// every call is an error.
+    pub fn call_within(
+        &self,
+        scope: &mut Scope,
+        args: Vec<ScriptValue>,
+        budget: Option<&Budget>,
+    ) -> Result<ScriptValue, ScriptError> {
+        let remaining = budget.map_or(DEADLINE, Budget::remaining);
+        let budget_exhausted = |budget: &Budget| {
+            format!(
+                "stopped: this KPI's scripts took their whole budget of {} s in this run (raise \
+                 `script_budget` in the client config if the scripts are right but slow)",
+                budget.limit.as_secs_f64()
+            )
+        };
+        if let Some(budget) = budget.filter(|_| remaining.is_zero()) {
+            return Err(self.error(rhai::Position::NONE, &budget_exhausted(budget)));
+        }
+        let started = Instant::now();
         let args: Vec<Dynamic> = args
             .into_iter()
             .map(|a| match a {
@@ -222,16 +277,20 @@ impl Script {
                 ScriptValue::Text(s) => Dynamic::from(s),
             })
             .collect();
-        CALL_DEADLINE.with(|d| d.set(Some(Instant::now() + DEADLINE)));
+        CALL_DEADLINE.with(|d| d.set(Some(started + DEADLINE.min(remaining))));
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
         let result = engine().call_fn_with_options::<Dynamic>(options, scope, &self.ast, &self.name, args);
         CALL_DEADLINE.with(|d| d.set(None));
+        if let Some(budget) = budget {
+            budget.spend(started.elapsed());
+        }
         let value = result.map_err(|e| {
             let pos = e.position();
             let message = match *e {
-                rhai::EvalAltResult::ErrorTerminated(..) => {
-                    format!("stopped after {} ms: the script ran too long", DEADLINE.as_millis())
-                }
+                rhai::EvalAltResult::ErrorTerminated(..) => match budget {
+                    Some(budget) if remaining < DEADLINE => budget_exhausted(budget),
+                    _ => format!("stopped after {} ms: the script ran too long", DEADLINE.as_millis()),
+                },
                 rhai::EvalAltResult::ErrorTooManyOperations(..) => {
                     format!("stopped after {MAX_OPERATIONS} operations: an endless loop?")
                 }
@@ -327,6 +386,38 @@ mod tests {
             assert!(err.message.starts_with("stopped"), "{err}");
         }
         assert!(started.elapsed() < Duration::from_secs(3));
+    }
+
+    #[test]
+    fn a_spent_budget_stops_every_later_call() {
+        let body = "let n = 0; while n < 20000 { n += 1; } n";
+        let s = Script::inline("f", &[], ScriptType::Number, body, place()).unwrap();
+        let budget = Budget::new(Duration::from_millis(30));
+        let mut scope = scope();
+        let started = Instant::now();
+        let mut calls = 0;
+        let err = loop {
+            match s.call_within(&mut scope, vec![], Some(&budget)) {
+                Ok(_) => calls += 1,
+                Err(e) => break e,
+            }
+            assert!(calls < 100_000, "the budget never ran out");
+        };
+        assert!(err.message.contains("whole budget"), "{err}");
+        assert!(s.call_within(&mut scope, vec![], Some(&budget)).is_err());
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn no_blocking_functions() {
+        let started = Instant::now();
+        for arg in ["100", "100.0"] {
+            let s =
+                Script::inline("f", &[], ScriptType::Number, &format!("sleep({arg}); 1"), place()).unwrap();
+            let err = s.call(&mut scope(), vec![]).unwrap_err();
+            assert!(err.message.contains("`sleep` is not available"), "{err}");
+        }
+        assert!(started.elapsed() < Duration::from_secs(1));
     }
 
     #[test]
