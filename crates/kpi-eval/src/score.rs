@@ -56,9 +56,13 @@ pub fn attainment(value: Option<f64>, op: CmpOp, target: f64, scoring: &Scoring)
             }
         }
         Scoring::Bands(points) => interpolate(points, v),
+        // A target of zero or below has no meaningful ratio, and neither has a value exactly on a
+        // strict target: such a KPI scores pass/fail, so a missed KPI never gets full attainment.
+        Scoring::Attainment if target <= 0.0 || v == target => {
+            f64::from(u8::from(status(Some(v), op, target) == Status::Met))
+        }
         Scoring::Attainment => match op {
-            // a = min(1, v / T); a target of 0 is met by any value at or above it.
-            CmpOp::Ge | CmpOp::Gt if target == 0.0 => f64::from(u8::from(v >= 0.0)),
+            // a = min(1, v / T).
             CmpOp::Ge | CmpOp::Gt => (v / target).min(1.0),
             // a = 1 when v <= T, else T / v.
             CmpOp::Le | CmpOp::Lt if v <= target => 1.0,
@@ -115,6 +119,27 @@ mod tests {
         assert_eq!(a(3.0, CmpOp::Le, 0.0), 0.0);
         assert_eq!(a(0.0, CmpOp::Le, 0.0), 1.0);
         assert_eq!(attainment(None, CmpOp::Ge, 0.8, &Scoring::Attainment), None);
+    }
+
+    #[test]
+    fn a_missed_kpi_never_gets_full_attainment() {
+        let a = |v, op, t| attainment(Some(v), op, t, &Scoring::Attainment).unwrap();
+        for (v, op, t) in [
+            (-507.0, CmpOp::Ge, -5.0),
+            (-3.0, CmpOp::Le, -5.0),
+            (0.8, CmpOp::Gt, 0.8),
+            (24.0, CmpOp::Lt, 24.0),
+            (0.0, CmpOp::Lt, 0.0),
+            (-1.0, CmpOp::Ge, 0.0),
+            (-2.0, CmpOp::Gt, -2.0),
+        ] {
+            assert_eq!(status(Some(v), op, t), Status::Missed, "{v} {op:?} {t}");
+            assert_eq!(a(v, op, t), 0.0, "{v} {op:?} {t}");
+        }
+        // Met against a target of zero or below: full attainment.
+        assert_eq!(a(-2.0, CmpOp::Ge, -5.0), 1.0);
+        assert_eq!(a(0.0, CmpOp::Ge, 0.0), 1.0);
+        assert_eq!(a(-6.0, CmpOp::Lt, -5.0), 1.0);
     }
 
     #[test]
