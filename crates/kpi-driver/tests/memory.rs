@@ -111,3 +111,40 @@ fn data_errors_come_back_as_values() {
         other => panic!("expected a data error, got {:?}", other.err()),
     }
 }
+
+/// The standard utilization KPI two thirds through March: 15 working days to date of 8 billable
+/// hours each is 100 %, not 15 of March's 22 days (68 %).
+#[test]
+fn utilization_counts_working_days_to_date_in_a_month_in_progress() {
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/tech_balanced.kpi");
+    let mut entries = String::from("id,resource_id,ticket_id,started_at,ended_at,hours,billable\n");
+    for day in (2..=20).filter(|d| ![7, 8, 14, 15].contains(d)) {
+        entries.push_str(&format!("E{day},R1,,2026-03-{day:02}T09:00:00,2026-03-{day:02}T17:00:00,8,true\n"));
+    }
+    let request = Request {
+        rules: vec![rules],
+        config: Some(ConfigInput::Text {
+            path: "client.toml".into(),
+            text: "timezone = \"America/Chicago\"\n".into(),
+        }),
+        data: Some(DataInput::Tables {
+            name: "memory".into(),
+            files: vec![
+                ("tickets.csv".into(), "id,client_id,assigned_resource_id,created_at,status\n".into()),
+                ("resources.csv".into(), "id,name,hours_per_day\nR1,Ana,8\n".into()),
+                ("clients.csv".into(), "id,name\n".into()),
+                ("time_entries.csv".into(), entries),
+            ],
+        }),
+        as_of: AsOf::Text("2026-03-20T18:00:00".into()),
+        from: Some("2026-03-01".parse().unwrap()),
+        to: Some("2026-04-01".parse().unwrap()),
+        scorecards: vec!["tech_balanced".into()],
+        ..Request::default()
+    };
+    let results = kpi_driver::prepare(&request).expect("prepared").evaluate().expect("evaluated");
+    let card = &results[0];
+    let index = card.kpis.iter().position(|k| k.id == "utilization").expect("utilization");
+    let row = card.rows.iter().find(|r| r.group.as_deref() == Some("R1")).expect("R1");
+    assert_eq!(row.kpis[index].value, Some(1.0));
+}

@@ -519,7 +519,7 @@ fn period_facts(
             let workdays = if snapshot {
                 f64::NAN
             } else {
-                periods::workdays(p.start_date, p.end_date, &options.holidays) as f64
+                periods::workdays_to(p, p.end.min(options.as_of), dataset.timezone, &options.holidays) as f64
             };
             engine::PeriodFacts {
                 instants,

@@ -108,6 +108,15 @@ pub fn workdays(start: NaiveDate, end: NaiveDate, holidays: &BTreeSet<NaiveDate>
     n
 }
 
+/// The working days of a period counted to date: its Monday-to-Friday dates, less holidays,
+/// whose start (local midnight) is before `cutoff` (the period's end, or `as_of` in a period in
+/// progress). A closed period counts all of them.
+pub fn workdays_to(period: &Period, cutoff: i64, tz: Tz, holidays: &BTreeSet<NaiveDate>) -> u32 {
+    let day = local_date(cutoff, tz);
+    let first_not_started = if local_midnight(day, tz) < cutoff { day + Duration::days(1) } else { day };
+    workdays(period.start_date, period.end_date.min(first_not_started), holidays)
+}
+
 /// The index of the period holding `t`, by binary search over contiguous periods.
 pub fn period_of(periods: &[Period], t: i64) -> Option<usize> {
     let first = periods.first()?;
@@ -222,6 +231,21 @@ mod tests {
         assert_eq!(ps[3].label, "2026-Q4");
         let ps = periods_between(Grain::Year, chrono_tz::UTC, d("2025-01-01"), d("2027-01-01"));
         assert_eq!(ps[1].label, "2026");
+    }
+
+    #[test]
+    fn workdays_count_to_date_in_a_period_in_progress() {
+        let tz: Tz = "America/Chicago".parse().unwrap();
+        let march = &periods_between(Grain::Month, tz, d("2026-03-01"), d("2026-04-01"))[0];
+        let at = |date: &str, hour: u32| local_midnight(d(date), tz) + i64::from(hour) * 3_600_000_000;
+        let none = BTreeSet::new();
+        // 22 workdays in March 2026; Friday the 20th is the 15th of them.
+        assert_eq!(workdays_to(march, march.end, tz, &none), 22);
+        assert_eq!(workdays_to(march, at("2027-01-01", 0), tz, &none), 22);
+        assert_eq!(workdays_to(march, at("2026-03-20", 0), tz, &none), 14, "the 20th has not started");
+        assert_eq!(workdays_to(march, at("2026-03-20", 1), tz, &none), 15, "the 20th has started");
+        assert_eq!(workdays_to(march, at("2026-03-21", 12), tz, &none), 15, "a Saturday adds none");
+        assert_eq!(workdays_to(march, march.start, tz, &none), 0);
     }
 
     #[test]
