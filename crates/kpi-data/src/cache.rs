@@ -103,7 +103,7 @@ fn load_key(options: &LoadOptions) -> String {
 }
 
 fn listing(dir: &Path) -> std::io::Result<Vec<String>> {
-    let mut names = crate::load::list_dir(dir)?;
+    let mut names = crate::ingest::list_dir(dir)?;
     names.retain(|n| !n.ends_with(".kpicache"));
     Ok(names)
 }

@@ -13,8 +13,8 @@ mod cache;
 mod csv;
 mod error;
 pub mod generate;
+mod ingest;
 mod intern;
-mod load;
 mod profile;
 mod summary;
 mod value;
@@ -26,8 +26,8 @@ pub use cache::{
 };
 pub use chrono_tz::Tz;
 pub use error::{DataError, DataWarning, LoadErrors};
+pub use ingest::{load, load_from_memory};
 pub use intern::NULL_CODE;
-pub use load::{load, load_from_memory};
 pub use profile::{ColumnMapping, Profile, ProfileError, TableMapping};
 pub use summary::{summarize, TableSummary};
 pub use value::{format_timestamp, parse_timestamp};
@@ -92,7 +92,7 @@ impl Dataset {
     /// A dataset from tables already built (tests, other loaders). `tables` must hold one table per
     /// [`kpi_schema::TABLES`] in order; links are resolved here.
     pub fn new(timezone: chrono_tz::Tz, tables: Vec<Table>) -> Dataset {
-        let links = load::resolve_links(&tables);
+        let links = ingest::resolve_links(&tables);
         Dataset {
             timezone,
             tables,
