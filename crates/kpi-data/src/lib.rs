@@ -3,7 +3,7 @@
 //! [`load`] reads a dataset directory (data contract v1) into a [`Dataset`]: one [`Table`] per
 //! canonical table of [`kpi_schema::TABLES`], each a list of typed [`Column`]s with a null mask.
 //! Text is interned per column ([`TextColumn`]), so ids and labels compare as `u32` codes.
-//! [`generate`] writes a deterministic synthetic dataset; [`Profile`] maps PSA exports.
+//! [`Profile`] maps PSA exports. (Synthetic datasets are written by the `kpi-generate` crate.)
 // `unsafe` only in `buf`: views of a memory-mapped cache file.
 #![deny(unsafe_code)]
 
@@ -12,7 +12,6 @@ mod build;
 mod cache;
 mod csv;
 mod error;
-pub mod generate;
 mod ingest;
 mod intern;
 mod profile;
