@@ -5,8 +5,8 @@
 //! `cargo bench -p kpi-data --bench load`. The whole `large` dataset is measured end to end by
 //! `bench/run.sh` (docs/performance.md); this is the quick loop for work on the loader.
 use criterion::{criterion_group, criterion_main, Criterion};
-use kpi_data::generate::{generate, GenerateOptions, Scale};
 use kpi_data::{load, load_cached, CacheOptions, CacheOutcome, LoadOptions, Projection};
+use kpi_generate::{generate, GenerateOptions, Scale};
 use std::hint::black_box;
 
 /// Roughly the columns `rules/` reads (the exact set is `kpi_eval::columns_read`).

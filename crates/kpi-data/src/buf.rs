@@ -4,7 +4,7 @@
 //! A warm load maps the cache file and hands out views into it, so a column costs nothing until
 //! it is read and is never copied (see `cache.rs`). Code reading columns sees a `&[T]` either way.
 //! A cold load parses CSV straight from a mapped window of the file instead of reading a copy
-//! (see `load.rs`).
+//! (see `ingest/blocks.rs`).
 #![allow(unsafe_code)]
 
 use memmap2::{Mmap, MmapOptions};

@@ -8,10 +8,10 @@
 //!                    xxh3 of the meta u64
 //! blobs:             raw column arrays (u32 codes, i64, f64, u8 bools, dictionary bytes and u64
 //!                    ends, u32 link rows), each starting on an 8-byte boundary
-//! meta:              the load key, the directory listing, a stamp per file read (size, mtime,
-//!                    xxh3 of its bytes), the columns loaded (all, or a projection), the
-//!                    dataset's tables, columns, warnings and links, and (offset, length, xxh3)
-//!                    of every blob
+//! meta:              `Meta` in postcard (serde): the load key, the directory listing, a stamp
+//!                    per file read (size, mtime, xxh3 of its bytes), the columns loaded (all,
+//!                    or a projection), the dataset's tables, columns, warnings and links, and
+//!                    (offset, length, xxh3) of every blob
 //! ```
 //!
 //! Reading maps the file into memory and hands the columns out as views of it ([`Buf`]): nothing
@@ -30,7 +30,8 @@ use crate::intern::Dict;
 use crate::{Column, ColumnData, Dataset, LoadOptions, Projection, Table, TextColumn};
 use memmap2::Mmap;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -39,7 +40,7 @@ use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 const MAGIC: &[u8; 8] = b"KPICACHE";
 /// Bump on any change to the layout or to what a loaded dataset holds.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const HEADER_LEN: u64 = 40;
 
 /// Where and when to cache loaded datasets (see the module docs for the format).
@@ -75,7 +76,7 @@ pub enum CacheOutcome {
 }
 
 /// Size, modification time and content hash of one file read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Stamp {
     name: String,
     size: u64,
@@ -103,7 +104,7 @@ fn load_key(options: &LoadOptions) -> String {
 }
 
 fn listing(dir: &Path) -> std::io::Result<Vec<String>> {
-    let mut names = crate::load::list_dir(dir)?;
+    let mut names = crate::ingest::list_dir(dir)?;
     names.retain(|n| !n.ends_with(".kpicache"));
     Ok(names)
 }
@@ -261,6 +262,68 @@ fn write_for(
 }
 
 // ---------------------------------------------------------------------------------------------
+// The meta section: everything but the column data, encoded with postcard (serde).
+
+/// The meta section of a cache file.
+#[derive(Serialize, Deserialize)]
+struct Meta {
+    /// [`load_key`] of the options the cache was made with.
+    key: String,
+    /// The directory listing when the cache was written.
+    names: Vec<String>,
+    /// Each file read.
+    stamps: Vec<Stamp>,
+    /// The columns held: `None` for every column.
+    columns: Option<Projection>,
+    timezone: String,
+    skipped_rows: BTreeMap<String, usize>,
+    warnings: Vec<WarningMeta>,
+    other_files: Vec<String>,
+    files: Vec<String>,
+    tables: Vec<TableMeta>,
+    /// Per table, the blob of each link's rows.
+    links: Vec<Vec<u32>>,
+    /// `(offset, length, xxh3)` of every blob.
+    blobs: Vec<(u64, u64, u64)>,
+}
+
+/// A [`DataWarning`], kept apart so the public type needs no serde.
+#[derive(Serialize, Deserialize)]
+struct WarningMeta {
+    file: String,
+    line: usize,
+    message: String,
+    count: usize,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TableMeta {
+    name: String,
+    present: bool,
+    len: usize,
+    columns: Vec<ColMeta>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ColMeta {
+    name: String,
+    custom: bool,
+    /// The null mask's blob.
+    valid: Option<u32>,
+    spec: ColSpec,
+}
+
+/// A column's type and blob ids.
+#[derive(Serialize, Deserialize)]
+enum ColSpec {
+    Text { codes: u32, text: u32, ends: u32 },
+    Int(u32),
+    Number(u32),
+    Bool(u32),
+    Timestamp(u32),
+}
+
+// ---------------------------------------------------------------------------------------------
 // Writing
 
 /// Streams blobs into the file, hashing each, and remembers where they are.
@@ -296,40 +359,38 @@ impl<W: Write> BlobWriter<W> {
     fn bytes(&mut self, bytes: &[u8]) -> std::io::Result<u32> {
         self.blob(bytes, |b, x| b.push(x))
     }
-}
 
-/// The meta section's encoder.
-#[derive(Default)]
-struct Enc(Vec<u8>);
+    fn u32s(&mut self, v: &[u32]) -> std::io::Result<u32> {
+        self.blob(v, |b, x| b.extend_from_slice(&x.to_le_bytes()))
+    }
 
-impl Enc {
-    fn u8(&mut self, x: u8) {
-        self.0.push(x);
+    fn i64s(&mut self, v: &[i64]) -> std::io::Result<u32> {
+        self.blob(v, |b, x| b.extend_from_slice(&x.to_le_bytes()))
     }
-    fn u32(&mut self, x: u32) {
-        self.0.extend_from_slice(&x.to_le_bytes());
-    }
-    fn u64(&mut self, x: u64) {
-        self.0.extend_from_slice(&x.to_le_bytes());
-    }
-    fn i128(&mut self, x: i128) {
-        self.0.extend_from_slice(&x.to_le_bytes());
-    }
-    fn str(&mut self, s: &str) {
-        self.u64(s.len() as u64);
-        self.0.extend_from_slice(s.as_bytes());
-    }
-}
 
-const NO_BLOB: u32 = u32::MAX;
+    fn bools(&mut self, v: &[bool]) -> std::io::Result<u32> {
+        self.blob(v, |b, x| b.push(x as u8))
+    }
 
-fn type_tag(data: &ColumnData) -> u8 {
-    match data {
-        ColumnData::Text(_) => 0,
-        ColumnData::Int(_) => 1,
-        ColumnData::Number(_) => 2,
-        ColumnData::Bool(_) => 3,
-        ColumnData::Timestamp(_) => 4,
+    /// Writes a column's blobs; returns what the meta says of it.
+    fn column(&mut self, col: &Column) -> std::io::Result<ColMeta> {
+        let valid = col.valid.as_ref().map(|v| self.bools(v)).transpose()?;
+        let spec = match &col.data {
+            ColumnData::Text(t) => {
+                let codes = self.u32s(&t.codes)?;
+                let (text, ends) = t.dict.parts();
+                let text = self.bytes(text)?;
+                let ends = self.blob(ends, |b, x| b.extend_from_slice(&x.to_le_bytes()))?;
+                ColSpec::Text { codes, text, ends }
+            }
+            ColumnData::Int(v) => ColSpec::Int(self.i64s(v)?),
+            ColumnData::Timestamp(v) => ColSpec::Timestamp(self.i64s(v)?),
+            ColumnData::Number(v) => {
+                ColSpec::Number(self.blob(v, |b, x| b.extend_from_slice(&x.to_le_bytes()))?)
+            }
+            ColumnData::Bool(v) => ColSpec::Bool(self.bools(v)?),
+        };
+        Ok(ColMeta { name: col.name.clone(), custom: col.custom, valid, spec })
     }
 }
 
@@ -347,200 +408,82 @@ fn write_cache(
         path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         std::process::id()
     ));
-    let result = (|| {
-        let mut file = File::create(&tmp)?;
-        file.write_all(&[0u8; HEADER_LEN as usize])?;
-        let mut w = BlobWriter {
-            out: BufWriter::with_capacity(1 << 20, &mut file),
-            pos: HEADER_LEN,
-            blobs: Vec::new(),
-            buf: Vec::new(),
-        };
-        let mut m = Enc::default();
-        m.str(&load_key(options));
-        m.u64(names.len() as u64);
-        names.iter().for_each(|n| m.str(n));
-        m.u64(stamps.len() as u64);
-        for s in stamps {
-            m.str(&s.name);
-            m.u64(s.size);
-            m.i128(s.mtime_ns);
-            m.u64(s.hash);
-        }
-        match &options.columns {
-            None => m.u8(0),
-            Some(p) => {
-                m.u8(1);
-                m.u64(p.len() as u64);
-                for (table, columns) in p {
-                    m.str(table);
-                    m.u64(columns.len() as u64);
-                    columns.iter().for_each(|c| m.str(c));
-                }
-            }
-        }
-        m.str(dataset.timezone.name());
-        m.u64(dataset.skipped_rows.len() as u64);
-        for (t, n) in &dataset.skipped_rows {
-            m.str(t);
-            m.u64(*n as u64);
-        }
-        m.u64(dataset.warnings.len() as u64);
-        for wn in &dataset.warnings {
-            m.str(&wn.file);
-            m.u64(wn.line as u64);
-            m.str(&wn.message);
-            m.u64(wn.count as u64);
-        }
-        m.u64(dataset.other_files.len() as u64);
-        dataset.other_files.iter().for_each(|f| m.str(f));
-        m.u64(dataset.files.len() as u64);
-        dataset.files.iter().for_each(|f| m.str(f));
-        m.u64(dataset.tables.len() as u64);
-        for table in &dataset.tables {
-            m.str(&table.name);
-            m.u8(table.present as u8);
-            m.u64(table.len as u64);
-            m.u64(table.columns.len() as u64);
-            for col in &table.columns {
-                m.str(&col.name);
-                m.u8(col.custom as u8);
-                m.u8(type_tag(&col.data));
-                let valid = match &col.valid {
-                    Some(v) => w.blob(v, |b, x| b.push(x as u8))?,
-                    None => NO_BLOB,
-                };
-                m.u32(valid);
-                match &col.data {
-                    ColumnData::Text(t) => {
-                        let codes = w.blob(&t.codes, |b, x| b.extend_from_slice(&x.to_le_bytes()))?;
-                        let (text, ends) = t.dict.parts();
-                        let text = w.bytes(text)?;
-                        let ends = w.blob(ends, |b, x| b.extend_from_slice(&x.to_le_bytes()))?;
-                        m.u32(codes);
-                        m.u32(text);
-                        m.u32(ends);
-                    }
-                    ColumnData::Int(v) | ColumnData::Timestamp(v) => {
-                        m.u32(w.blob(v, |b, x| b.extend_from_slice(&x.to_le_bytes()))?)
-                    }
-                    ColumnData::Number(v) => m.u32(w.blob(v, |b, x| b.extend_from_slice(&x.to_le_bytes()))?),
-                    ColumnData::Bool(v) => m.u32(w.blob(v, |b, x| b.push(x as u8))?),
-                }
-            }
-        }
-        m.u64(dataset.links.len() as u64);
-        for per_table in &dataset.links {
-            m.u64(per_table.len() as u64);
-            for link in per_table {
-                m.u32(w.blob(link, |b, x| b.extend_from_slice(&x.to_le_bytes()))?);
-            }
-        }
-        m.u64(w.blobs.len() as u64);
-        for &(offset, len, hash) in &w.blobs {
-            m.u64(offset);
-            m.u64(len);
-            m.u64(hash);
-        }
-        let meta_offset = w.pos;
-        w.out.write_all(&m.0)?;
-        w.out.flush()?;
-        drop(w);
-        let mut header = Vec::with_capacity(HEADER_LEN as usize);
-        header.extend_from_slice(MAGIC);
-        header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        header.extend_from_slice(&0u32.to_le_bytes());
-        header.extend_from_slice(&meta_offset.to_le_bytes());
-        header.extend_from_slice(&(m.0.len() as u64).to_le_bytes());
-        header.extend_from_slice(&xxh3_64(&m.0).to_le_bytes());
-        file.seek(SeekFrom::Start(0))?;
-        file.write_all(&header)?;
-        // No fsync: a cache cut short by a crash fails its checksums and is rebuilt.
-        std::fs::rename(&tmp, path)
-    })();
+    // No fsync: a cache cut short by a crash fails its checksums and is rebuilt.
+    let result = write_file(&tmp, dataset, options, names, stamps).and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
 }
 
+/// Writes the cache file at `tmp`: a blank header, the blobs, the meta, then the header.
+fn write_file(
+    tmp: &Path,
+    dataset: &Dataset,
+    options: &LoadOptions,
+    names: &[String],
+    stamps: &[Stamp],
+) -> std::io::Result<()> {
+    let mut file = File::create(tmp)?;
+    file.write_all(&[0u8; HEADER_LEN as usize])?;
+    let mut w = BlobWriter {
+        out: BufWriter::with_capacity(1 << 20, &mut file),
+        pos: HEADER_LEN,
+        blobs: Vec::new(),
+        buf: Vec::new(),
+    };
+    let mut tables = Vec::with_capacity(dataset.tables.len());
+    for t in &dataset.tables {
+        let columns = t.columns.iter().map(|c| w.column(c)).collect::<std::io::Result<_>>()?;
+        tables.push(TableMeta { name: t.name.clone(), present: t.present, len: t.len, columns });
+    }
+    let links = (dataset.links.iter())
+        .map(|per_table| per_table.iter().map(|l| w.u32s(l)).collect())
+        .collect::<std::io::Result<_>>()?;
+    let warnings = (dataset.warnings.iter())
+        .map(|w| WarningMeta {
+            file: w.file.clone(),
+            line: w.line,
+            message: w.message.clone(),
+            count: w.count,
+        })
+        .collect();
+    let meta = Meta {
+        key: load_key(options),
+        names: names.to_vec(),
+        stamps: stamps.to_vec(),
+        columns: options.columns.clone(),
+        timezone: dataset.timezone.name().to_string(),
+        skipped_rows: dataset.skipped_rows.clone(),
+        warnings,
+        other_files: dataset.other_files.clone(),
+        files: dataset.files.clone(),
+        tables,
+        links,
+        blobs: std::mem::take(&mut w.blobs),
+    };
+    let meta = postcard::to_stdvec(&meta).map_err(std::io::Error::other)?;
+    let meta_offset = w.pos;
+    w.out.write_all(&meta)?;
+    w.out.flush()?;
+    drop(w);
+    let mut header = Vec::with_capacity(HEADER_LEN as usize);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    header.extend_from_slice(&0u32.to_le_bytes());
+    header.extend_from_slice(&meta_offset.to_le_bytes());
+    header.extend_from_slice(&(meta.len() as u64).to_le_bytes());
+    header.extend_from_slice(&xxh3_64(&meta).to_le_bytes());
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(&header)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reading
-
-/// The meta section's decoder; every read is bounds-checked.
-struct Dec<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
 
 /// Why a cache was not used, and the columns it held when its meta could be read
 /// (`Some(None)`: every column).
 type Miss = (String, Option<Option<Projection>>);
-
-impl<'a> Dec<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or("meta cut short")?;
-        let s = &self.bytes[self.pos..end];
-        self.pos = end;
-        Ok(s)
-    }
-    fn u8(&mut self) -> Result<u8, String> {
-        Ok(self.take(1)?[0])
-    }
-    fn u32(&mut self) -> Result<u32, String> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
-    }
-    fn u64(&mut self) -> Result<u64, String> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
-    }
-    fn usize(&mut self) -> Result<usize, String> {
-        usize::try_from(self.u64()?).map_err(|_| "a count out of range".to_string())
-    }
-    /// A count of items that each take at least `min_bytes`, checked against what is left.
-    fn count(&mut self, min_bytes: usize) -> Result<usize, String> {
-        let n = self.usize()?;
-        if n.saturating_mul(min_bytes) > self.bytes.len() - self.pos {
-            return Err("a count larger than the meta".into());
-        }
-        Ok(n)
-    }
-    fn i128(&mut self) -> Result<i128, String> {
-        Ok(i128::from_le_bytes(self.take(16)?.try_into().expect("16 bytes")))
-    }
-    fn str(&mut self) -> Result<String, String> {
-        let n = self.usize()?;
-        let b = self.take(n)?;
-        String::from_utf8(b.to_vec()).map_err(|_| "invalid UTF-8 in the meta".to_string())
-    }
-    fn projection(&mut self) -> Result<Option<Projection>, String> {
-        if self.u8()? == 0 {
-            return Ok(None);
-        }
-        let mut p = Projection::new();
-        for _ in 0..self.count(16)? {
-            let table = self.str()?;
-            let columns = (0..self.count(8)?).map(|_| self.str()).collect::<Result<BTreeSet<_>, _>>()?;
-            p.insert(table, columns);
-        }
-        Ok(Some(p))
-    }
-}
-
-/// A column as described by the meta: its blob ids.
-enum ColSpec {
-    Text { codes: u32, text: u32, ends: u32 },
-    Int(u32),
-    Number(u32),
-    Bool(u32),
-    Timestamp(u32),
-}
-
-struct ColMeta {
-    name: String,
-    custom: bool,
-    valid: u32,
-    spec: ColSpec,
-}
 
 /// The blobs of a mapped cache file: `(offset, length, xxh3)`.
 struct Blobs {
@@ -566,7 +509,7 @@ impl Blobs {
     }
 
     fn column(&self, c: ColMeta, len: usize) -> Result<Column, String> {
-        let valid = if c.valid == NO_BLOB { None } else { Some(self.get::<bool>(c.valid)?) };
+        let valid = c.valid.map(|v| self.get::<bool>(v)).transpose()?;
         let data = match c.spec {
             ColSpec::Text { codes, text, ends } => {
                 let codes = self.get::<u32>(codes)?;
@@ -622,127 +565,54 @@ fn read_cache(path: &Path, dir: &Path, options: &LoadOptions) -> Result<Dataset,
     if xxh3_64(meta) != meta_hash {
         return Err(miss("the cache's checksum does not match (corrupt)".into()));
     }
-    let mut d = Dec { bytes: meta, pos: 0 };
-    let mut held = None;
-    let result = read_meta(&mut d, &map, meta_offset, dir, options, &mut held);
-    result.map_err(|reason| (reason, held))
+    let meta = match postcard::take_from_bytes::<Meta>(meta) {
+        Ok((meta, [])) => meta,
+        Ok(_) => return Err(miss("bytes left over in the meta".into())),
+        Err(e) => return Err(miss(format!("the cache's meta does not decode ({e})"))),
+    };
+    if meta.key != load_key(options) {
+        return Err(miss("made with other load options".into()));
+    }
+    let held = Some(meta.columns.clone());
+    read_meta(meta, &map, meta_offset, dir, options).map_err(|reason| (reason, held))
 }
 
-/// Reads the meta after the header; sets `held` as soon as the columns the cache holds are known.
+/// The dataset the meta describes, when the files are unchanged and the cache holds every column
+/// asked for; the columns are views of `map`.
 fn read_meta(
-    d: &mut Dec,
+    meta: Meta,
     map: &Arc<Mmap>,
     meta_offset: u64,
     dir: &Path,
     options: &LoadOptions,
-    held: &mut Option<Option<Projection>>,
 ) -> Result<Dataset, String> {
-    if d.str()? != load_key(options) {
-        return Err("made with other load options".into());
-    }
-    let n = d.count(8)?;
-    let names = (0..n).map(|_| d.str()).collect::<Result<Vec<_>, _>>()?;
-    let n = d.count(8)?;
-    let mut stamps = Vec::with_capacity(n);
-    for _ in 0..n {
-        stamps.push((d.str()?, d.u64()?, d.i128()?, d.u64()?));
-    }
-    let loaded = d.projection()?;
-    *held = Some(loaded.clone());
-    if names != listing(dir).map_err(|e| e.to_string())? {
+    if meta.names != listing(dir).map_err(|e| e.to_string())? {
         return Err("the directory's files changed".into());
     }
-    for (name, size, mtime, hash) in stamps {
-        let file = dir.join(&name);
-        let meta = std::fs::metadata(&file).map_err(|e| format!("{name}: {e}"))?;
-        if meta.len() != size {
-            return Err(format!("{name} changed size"));
+    for s in &meta.stamps {
+        let file = dir.join(&s.name);
+        let m = std::fs::metadata(&file).map_err(|e| format!("{}: {e}", s.name))?;
+        if m.len() != s.size {
+            return Err(format!("{} changed size", s.name));
         }
-        if mtime_ns(&meta) != mtime && hash_file(&file).map_err(|e| e.to_string())? != hash {
-            return Err(format!("{name} changed"));
+        if mtime_ns(&m) != s.mtime_ns && hash_file(&file).map_err(|e| e.to_string())? != s.hash {
+            return Err(format!("{} changed", s.name));
         }
     }
-    if !covers(&loaded, &options.columns) {
+    if !covers(&meta.columns, &options.columns) {
         return Err("the cache lacks columns these rules read".into());
     }
-    let timezone: chrono_tz::Tz = d.str()?.parse().map_err(|_| "an unknown time zone".to_string())?;
-    let mut skipped_rows = BTreeMap::new();
-    for _ in 0..d.count(16)? {
-        let t = d.str()?;
-        skipped_rows.insert(t, d.usize()?);
-    }
-    let mut warnings = Vec::new();
-    for _ in 0..d.count(32)? {
-        warnings.push(DataWarning { file: d.str()?, line: d.usize()?, message: d.str()?, count: d.usize()? });
-    }
-    let other_files = (0..d.count(8)?).map(|_| d.str()).collect::<Result<Vec<_>, _>>()?;
-    let files = (0..d.count(8)?).map(|_| d.str()).collect::<Result<Vec<_>, _>>()?;
-    let mut tables = Vec::new();
-    for _ in 0..d.count(8)? {
-        let name = d.str()?;
-        let present = d.u8()? != 0;
-        let len = d.usize()?;
-        let mut cols = Vec::new();
-        for _ in 0..d.count(8)? {
-            let name = d.str()?;
-            let custom = d.u8()? != 0;
-            let tag = d.u8()?;
-            let valid = d.u32()?;
-            let spec = match tag {
-                0 => ColSpec::Text { codes: d.u32()?, text: d.u32()?, ends: d.u32()? },
-                1 => ColSpec::Int(d.u32()?),
-                2 => ColSpec::Number(d.u32()?),
-                3 => ColSpec::Bool(d.u32()?),
-                4 => ColSpec::Timestamp(d.u32()?),
-                _ => return Err("an unknown column type".into()),
-            };
-            cols.push(ColMeta { name, custom, valid, spec });
-        }
-        tables.push((name, present, len, cols));
-    }
-    let mut link_ids = Vec::new();
-    for _ in 0..d.count(8)? {
-        link_ids.push((0..d.count(4)?).map(|_| d.u32()).collect::<Result<Vec<_>, _>>()?);
-    }
-    let n = d.count(24)?;
-    let mut list = Vec::with_capacity(n);
-    for _ in 0..n {
-        let (offset, len, hash) = (d.u64()?, d.u64()?, d.u64()?);
+    let timezone: chrono_tz::Tz = meta.timezone.parse().map_err(|_| "an unknown time zone".to_string())?;
+    for &(offset, len, _) in &meta.blobs {
         if offset < HEADER_LEN || offset.checked_add(len).is_none_or(|end| end > meta_offset) {
             return Err("a blob out of bounds".into());
         }
-        list.push((offset, len, hash));
     }
-    if d.pos != d.bytes.len() {
-        return Err("bytes left over in the meta".into());
-    }
-    let blobs = Blobs { map: Arc::clone(map), list };
-
-    // The columns asked for, checked and viewed in parallel (largest tables first).
-    let mut jobs = Vec::new();
-    for (ti, (table, _, len, cols)) in tables.iter_mut().enumerate() {
-        for (ci, c) in std::mem::take(cols).into_iter().enumerate() {
-            if wanted(&options.columns, table, &c.name) {
-                jobs.push((ti, ci, *len, c));
-            }
-        }
-    }
-    jobs.sort_by_key(|j| std::cmp::Reverse(j.2));
-    let mut columns: Vec<(usize, usize, Column)> = jobs
-        .into_par_iter()
-        .map(|(ti, ci, len, c)| blobs.column(c, len).map(|col| (ti, ci, col)))
-        .collect::<Result<_, String>>()?;
-    columns.sort_by_key(|c| (c.0, c.1));
-    let mut out_tables: Vec<Table> = tables
-        .into_iter()
-        .map(|(name, present, len, _)| Table { name, present, len, columns: Vec::new() })
-        .collect();
-    for (ti, _, col) in columns {
-        out_tables[ti].columns.push(col);
-    }
-    let mut links = Vec::with_capacity(link_ids.len());
-    for (ti, per_table) in link_ids.into_iter().enumerate() {
-        let len = out_tables.get(ti).map_or(0, |t| t.len);
+    let blobs = Blobs { map: Arc::clone(map), list: meta.blobs };
+    let tables = view_tables(&blobs, meta.tables, &options.columns)?;
+    let mut links = Vec::with_capacity(meta.links.len());
+    for (ti, per_table) in meta.links.into_iter().enumerate() {
+        let len = tables.get(ti).map_or(0, |t| t.len);
         let mut table_links = Vec::new();
         for l in per_table {
             match blobs.get::<u32>(l)? {
@@ -753,16 +623,56 @@ fn read_meta(
         links.push(table_links);
     }
     // The shape must be what the evaluator expects of a loaded dataset.
-    let shape_ok = out_tables.len() == kpi_schema::TABLES.len()
+    let shape_ok = tables.len() == kpi_schema::TABLES.len()
         && links.len() == kpi_schema::TABLES.len()
-        && files.len() == kpi_schema::TABLES.len()
+        && meta.files.len() == kpi_schema::TABLES.len()
         && kpi_schema::TABLES
             .iter()
-            .zip(&out_tables)
+            .zip(&tables)
             .zip(&links)
             .all(|((s, t), l)| s.name == t.name && l.len() == s.links.len());
     if !shape_ok {
         return Err("tables that do not match the schema".into());
     }
-    Ok(Dataset { timezone, tables: out_tables, skipped_rows, warnings, other_files, links, files })
+    let warnings = (meta.warnings.into_iter())
+        .map(|w| DataWarning { file: w.file, line: w.line, message: w.message, count: w.count })
+        .collect();
+    Ok(Dataset {
+        timezone,
+        tables,
+        skipped_rows: meta.skipped_rows,
+        warnings,
+        other_files: meta.other_files,
+        links,
+        files: meta.files,
+    })
+}
+
+/// The tables with the columns `asked` for, each checked and viewed in parallel (largest tables
+/// first).
+fn view_tables(
+    blobs: &Blobs,
+    tables: Vec<TableMeta>,
+    asked: &Option<Projection>,
+) -> Result<Vec<Table>, String> {
+    let mut jobs = Vec::new();
+    let mut out: Vec<Table> = Vec::with_capacity(tables.len());
+    for (ti, t) in tables.into_iter().enumerate() {
+        for (ci, c) in t.columns.into_iter().enumerate() {
+            if wanted(asked, &t.name, &c.name) {
+                jobs.push((ti, ci, t.len, c));
+            }
+        }
+        out.push(Table { name: t.name, present: t.present, len: t.len, columns: Vec::new() });
+    }
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.2));
+    let mut columns: Vec<(usize, usize, Column)> = jobs
+        .into_par_iter()
+        .map(|(ti, ci, len, c)| blobs.column(c, len).map(|col| (ti, ci, col)))
+        .collect::<Result<_, String>>()?;
+    columns.sort_by_key(|c| (c.0, c.1));
+    for (ti, _, col) in columns {
+        out[ti].columns.push(col);
+    }
+    Ok(out)
 }

@@ -3,7 +3,7 @@
 //! [`load`] reads a dataset directory (data contract v1) into a [`Dataset`]: one [`Table`] per
 //! canonical table of [`kpi_schema::TABLES`], each a list of typed [`Column`]s with a null mask.
 //! Text is interned per column ([`TextColumn`]), so ids and labels compare as `u32` codes.
-//! [`generate`] writes a deterministic synthetic dataset; [`Profile`] maps PSA exports.
+//! [`Profile`] maps PSA exports. (Synthetic datasets are written by the `kpi-generate` crate.)
 // `unsafe` only in `buf`: views of a memory-mapped cache file.
 #![deny(unsafe_code)]
 
@@ -12,9 +12,8 @@ mod build;
 mod cache;
 mod csv;
 mod error;
-pub mod generate;
+mod ingest;
 mod intern;
-mod load;
 mod profile;
 mod summary;
 mod value;
@@ -26,8 +25,8 @@ pub use cache::{
 };
 pub use chrono_tz::Tz;
 pub use error::{DataError, DataWarning, LoadErrors};
+pub use ingest::{load, load_from_memory};
 pub use intern::NULL_CODE;
-pub use load::{load, load_from_memory};
 pub use profile::{ColumnMapping, Profile, ProfileError, TableMapping};
 pub use summary::{summarize, TableSummary};
 pub use value::{format_timestamp, parse_timestamp};
@@ -92,7 +91,7 @@ impl Dataset {
     /// A dataset from tables already built (tests, other loaders). `tables` must hold one table per
     /// [`kpi_schema::TABLES`] in order; links are resolved here.
     pub fn new(timezone: chrono_tz::Tz, tables: Vec<Table>) -> Dataset {
-        let links = load::resolve_links(&tables);
+        let links = ingest::resolve_links(&tables);
         Dataset {
             timezone,
             tables,

@@ -361,7 +361,7 @@ pub fn format_timestamp(micros: i64) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Appends `secs` (UTC) as `YYYY-MM-DDTHH:MM:SSZ`; the generator's hot path.
+/// Appends `secs` (UTC) as `YYYY-MM-DDTHH:MM:SSZ`.
 pub(crate) fn write_timestamp(out: &mut Vec<u8>, secs: i64) {
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);

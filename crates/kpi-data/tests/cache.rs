@@ -140,6 +140,51 @@ fn a_corrupt_cache_is_rebuilt_never_trusted() {
     }
 }
 
+/// `good` with its meta section replaced by `meta`, the header's length and checksum made to agree.
+fn with_meta(good: &[u8], meta: &[u8]) -> Vec<u8> {
+    let offset = u64::from_le_bytes(good[16..24].try_into().unwrap()) as usize;
+    let mut bytes = [&good[..offset], meta].concat();
+    bytes[24..32].copy_from_slice(&(meta.len() as u64).to_le_bytes());
+    bytes[32..40].copy_from_slice(&xxhash_rust::xxh3::xxh3_64(meta).to_le_bytes());
+    bytes
+}
+
+#[test]
+fn meta_that_does_not_decode_is_rebuilt_never_trusted() {
+    let (data, _c, cache) = setup();
+    let (fresh, _) = cached(data.path(), &cache);
+    let path = cache_path(data.path(), &options(), &cache);
+    let good = std::fs::read(&path).unwrap();
+    let offset = u64::from_le_bytes(good[16..24].try_into().unwrap()) as usize;
+    let meta = &good[offset..];
+    let mut cases: Vec<(String, Vec<u8>)> = vec![
+        ("no meta".into(), Vec::new()),
+        ("meta cut short".into(), meta[..meta.len() / 2].to_vec()),
+        ("meta one byte short".into(), meta[..meta.len() - 1].to_vec()),
+        ("meta with a byte more".into(), [meta, &[0]].concat()),
+        ("meta of 0xFF".into(), vec![0xFF; meta.len()]),
+    ];
+    let cut = cases.len();
+    // Every third byte of the meta changed in turn, with a checksum that agrees: lengths, counts, tags
+    // and blob ids out of range must be caught by the decoder or the checks after it, never
+    // panic. (A forged checksum over a changed name or warning may still be a hit.)
+    for at in (0..meta.len()).step_by(3) {
+        let mut bad = meta.to_vec();
+        bad[at] ^= if at % 2 == 0 { 0xFF } else { 0x01 };
+        cases.push((format!("meta byte {at} changed"), bad));
+    }
+    for (i, (what, meta)) in cases.into_iter().enumerate() {
+        std::fs::write(&path, with_meta(&good, &meta)).unwrap();
+        let (d, outcome) = cached(data.path(), &cache);
+        if outcome == CacheOutcome::Hit && i >= cut {
+            continue;
+        }
+        assert!(matches!(outcome, CacheOutcome::Rebuilt(_)), "{what}: {outcome:?}");
+        assert_eq!(shape(&d), shape(&fresh), "{what}");
+        assert_eq!(std::fs::read(&path).unwrap(), good, "{what}: rewritten");
+    }
+}
+
 #[test]
 fn small_datasets_and_load_errors_are_not_cached() {
     let data = dataset_dir();

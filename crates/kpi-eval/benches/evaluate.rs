@@ -6,9 +6,9 @@
 //! `cargo bench -p kpi-eval --bench evaluate`. The `large` dataset is measured end to end by
 //! `bench/run.sh` (docs/performance.md); this is the quick loop for work on the engine.
 use criterion::{criterion_group, criterion_main, Criterion};
-use kpi_data::generate::{generate, GenerateOptions, Scale};
 use kpi_data::LoadOptions;
 use kpi_eval::{EvalOptions, Params};
+use kpi_generate::{generate, GenerateOptions, Scale};
 use std::hint::black_box;
 use std::path::PathBuf;
 

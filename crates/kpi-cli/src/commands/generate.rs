@@ -1,6 +1,6 @@
 //! `kpi generate`: a deterministic synthetic MSP dataset.
 use crate::Outcome;
-use kpi_data::generate::{generate, GenerateOptions, Scale};
+use kpi_generate::{generate, GenerateOptions, Scale};
 
 #[derive(clap::Args)]
 pub struct GenerateArgs {

@@ -1,6 +1,6 @@
 //! `kpi generate`: deterministic output that loads cleanly, and the committed demo dataset.
-use kpi_data::generate::{generate, GenerateOptions, Scale};
 use kpi_data::{load, ColumnData, LoadOptions};
+use kpi_generate::{generate, GenerateOptions, Scale};
 use std::path::Path;
 
 #[test]
@@ -23,7 +23,7 @@ fn same_seed_same_bytes_and_loads_without_warnings() {
     }
     // Nothing happens at or after the end of the data.
     let ColumnData::Timestamp(created) = &tickets.column("created_at").unwrap().data else { panic!() };
-    assert!(created.iter().all(|&t| t < kpi_data::generate::DEFAULT_END * 1_000_000));
+    assert!(created.iter().all(|&t| t < kpi_generate::DEFAULT_END * 1_000_000));
 }
 
 #[test]
@@ -55,4 +55,21 @@ fn scale_names() {
     assert_eq!("small".parse::<Scale>(), Ok(Scale::Small));
     assert_eq!("42".parse::<Scale>(), Ok(Scale::Technicians(42)));
     assert!("huge".parse::<Scale>().unwrap_err().contains("not a scale"));
+}
+
+#[test]
+fn timestamps_read_back_as_written() {
+    // The generator formats timestamps itself; the loader must read each back to the same text.
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), &GenerateOptions { seed: 3, ..GenerateOptions::default() }).unwrap();
+    let entries = std::fs::read_to_string(dir.path().join("time_entries.csv")).unwrap();
+    let mut seen = 0;
+    for line in entries.lines().skip(1) {
+        for cell in line.split(',').filter(|c| c.ends_with('Z')) {
+            let t = kpi_data::parse_timestamp(cell, kpi_data::Tz::UTC).unwrap();
+            assert_eq!(kpi_data::format_timestamp(t), cell);
+            seen += 1;
+        }
+    }
+    assert!(seen > 10_000, "{seen}");
 }

@@ -1,0 +1,277 @@
+//! After the files are read: row errors gathered, links resolved, references and values checked (warnings).
+use super::chunk::shown_value;
+use super::merge::Lines;
+use super::Loaded;
+use crate::error::{DataError, DataWarning, LoadErrors, ERROR_CAP};
+use crate::{Column, ColumnData, Table};
+use kpi_schema::TABLES;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+
+/// Warnings of one kind in one file listed before they are only counted.
+const WARNING_CAP: usize = 20;
+
+/// Moves the tables' row errors, in table and line order, into `errors`, or with `skip_bad_rows`
+/// into warnings (the row was left out); returns the rows left out per table.
+pub(super) fn row_errors(
+    loaded: &mut [Option<Loaded>],
+    skip_bad_rows: bool,
+    errors: &mut LoadErrors,
+    warnings: &mut Warnings,
+) -> BTreeMap<String, usize> {
+    let mut row_errors: Vec<DataError> = Vec::new();
+    let mut more_row_errors = 0;
+    let mut skipped_rows = BTreeMap::new();
+    for (l, schema) in loaded.iter_mut().zip(TABLES) {
+        let Some(l) = l else { continue };
+        if l.table.skipped > 0 {
+            skipped_rows.insert(schema.name.to_string(), l.table.skipped);
+        }
+        row_errors.append(&mut l.table.errors);
+        more_row_errors += l.table.more_errors;
+    }
+    row_errors.sort_by_key(|e| (TABLES.iter().position(|t| e.file.starts_with(t.name)), e.line));
+
+    if skip_bad_rows {
+        for e in &row_errors {
+            let mut e = e.clone();
+            let line = e.line.take().unwrap_or(0);
+            warnings.push(&e.file.clone(), "skipped", line, format!("row left out: {}", error_body(&e)));
+        }
+        if more_row_errors > 0 {
+            warnings.push(
+                loaded.iter().flatten().next().map_or("", |l| l.plan.file.as_str()),
+                "skipped-more",
+                0,
+                format!("{more_row_errors} more rows left out for errors"),
+            );
+        }
+    } else {
+        let listed = row_errors.len().min(ERROR_CAP.saturating_sub(errors.errors.len()));
+        let extra = row_errors.len() - listed;
+        for e in row_errors.into_iter().take(listed) {
+            errors.push(e);
+        }
+        errors.more += extra + more_row_errors;
+    }
+    skipped_rows
+}
+
+/// An error's text without its location, for a warning that carries the line itself.
+fn error_body(e: &DataError) -> String {
+    match (&e.header, e.column) {
+        (Some(h), Some(c)) => format!("field {c}, column `{h}`: {}", e.message),
+        (Some(h), None) => format!("column `{h}`: {}", e.message),
+        _ => e.message.clone(),
+    }
+}
+
+/// For every table and link, the target row of each row (`u32::MAX` when null or dangling).
+pub(crate) fn resolve_links(tables: &[Table]) -> Vec<Vec<Vec<u32>>> {
+    TABLES
+        .par_iter()
+        .zip(tables)
+        .map(|(schema, table)| {
+            schema
+                .links
+                .par_iter()
+                .map(|link| {
+                    let Some(target) =
+                        TABLES.iter().position(|t| t.name == link.table).and_then(|i| tables.get(i))
+                    else {
+                        return vec![u32::MAX; table.len];
+                    };
+                    let Some(ColumnData::Text(col)) = table.column(link.column).map(|c| &c.data) else {
+                        return vec![u32::MAX; table.len];
+                    };
+                    // Exports list children in the order of their parents: try the row after the
+                    // last one found before a hash lookup.
+                    let target_ids = match target.column("id").map(|c| &c.data) {
+                        Some(ColumnData::Text(ids)) => Some(ids),
+                        _ => None,
+                    };
+                    let mut next = 0u32;
+                    let by_code: Vec<u32> = col
+                        .dict
+                        .iter()
+                        .map(|id| {
+                            let row = match target_ids {
+                                Some(ids)
+                                    if ids.codes.get(next as usize) == Some(&next)
+                                        && ids.text(next) == Some(id) =>
+                                {
+                                    Some(next)
+                                }
+                                _ => target.row_of_id(id),
+                            };
+                            next = row.map_or(next, |r| r.wrapping_add(1));
+                            row.unwrap_or(u32::MAX)
+                        })
+                        .collect();
+                    col.codes.iter().map(|&c| by_code.get(c as usize).copied().unwrap_or(u32::MAX)).collect()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Collects warnings, listing the first few of each kind per file and counting the rest.
+#[derive(Default)]
+pub(super) struct Warnings {
+    list: Vec<DataWarning>,
+    counts: BTreeMap<(String, &'static str), usize>,
+    more: BTreeMap<(String, &'static str), String>,
+}
+
+impl Warnings {
+    pub(super) fn push(&mut self, file: &str, kind: &'static str, line: usize, message: String) {
+        let n = self.counts.entry((file.to_string(), kind)).or_insert(0);
+        *n += 1;
+        if *n <= WARNING_CAP {
+            self.list.push(DataWarning { file: file.to_string(), line, message, count: 1 });
+        }
+    }
+
+    /// Adds the warnings of `other`, whose kinds are not in `self`.
+    pub(super) fn append(&mut self, other: Warnings) {
+        self.list.extend(other.list);
+        self.counts.extend(other.counts);
+        self.more.extend(other.more);
+    }
+
+    /// How to describe the unlisted rest of a kind.
+    fn describe(&mut self, file: &str, kind: &'static str, what: String) {
+        self.more.insert((file.to_string(), kind), what);
+    }
+
+    pub(super) fn finish(mut self) -> Vec<DataWarning> {
+        for ((file, kind), n) in &self.counts {
+            if *n > WARNING_CAP {
+                let what =
+                    self.more.get(&(file.clone(), *kind)).cloned().unwrap_or_else(|| "like these".into());
+                self.list.push(DataWarning {
+                    file: file.clone(),
+                    line: 0,
+                    message: format!("{} more rows {what}", n - WARNING_CAP),
+                    count: n - WARNING_CAP,
+                });
+            }
+        }
+        self.list
+    }
+}
+
+/// Warns of references to ids that are not in their table (when that table is present).
+pub(super) fn check_links(
+    tables: &[Table],
+    links: &[Vec<Vec<u32>>],
+    lines: &[Lines],
+    files: &[String],
+    w: &mut Warnings,
+) {
+    for (ti, schema) in TABLES.iter().enumerate() {
+        let table = &tables[ti];
+        for (li, link) in schema.links.iter().enumerate() {
+            let Some(target) = TABLES.iter().position(|t| t.name == link.table) else { continue };
+            if !tables[target].present {
+                continue;
+            }
+            let Some(col) = table.column(link.column) else { continue };
+            let ColumnData::Text(text) = &col.data else { continue };
+            let kind: &'static str = link.column;
+            for (row, &t) in links[ti][li].iter().enumerate() {
+                if t == u32::MAX && col.is_valid(row) {
+                    let id = text.get(row).unwrap_or("");
+                    w.push(
+                        &files[ti],
+                        kind,
+                        lines[ti].get(row) as usize,
+                        format!(
+                            "{} `{}` is not an id in {} (the row is kept)",
+                            link.column,
+                            shown_value(id),
+                            files[target]
+                        ),
+                    );
+                }
+            }
+            w.describe(
+                &files[ti],
+                kind,
+                format!("with a `{}` that is not in {}", link.column, files[target]),
+            );
+        }
+    }
+}
+
+fn timestamps<'a>(table: &'a Table, name: &str) -> Option<(&'a Column, &'a [i64])> {
+    let col = table.loaded(name)?;
+    match &col.data {
+        ColumnData::Timestamp(v) => Some((col, v)),
+        _ => None,
+    }
+}
+
+/// Warns of milestones before a ticket's creation, time entries ending before they start, negative hours.
+pub(super) fn check_values(tables: &[Table], lines: &[Lines], files: &[String], w: &mut Warnings) {
+    use crate::value::format_timestamp as ts;
+    for (ti, schema) in TABLES.iter().enumerate() {
+        let table = &tables[ti];
+        if !table.present {
+            continue;
+        }
+        let file = &files[ti];
+        let line = |row: usize| lines[ti].get(row) as usize;
+        if schema.name == "tickets" {
+            let Some((_, created)) = timestamps(table, "created_at") else { continue };
+            const MILESTONES: [&str; 7] = [
+                "completed_at",
+                "first_response_due",
+                "first_response_at",
+                "resolution_plan_due",
+                "resolution_plan_at",
+                "resolved_due",
+                "resolved_at",
+            ];
+            for name in MILESTONES {
+                let Some((col, values)) = timestamps(table, name) else { continue };
+                for (row, (&v, &c)) in values.iter().zip(created).enumerate() {
+                    if v < c && col.is_valid(row) {
+                        w.push(
+                            file,
+                            name,
+                            line(row),
+                            format!("{name} {} is before created_at {}", ts(v), ts(c)),
+                        );
+                    }
+                }
+                w.describe(file, name, format!("with {name} before created_at"));
+            }
+        }
+        if schema.name == "time_entries" {
+            if let (Some((_, started)), Some((_, ended))) =
+                (timestamps(table, "started_at"), timestamps(table, "ended_at"))
+            {
+                for (row, (&s, &e)) in started.iter().zip(ended).enumerate() {
+                    if e < s {
+                        w.push(
+                            file,
+                            "ended_at",
+                            line(row),
+                            format!("ended_at {} is before started_at {}", ts(e), ts(s)),
+                        );
+                    }
+                }
+                w.describe(file, "ended_at", "with ended_at before started_at".into());
+            }
+            if let Some(ColumnData::Number(hours)) = table.loaded("hours").map(|c| &c.data) {
+                for (row, &h) in hours.iter().enumerate() {
+                    if h < 0.0 {
+                        w.push(file, "hours", line(row), format!("negative hours {h}"));
+                    }
+                }
+                w.describe(file, "hours", "with negative hours".into());
+            }
+        }
+    }
+}

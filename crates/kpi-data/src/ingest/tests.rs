@@ -1,0 +1,132 @@
+//! The loader over blocks and chunks of every size, from memory and from mapped files.
+use super::blocks::{BLOCK_BYTES, CHUNK_BYTES};
+use super::*;
+
+/// Everything a load gives, as text.
+fn shown(files: &[(&str, &str)], options: &LoadOptions, sizes: Sizes) -> String {
+    describe(from_memory(files, options, sizes))
+}
+
+/// The same, the files written to a directory (regular files, mapped a window at a time).
+fn shown_from_files(files: &[(&str, &str)], options: &LoadOptions, sizes: Sizes) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    describe(load_dir(dir.path(), options, sizes))
+}
+
+fn describe(result: Result<Dataset, LoadErrors>) -> String {
+    match result {
+        Err(e) => format!("errors ({}):\n{e}", e.count()),
+        Ok(d) => {
+            let mut out = format!("{:?}\n{:?}\n{:?}\n", d.tables, d.warnings, d.skipped_rows);
+            for (schema, table) in TABLES.iter().zip(&d.tables) {
+                for link in schema.links {
+                    out +=
+                        &format!("{}.{}: {:?}\n", table.name, link.name, d.link_rows(&table.name, link.name));
+                }
+            }
+            out
+        }
+    }
+}
+
+fn entries(bad: bool) -> String {
+    let mut s = String::from("\u{feff}id,resource_id,ticket_id,started_at,ended_at,hours,billable,note\r\n");
+    for i in 0..3000 {
+        let note = match i % 7 {
+            0 => "\"multi\nline, \"\"quoted\"\"\"".to_string(),
+            1 => String::new(),
+            n => format!("n{n}"),
+        };
+        let hours = if bad && i % 97 == 5 { "1.5h".to_string() } else { format!("{}", i % 4) };
+        let id = if bad && i % 251 == 7 { "E3".to_string() } else { format!("E{i}") };
+        s += &format!(
+            "{id},R{},T{},2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,{hours},true,{note}\r\n",
+            1 + i % 3,
+            i / 3
+        );
+        if i % 500 == 0 {
+            s += "\r\n";
+        }
+        if bad && i % 700 == 3 {
+            s += "E9x,R1\r\n";
+        }
+    }
+    s
+}
+
+#[test]
+fn blocks_and_chunks_of_any_size_load_the_same() {
+    let resources = "id,name\nR1,Ann\nR2,Bob\nR3,Cy\n";
+    let mut tickets = String::from("id,created_at\n");
+    for t in 0..1000 {
+        tickets += &format!("T{t},2026-03-02T09:00:00Z\n");
+    }
+    for bad in [false, true] {
+        let entries = entries(bad);
+        let files =
+            [("resources.csv", resources), ("tickets.csv", tickets.as_str()), ("time_entries.csv", &entries)];
+        for skip in [false, true] {
+            let options = LoadOptions { skip_bad_rows: skip, ..LoadOptions::default() };
+            let want = shown(&files, &options, SIZES);
+            let sizes = [(1, 1), (50, 7), (1000, 100), (4096, 4096), (100_000, 1000)];
+            // Mapping a window per byte is slow: mapped files start at 50 bytes.
+            let both = [false, true].into_iter().flat_map(|m| sizes.map(|s| (m, s)));
+            for (mapped, (block, chunk)) in both.filter(|&(m, (b, _))| !m || b > 1) {
+                let sizes = Sizes { block, chunk };
+                let got = if mapped {
+                    shown_from_files(&files, &options, sizes)
+                } else {
+                    shown(&files, &options, sizes)
+                };
+                let at = got.bytes().zip(want.bytes()).position(|(a, b)| a != b).unwrap_or(got.len());
+                let near = |s: &str| {
+                    s.get(at.saturating_sub(200)..(at + 200).min(s.len())).unwrap_or("").to_string()
+                };
+                assert!(
+                    got == want,
+                    "bad {bad}, skip {skip}, mapped {mapped}, block {block}, chunk {chunk}: got\n{}\nwant\n{}",
+                    near(&got),
+                    near(&want)
+                );
+            }
+            assert_eq!(want.contains("errors"), bad && !skip, "{want}");
+        }
+    }
+}
+
+#[test]
+fn invalid_utf8_is_found_in_any_block() {
+    let mut entries = entries(false).into_bytes();
+    let at = entries.len() - 30;
+    entries[at] = 0xF6;
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("resources.csv", b"id,name\nR1,Ann\n".to_vec()),
+        ("tickets.csv", b"id,created_at\n".to_vec()),
+        ("time_entries.csv", entries),
+    ];
+    let names = files.iter().map(|(n, _)| n.to_string()).collect::<Vec<_>>();
+    let open = |name: &str| -> std::io::Result<Opened<'_>> {
+        let (_, b) = files.iter().find(|(n, _)| *n == name).expect("a test file");
+        Ok((Input::Reader(Box::new(&b[..])), b.len() as u64))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in &files {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    for (block, chunk) in [(1, 1), (50, 7), (100_000, 1000), (BLOCK_BYTES, CHUNK_BYTES)] {
+        let sizes = Sizes { block, chunk };
+        let read = load_with(names.clone(), open, &LoadOptions::default(), sizes).unwrap_err();
+        // Mapping a window per byte is slow.
+        let mapped = (block > 1).then(|| load_dir(dir.path(), &LoadOptions::default(), sizes).unwrap_err());
+        for e in std::iter::once(read).chain(mapped) {
+            assert_eq!(
+                e.to_string(),
+                "time_entries.csv:3436: error: invalid UTF-8 (byte 0xF6 at character 38): save the export as UTF-8 (Excel: \"CSV UTF-8\")",
+                "block {block}, chunk {chunk}"
+            );
+        }
+    }
+}
