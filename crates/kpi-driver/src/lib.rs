@@ -38,9 +38,12 @@ pub struct Request {
     /// A column-mapping profile (`autotask`, `connectwise` or a TOML file); `None`: the config's.
     pub profile: Option<String>,
     pub as_of: AsOf,
-    /// Evaluate the periods that start in [from, to).
+    /// Evaluate the periods that start in [from, to); without `to`, up to the last period
+    /// complete at `as_of`.
     pub from: Option<chrono::NaiveDate>,
     pub to: Option<chrono::NaiveDate>,
+    /// Without `to`, keep the period in progress at `as_of` too (marked partial).
+    pub include_partial: bool,
     /// Only these scorecards (by id); empty: every scorecard of the root rule files.
     pub scorecards: Vec<String>,
     pub columns: Columns,
@@ -255,6 +258,7 @@ pub fn load(request: &Request, resolved: Resolved, checked: Checked) -> Result<S
         as_of,
         from: request.from,
         to: request.to,
+        include_partial: request.include_partial,
         holidays: client.holidays,
         params: client.params,
         scorecards: request.scorecards.clone(),

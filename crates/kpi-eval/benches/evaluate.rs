@@ -23,6 +23,7 @@ fn bench(c: &mut Criterion) {
     assert!(!checked.has_errors(), "the standard rules check");
     let program = checked.program;
     let options = EvalOptions {
+        include_partial: false,
         as_of: kpi_data::parse_timestamp("2026-10-01T00:00:00Z", kpi_data::Tz::UTC).expect("a timestamp"),
         from: "2024-10-01".parse().ok(),
         to: "2026-10-01".parse().ok(),

@@ -44,9 +44,13 @@ pub enum EvalError {
 pub struct EvalOptions {
     /// The evaluation instant, microseconds UTC.
     pub as_of: i64,
-    /// Evaluate the periods that start in [from, to); without them, every period the data touches.
+    /// Evaluate the periods that start in [from, to). Without `to`, the range ends with the last
+    /// period complete at `as_of` (or the one in progress, with `include_partial`); without
+    /// `from`, it starts with the first period the data touches.
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// Without `to`, keep the period in progress at `as_of` (marked partial in every output).
+    pub include_partial: bool,
     pub holidays: BTreeSet<NaiveDate>,
     pub params: Params,
     /// Only these scorecards (by id); empty means every scorecard of the root rule files.
@@ -467,6 +471,9 @@ fn scorecard_periods(grain: Grain, dataset: &Dataset, options: &EvalOptions) -> 
                     let end = ps.last().map_or(from, |p| p.end_date);
                     ps = periods::periods_between(grain, tz, from, end.max(from));
                 }
+            }
+            if to.is_none() && !options.include_partial {
+                ps.retain(|p| !p.is_partial(options.as_of));
             }
             ps
         }

@@ -15,6 +15,13 @@ pub struct Period {
     pub end: i64,
 }
 
+impl Period {
+    /// The period has not ended at `as_of`: its values cover it only to date.
+    pub fn is_partial(&self, as_of: i64) -> bool {
+        self.end > as_of
+    }
+}
+
 /// The first day of the period of `grain` that holds `date`.
 fn grain_start(grain: Grain, date: NaiveDate) -> NaiveDate {
     let ymd = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("a valid calendar date");

@@ -39,6 +39,7 @@ fn same_results(rules: &[PathBuf], full: &Dataset) -> usize {
     for card in &program.scorecards {
         let ids = vec![card.id.clone()];
         let options = EvalOptions {
+            include_partial: false,
             as_of: kpi_data::parse_timestamp("2026-10-01T00:00:00Z", full.timezone).unwrap(),
             from: None,
             to: None,

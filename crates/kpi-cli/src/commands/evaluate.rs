@@ -30,9 +30,12 @@ pub struct Inputs {
     /// First day of the range: periods that start in [from, to) are evaluated.
     #[arg(long, value_name = "DATE")]
     pub from: Option<chrono::NaiveDate>,
-    /// Day after the range.
+    /// Day after the range (default: the end of the last period complete at --as-of).
     #[arg(long, value_name = "DATE")]
     pub to: Option<chrono::NaiveDate>,
+    /// Without --to, keep the period still in progress at --as-of (marked partial).
+    #[arg(long)]
+    pub include_partial: bool,
     /// The evaluation instant (RFC 3339); default now. Fix it for reproducible output.
     #[arg(long, value_name = "TIMESTAMP")]
     pub as_of: Option<String>,
@@ -85,6 +88,7 @@ impl Inputs {
             as_of: self.as_of.clone().map_or(AsOf::Now, AsOf::Text),
             from: self.from,
             to: self.to,
+            include_partial: self.include_partial,
             scorecards,
             columns,
             skip_bad_rows: self.skip_bad_rows,

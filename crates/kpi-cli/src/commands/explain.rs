@@ -34,7 +34,9 @@ pub struct ExplainArgs {
 
 pub fn run(args: ExplainArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
     let started = std::time::Instant::now();
-    let request = args.inputs.request(vec![args.scorecard.clone()], Columns::All)?;
+    let mut request = args.inputs.request(vec![args.scorecard.clone()], Columns::All)?;
+    // A period named with --period is explained even when it is still in progress.
+    request.include_partial = true;
     let Some(mut prepared) = prepare(request)? else {
         return Ok(Outcome::Failed);
     };

@@ -113,6 +113,8 @@ impl<'a> Run<'a> {
             as_of: ts(self.as_of, tz),
             from: self.from.map(|d| d.parse().unwrap()),
             to: self.to.map(|d| d.parse().unwrap()),
+            // The fixtures look at the month in progress too.
+            include_partial: true,
             holidays,
             params,
             scorecards: vec![self.scorecard.to_string()],
