@@ -1,8 +1,13 @@
 //! Semantic checks over all loaded modules: names, types, units, row vs aggregate level, duplicates.
-use crate::hir::*;
 use crate::load::Rules;
+use crate::lower::{ast_span, origin, site, Lower};
+use kpi_hir::{
+    self as hir, AggFunc, AggSource, BinaryOp, Builtin, FunctionDef, Grain, Instant, KpiDef, KpiOverrides,
+    Origin, ParamDef, Placement, Population, Program, RowFunc, ScorecardDef, Scoring, TExpr, TKind, Target,
+    Type, Unit, Value,
+};
 use kpi_schema::{self as schema, ColumnType, ColumnUnit, Grouping, TableSchema};
-use kpi_syntax::ast::{self, BinaryOp, ClauseKind, Expr, ExprKind, Ident, Item, Member, Span, UnaryOp};
+use kpi_syntax::ast::{self, ClauseKind, Expr, ExprKind, Ident, Item, Member, Span, UnaryOp};
 use kpi_syntax::{codes, Diagnostic, FileId};
 use std::collections::{BTreeSet, HashMap};
 
@@ -167,7 +172,7 @@ impl<'a> Checker<'a> {
                             self.duplicate("param", &p.name, m.file, *first);
                             continue;
                         }
-                        let origin = Origin { file: m.file, span: p.name.span };
+                        let origin = origin(m.file, p.name.span);
                         param_sites.insert(p.name.name.clone(), origin);
                         let default = self.check_expr(&p.default, Scope::Const, m.file);
                         let value = match literal_value(&default) {
@@ -196,7 +201,7 @@ impl<'a> Checker<'a> {
                     }
                     Item::Kpi(k) => {
                         if let Some(first) = self.kpis.get(&k.id.name) {
-                            let first = Origin { file: first.file, span: first.kpi.id.span };
+                            let first = origin(first.file, first.kpi.id.span);
                             self.duplicate("KPI", &k.id, m.file, first);
                             continue;
                         }
@@ -303,7 +308,7 @@ impl<'a> Checker<'a> {
                 name: func.name.name.clone(),
                 doc: func.doc.join("\n"),
                 script,
-                origin: Origin { file, span: func.name.span },
+                origin: origin(file, func.name.span),
             }),
             Err((err, span)) => {
                 let (span, label) = match span {
@@ -320,10 +325,11 @@ impl<'a> Checker<'a> {
     }
 
     fn duplicate(&mut self, what: &str, id: &Ident, file: FileId, first: Origin) {
+        let (first_file, first_span) = site(first.file, first.span);
         self.error(
             Diagnostic::error(codes::DUPLICATE_ID, format!("{what} `{}` is defined twice", id.name))
                 .at(file, id.span, "defined again here")
-                .also(first.file, first.span, "first defined here")
+                .also(first_file, first_span, "first defined here")
                 .help(format!("rename one of them; ids of a {what} must be unique")),
         );
     }
@@ -333,7 +339,7 @@ impl<'a> Checker<'a> {
             for item in &m.module.items {
                 let Item::Scorecard(s) = item else { continue };
                 if let Some((first_file, first)) = self.scorecard_asts.get(&s.id.name) {
-                    let first = Origin { file: *first_file, span: first.id.span };
+                    let first = origin(*first_file, first.id.span);
                     self.duplicate("scorecard", &s.id, m.file, first);
                     continue;
                 }
@@ -557,7 +563,7 @@ impl<'a> Checker<'a> {
 
     fn repeated_id(&mut self, ids: &mut HashMap<String, Span>, id: &Ident, file: FileId) -> bool {
         if let Some(first) = ids.get(&id.name) {
-            self.duplicate("KPI", id, file, Origin { file, span: *first });
+            self.duplicate("KPI", id, file, origin(file, *first));
             return true;
         }
         ids.insert(id.name.clone(), id.span);
@@ -604,7 +610,7 @@ impl<'a> Checker<'a> {
             group_by: group,
             kpis,
             root,
-            origin: Origin { file, span: s.id.span },
+            origin: origin(file, s.id.span),
         })
     }
 
@@ -637,9 +643,10 @@ impl<'a> Checker<'a> {
             .map(|p| (p.name.clone(), p.origin))
             .collect();
         for (name, origin) in unused {
+            let (file, span) = site(origin.file, origin.span);
             self.error(
                 Diagnostic::warning(codes::UNUSED_PARAM, format!("param `{name}` is never used"))
-                    .at(origin.file, origin.span, "declared here")
+                    .at(file, span, "declared here")
                     .help("use it in a KPI, or remove it"),
             );
         }
@@ -765,7 +772,7 @@ impl<'a> Checker<'a> {
             Some((file, ast::Clause { kind: ClauseKind::Target { op, value: e }, span })) => {
                 let t = self.check_expr(e, Scope::Const, file);
                 self.expect_unit(&t, unit, file, e.span, "target", codes::TARGET_UNIT);
-                Some((Target { op: *op, value: t }, Origin { file, span: *span }))
+                Some((Target { op: op.lower(), value: t }, origin(file, *span)))
             }
             _ => None,
         };
@@ -780,7 +787,7 @@ impl<'a> Checker<'a> {
                             .help("use 0 to keep a KPI visible without counting it in the score"),
                     );
                 }
-                Some((w, Origin { file, span: *span }))
+                Some((w, origin(file, *span)))
             }
             _ => None,
         };
@@ -814,7 +821,7 @@ impl<'a> Checker<'a> {
             weight,
             scoring,
             min_rows,
-            origin: Origin { file: site_file, span: site_span },
+            origin: origin(site_file, site_span),
             target_origin,
             weight_origin,
             overrides: KpiOverrides::default(),
@@ -995,7 +1002,7 @@ impl<'a> Checker<'a> {
 
     /// The number a constant expression has with the params' defaults, if it is one.
     fn const_number(&self, e: &TExpr) -> Option<f64> {
-        match crate::eval_const(e, &|name| self.program.param(name).map(|p| p.default.clone())) {
+        match kpi_hir::eval_const(e, &|name| self.program.param(name).map(|p| p.default.clone())) {
             Some(Value::Number(x)) => Some(x),
             _ => None,
         }
@@ -1003,12 +1010,13 @@ impl<'a> Checker<'a> {
 
     fn expect_bool(&mut self, e: &TExpr, what: &str) {
         if !matches!(e.ty, Type::Bool | Type::Error) {
+            let (file, span) = site(e.file, e.span);
             self.error(
                 Diagnostic::error(
                     codes::TYPE_MISMATCH,
                     format!("{what} must be true or false, not {}", e.ty.describe()),
                 )
-                .at(e.file, e.span, format!("this is {}", e.ty.describe()))
+                .at(file, span, format!("this is {}", e.ty.describe()))
                 .help("compare it with something, e.g. `hours > 0` or `queue = \"Triage\"`"),
             );
         }
@@ -1063,16 +1071,16 @@ impl<'a> Checker<'a> {
     }
 
     fn texpr(kind: TKind, ty: Type, span: Span, file: FileId) -> TExpr {
-        TExpr { kind, ty, span, file }
+        TExpr { kind, ty, span: span.lower(), file: file.lower() }
     }
 
     fn invalid(span: Span, file: FileId) -> TExpr {
-        TExpr { kind: TKind::Const(Value::Null), ty: Type::Error, span, file }
+        Self::texpr(TKind::Const(Value::Null), Type::Error, span, file)
     }
 
     fn check_expr(&mut self, e: &Expr, scope: Scope, file: FileId) -> TExpr {
         let span = e.span;
-        let lit = |v: Value, ty: Type| TExpr { kind: TKind::Const(v), ty, span, file };
+        let lit = |v: Value, ty: Type| Self::texpr(TKind::Const(v), ty, span, file);
         match &e.kind {
             ExprKind::Number(x) => lit(Value::Number(*x), Type::Number(Unit::Plain)),
             ExprKind::Percent(x) => lit(Value::Number(*x), Type::Number(Unit::Ratio)),
@@ -1095,13 +1103,13 @@ impl<'a> Checker<'a> {
                             let msg = format!("a list mixes {} and {}", a.describe(), b.describe());
                             self.error(
                                 Diagnostic::error(codes::TYPE_MISMATCH, msg)
-                                    .at(file, item.span, format!("this is {}", b.describe()))
+                                    .at(file, ast_span(item.span), format!("this is {}", b.describe()))
                                     .help("every item of a list has the same type"),
                             );
                         }
                     }
                 }
-                TExpr { kind: TKind::List(items), ty: Type::List(Box::new(elem)), span, file }
+                Self::texpr(TKind::List(items), Type::List(Box::new(elem)), span, file)
             }
             ExprKind::Path(parts) => self.check_path(parts, span, scope, file),
             ExprKind::Call { name, args } => self.check_call(name, args, span, scope, file),
@@ -1126,7 +1134,7 @@ impl<'a> Checker<'a> {
                         Type::Error
                     }
                 };
-                Self::texpr(TKind::Unary(*op, Box::new(inner)), ty, span, file)
+                Self::texpr(TKind::Unary(op.lower(), Box::new(inner)), ty, span, file)
             }
             ExprKind::IsNull { expr, negated } => {
                 let inner = self.check_expr(expr, scope, file);
@@ -1141,8 +1149,8 @@ impl<'a> Checker<'a> {
                 let l = self.check_expr(left, scope, file);
                 let r = self.check_expr(right, scope, file);
                 self.check_levels(&l, &r, scope);
-                let ty = self.binary_type(*op, &l, &r, span, file);
-                Self::texpr(TKind::Binary(*op, Box::new(l), Box::new(r)), ty, span, file)
+                let ty = self.binary_type(op.lower(), &l, &r, span, file);
+                Self::texpr(TKind::Binary(op.lower(), Box::new(l), Box::new(r)), ty, span, file)
             }
         }
     }
@@ -1162,12 +1170,13 @@ impl<'a> Checker<'a> {
     }
 
     fn row_in_aggregate(&mut self, e: &TExpr) {
+        let (file, span) = site(e.file, e.span);
         self.error(
             Diagnostic::error(
                 codes::ROW_IN_AGGREGATE,
                 "a value of each row where the KPI needs one value for all rows",
             )
-            .at(e.file, e.span, "a row value")
+            .at(file, span, "a row value")
             .help(
                 "wrap it in an aggregate: sum(...), avg(...), min(...), max(...), count(...) or share(...)",
             ),
@@ -1175,9 +1184,10 @@ impl<'a> Checker<'a> {
     }
 
     fn aggregate_in_row(&mut self, e: &TExpr) {
+        let (file, span) = site(e.file, e.span);
         self.error(
             Diagnostic::error(codes::AGGREGATE_IN_ROW, "an aggregate where a value of one row is expected")
-                .at(e.file, e.span, "aggregates many rows")
+                .at(file, span, "aggregates many rows")
                 .help("conditions look at one row; to aggregate a row's related rows name them, e.g. count(time_entries)"),
         );
     }
@@ -1193,8 +1203,8 @@ impl<'a> Checker<'a> {
             this.error(
                 Diagnostic::error(codes::TYPE_MISMATCH, msg)
                     .at(file, span, "here")
-                    .also(file, l.span, l.ty.describe())
-                    .also(file, r.span, r.ty.describe())
+                    .also(file, ast_span(l.span), l.ty.describe())
+                    .also(file, ast_span(r.span), r.ty.describe())
                     .help(help.to_string()),
             );
             if matches!(op, Add | Sub | Mul | Div) {
@@ -1208,8 +1218,8 @@ impl<'a> Checker<'a> {
             this.error(
                 Diagnostic::error(codes::UNIT_MISMATCH, msg)
                     .at(file, span, "units differ")
-                    .also(file, l.span, u_desc(a))
-                    .also(file, r.span, u_desc(b))
+                    .also(file, ast_span(l.span), u_desc(a))
+                    .also(file, ast_span(r.span), u_desc(b))
                     .help("only values in the same unit can be added, subtracted or compared"),
             );
         };
@@ -1555,7 +1565,7 @@ impl<'a> Checker<'a> {
                                     format!("`coalesce` mixes {} and {}", ty.describe(), a.ty.describe());
                                 self.error(
                                     Diagnostic::error(codes::TYPE_MISMATCH, msg)
-                                        .at(file, a.span, "different kind")
+                                        .at(file, ast_span(a.span), "different kind")
                                         .help("every argument of coalesce has the same type"),
                                 );
                             }
@@ -1564,7 +1574,12 @@ impl<'a> Checker<'a> {
                     }
                     "abs" | "round" => {
                         let [a] = checked.as_slice() else { return arity(self, "one argument") };
-                        self.expect_number(a, file, a.span, &format!("the argument of `{}`", name.name));
+                        self.expect_number(
+                            a,
+                            file,
+                            ast_span(a.span),
+                            &format!("the argument of `{}`", name.name),
+                        );
                         let func = if name.name == "abs" { RowFunc::Abs } else { RowFunc::Round };
                         (func, a.ty.clone())
                     }
@@ -1574,7 +1589,7 @@ impl<'a> Checker<'a> {
                             let msg = format!("`{}` takes a timestamp, not {}", name.name, a.ty.describe());
                             self.error(
                                 Diagnostic::error(codes::TYPE_MISMATCH, msg)
-                                    .at(file, a.span, "not a timestamp")
+                                    .at(file, ast_span(a.span), "not a timestamp")
                                     .help("e.g. hour(created_at)"),
                             );
                         }
@@ -1634,7 +1649,7 @@ impl<'a> Checker<'a> {
                         codes::TYPE_MISMATCH,
                         format!("`{}` takes {} here, not {}", name.name, ty.name(), a.ty.describe()),
                     )
-                    .at(file, a.span, format!("this is {}", a.ty.describe()))
+                    .at(file, ast_span(a.span), format!("this is {}", a.ty.describe()))
                     .help("convert first: hour(ts) and weekday(ts) turn timestamps into numbers"),
                 );
             }
@@ -1775,20 +1790,25 @@ impl<'a> Checker<'a> {
             }
             AggFunc::Sum | AggFunc::Avg => {
                 let [v] = checked.as_slice() else { return arity(self, "one numeric value") };
-                self.expect_number(v, file, v.span, &format!("the argument of `{}`", name.name));
+                self.expect_number(v, file, ast_span(v.span), &format!("the argument of `{}`", name.name));
                 v.ty.clone()
             }
             AggFunc::Min | AggFunc::Max => {
                 let [v] = checked.as_slice() else { return arity(self, "one value") };
                 if !matches!(v.ty, Type::Number(_) | Type::Timestamp | Type::Error) {
-                    self.expect_number(v, file, v.span, &format!("the argument of `{}`", name.name));
+                    self.expect_number(
+                        v,
+                        file,
+                        ast_span(v.span),
+                        &format!("the argument of `{}`", name.name),
+                    );
                 }
                 v.ty.clone()
             }
             AggFunc::Ratio => {
                 let [a, b] = checked.as_slice() else { return arity(self, "two numeric values") };
-                self.expect_number(a, file, a.span, "the numerator of `ratio`");
-                self.expect_number(b, file, b.span, "the denominator of `ratio`");
+                self.expect_number(a, file, ast_span(a.span), "the numerator of `ratio`");
+                self.expect_number(b, file, ast_span(b.span), "the denominator of `ratio`");
                 self.binary_type(BinaryOp::Div, a, b, span, file)
             }
         };
@@ -1866,7 +1886,7 @@ fn link_names(t: &TableSchema) -> String {
 fn literal_value(e: &TExpr) -> Option<Value> {
     match &e.kind {
         TKind::Const(v) if e.ty != Type::Error => Some(v.clone()),
-        TKind::Unary(UnaryOp::Neg, inner) => match literal_value(inner)? {
+        TKind::Unary(hir::UnaryOp::Neg, inner) => match literal_value(inner)? {
             Value::Number(x) => Some(Value::Number(-x)),
             _ => None,
         },

@@ -48,17 +48,7 @@ pub fn decode(file: FileId, bytes: Vec<u8>) -> Result<String, (String, Diagnosti
 
 /// Parse one rule file. Always returns a module: what could be parsed, plus every error found.
 pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
-    let mut builder = Builder {
-        file,
-        text,
-        diags: Vec::new(),
-        syntax_errors: 0,
-        last_bad_line: None,
-        expr_depth: 0,
-        expr_operators: 0,
-        expr_too_big: false,
-        line_cursor: (0, 1),
-    };
+    let mut builder = Builder::new(file, text);
     if let Some(diag) = check_nesting(file, text) {
         return (Module::default(), vec![diag]);
     }
@@ -77,6 +67,23 @@ pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
         );
     }
     (module, builder.diags)
+}
+
+/// Parse `text` as one expression alone (see [`crate::parse_literal`]), with the same limits as
+/// a rule file's; `None` when it does not parse.
+pub(crate) fn parse_expr(file: FileId, text: &str) -> (Option<Expr>, Vec<Diagnostic>) {
+    if let Some(diag) = check_nesting(file, text) {
+        return (None, vec![diag]);
+    }
+    let mut builder = Builder::new(file, text);
+    let expr = match KpiParser::parse(Rule::expr_text, text) {
+        Ok(mut pairs) => Some(builder.build_expr(pairs.next().expect("expr_text yields the expression"))),
+        Err(err) => {
+            builder.syntax_error(err, 0);
+            None
+        }
+    };
+    (expr, builder.diags)
 }
 
 /// Reject bracket nesting deeper than [`MAX_NESTING`] before pest recurses into it.
@@ -184,7 +191,21 @@ fn is_trivia(mut text: &str) -> bool {
     }
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
+    fn new(file: FileId, text: &'a str) -> Builder<'a> {
+        Builder {
+            file,
+            text,
+            diags: Vec::new(),
+            syntax_errors: 0,
+            last_bad_line: None,
+            expr_depth: 0,
+            expr_operators: 0,
+            expr_too_big: false,
+            line_cursor: (0, 1),
+        }
+    }
+
     fn build_file(&mut self, pair: Pair<Rule>) -> Module {
         let mut items = Vec::new();
         let mut inner = pair.into_children();

@@ -2,6 +2,7 @@
 //! The inputs (rules, data, config, params, as_of) are shared with `kpi explain`.
 use crate::config::{self, ParamInput};
 use crate::Outcome;
+use kpi_check::params::{find_param, param_value_from_text};
 use kpi_eval::{EvalOptions, ParamSource, Params};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -52,7 +53,7 @@ pub struct Inputs {
 /// Checked rules, loaded data and options, ready to evaluate.
 pub struct Prepared {
     pub rules: kpi_check::Rules,
-    pub program: kpi_check::Program,
+    pub program: kpi_hir::Program,
     pub dataset: kpi_data::Dataset,
     pub options: EvalOptions,
     /// The columnar cache of a dataset just parsed, still to be written.
@@ -121,13 +122,17 @@ pub fn prepare(
         holidays = cfg.holidays()?.into_iter().collect();
         for (name, value) in &cfg.config.params {
             let source = ParamSource::Config(format!("{} params.{name}", cfg.at(value.span().start)));
-            let result = match config::param_value(value.get_ref())? {
-                ParamInput::Text(text) => params.set_text(&program, name, &text, source),
-                ParamInput::Value(v) => params.set_value(&program, name, v, source),
-            };
+            let input = config::param_value(value.get_ref())?;
+            let result = find_param(&program, name).and_then(|def| {
+                let value = match input {
+                    ParamInput::Text(text) => param_value_from_text(def, &text)?,
+                    ParamInput::Value(v) => v,
+                };
+                params.set_value(def, value, source)
+            });
             result.map_err(|e| format!("{}: {e}", cfg.at(value.span().start)))?;
         }
-        kpi_eval::apply_overrides(&mut program, &cfg.overrides())?;
+        kpi_check::apply_overrides(&mut program, &cfg.overrides())?;
         if profile_spec.is_none() {
             profile_spec = cfg.profile();
         }
@@ -136,8 +141,10 @@ pub fn prepare(
         let (name, value) = assignment.split_once('=').ok_or_else(|| {
             format!("--param `{assignment}`: write NAME=VALUE, e.g. --param realtime_grace=15m")
         })?;
-        params
-            .set_text(&program, name.trim(), value.trim(), ParamSource::CommandLine)
+        find_param(&program, name.trim())
+            .and_then(|def| {
+                params.set_value(def, param_value_from_text(def, value.trim())?, ParamSource::CommandLine)
+            })
             .map_err(|e| format!("--param {assignment}: {e}"))?;
     }
     let as_of = match &inputs.as_of {

@@ -1,7 +1,6 @@
 //! Client config overrides of a checked program: KPI targets, weights, and KPIs switched off.
 use crate::params::parse_literal;
-use kpi_check::{Program, TExpr, TKind, Type, Unit, Value};
-use kpi_syntax::ast::CmpOp;
+use kpi_hir::{CmpOp, Program, TExpr, TKind, Type, Unit, Value};
 
 /// One KPI's overrides, as a client config writes them.
 #[derive(Debug, Clone, Default)]
@@ -78,7 +77,7 @@ pub fn apply_overrides(program: &mut Program, overrides: &[KpiOverride]) -> Resu
 }
 
 /// `>= 75%` -> (Some(>=), 0.75); `24h` -> (None, 24.0). The unit must fit the KPI's.
-pub fn parse_target(text: &str, unit: Unit) -> Result<(Option<CmpOp>, f64), String> {
+fn parse_target(text: &str, unit: Unit) -> Result<(Option<CmpOp>, f64), String> {
     let text = text.trim();
     let (op, rest) = [(">=", CmpOp::Ge), ("<=", CmpOp::Le), (">", CmpOp::Gt), ("<", CmpOp::Lt)]
         .into_iter()

@@ -1,0 +1,88 @@
+//! Param values written as text (`--param`, client configs), checked against the program's params.
+use kpi_hir::{ParamDef, Program, Type, Unit, Value};
+use kpi_syntax::ast::{ExprKind, UnaryOp};
+
+/// The param `name` of `program`; an unknown name is an error naming the closest param, or all.
+pub fn find_param<'p>(program: &'p Program, name: &str) -> Result<&'p ParamDef, String> {
+    program.param(name).ok_or_else(|| unknown_param(program, name))
+}
+
+fn unknown_param(program: &Program, name: &str) -> String {
+    let mut best: Option<(usize, &str)> = None;
+    for p in &program.params {
+        let d = strsim::levenshtein(name, &p.name);
+        if d <= 2.max(name.len() / 3) && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, &p.name));
+        }
+    }
+    match best {
+        Some((_, s)) => format!("no param `{name}` in the rules; did you mean `{s}`?"),
+        None => {
+            let names: Vec<&str> = program.params.iter().map(|p| p.name.as_str()).collect();
+            format!("no param `{name}` in the rules; the params are: {}", names.join(", "))
+        }
+    }
+}
+
+/// A param value written as in a rule file (`15m`, `80%`, `2026-01-01`, `[a, b]`), for `def`'s
+/// type; bare words are accepted for text params, and `a,b` for lists of text.
+pub fn param_value_from_text(def: &ParamDef, text: &str) -> Result<Value, String> {
+    let expected = match &def.ty {
+        Type::Number(Unit::Hours) => "a duration such as 30m, 8h or 2d",
+        Type::Number(Unit::Ratio) => "a percentage such as 80% or a fraction such as 0.8",
+        Type::Number(_) => "a number",
+        Type::Text => "text",
+        Type::Bool => "true or false",
+        Type::Date => "a date YYYY-MM-DD",
+        Type::List(_) => "a list such as [\"a\", \"b\"] or a,b",
+        _ => "a value",
+    };
+    let bad = || format!("`{text}` is not a valid value for param `{}`: expected {expected}", def.name);
+    let parsed = parse_literal(text);
+    match (&def.ty, parsed) {
+        (Type::Number(unit), Some((Value::Number(x), lit_unit))) => {
+            if lit_unit.compatible(*unit) {
+                Ok(Value::Number(x))
+            } else {
+                Err(bad())
+            }
+        }
+        (Type::Bool, Some((v @ Value::Bool(_), _))) => Ok(v),
+        (Type::Date, Some((v @ Value::Date(_), _))) => Ok(v),
+        (Type::Text, Some((v @ Value::Text(_), _))) => Ok(v),
+        (Type::Text, _) => Ok(Value::Text(text.to_string())),
+        (Type::List(_), Some((v @ Value::List(_), _))) => Ok(v),
+        (Type::List(elem), _) if **elem == Type::Text || **elem == Type::Null => Ok(Value::List(
+            text.split(',')
+                .map(|s| Value::Text(s.trim().to_string()))
+                .filter(|v| *v != Value::Text(String::new()))
+                .collect(),
+        )),
+        _ => Err(bad()),
+    }
+}
+
+/// A literal as the rule language writes it, with the unit its spelling implies.
+pub(crate) fn parse_literal(text: &str) -> Option<(Value, Unit)> {
+    literal(&kpi_syntax::parse_literal(text).ok()?.kind)
+}
+
+fn literal(kind: &ExprKind) -> Option<(Value, Unit)> {
+    Some(match kind {
+        ExprKind::Number(x) => (Value::Number(*x), Unit::Plain),
+        ExprKind::Percent(x) => (Value::Number(*x), Unit::Ratio),
+        ExprKind::Duration(x) => (Value::Number(*x), Unit::Hours),
+        ExprKind::String(s) => (Value::Text(s.clone()), Unit::Plain),
+        ExprKind::Bool(b) => (Value::Bool(*b), Unit::Plain),
+        ExprKind::Date(d) => (Value::Date(d.clone()), Unit::Plain),
+        ExprKind::Unary { op: UnaryOp::Neg, expr } => match literal(&expr.kind)? {
+            (Value::Number(x), u) => (Value::Number(-x), u),
+            _ => return None,
+        },
+        ExprKind::List(items) => (
+            Value::List(items.iter().map(|i| literal(&i.kind).map(|(v, _)| v)).collect::<Option<_>>()?),
+            Unit::Plain,
+        ),
+        _ => return None,
+    })
+}
