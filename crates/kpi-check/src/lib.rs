@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod check;
+mod diagnostics;
 pub mod load;
 mod lower;
 mod overrides;
