@@ -4,7 +4,7 @@ use crate::lower::{ast_span, site};
 use kpi_hir::{BinaryOp, TExpr, Type, Unit};
 use kpi_schema::{ColumnType, Grouping, TableSchema};
 use kpi_syntax::ast::{Ident, Span};
-use kpi_syntax::{codes, Diagnostic, FileId};
+use kpi_syntax::{codes, suggest, Diagnostic, FileId};
 use std::path::Path;
 
 /// "did you mean `x`?" with the closest candidate, or `fallback` when none is close.
@@ -18,19 +18,6 @@ pub(crate) fn did_you_mean(
         Some(s) => format!("did you mean `{s}`?"),
         None => fallback.to_string(),
     }
-}
-
-fn suggest<'s>(name: &str, candidates: impl IntoIterator<Item = &'s str>) -> Option<&'s str> {
-    let mut best: Option<(usize, &str)> = None;
-    for c in candidates {
-        let d = strsim::levenshtein(name, c);
-        let limit = (name.len().max(c.len()) / 3).max(2);
-        let better = best.is_none_or(|(bd, bc)| d < bd || (d == bd && c < bc));
-        if d <= limit && better {
-            best = Some((d, c));
-        }
-    }
-    best.map(|(_, c)| c)
 }
 
 /// A number's unit in words ("a duration in hours").

@@ -8,15 +8,8 @@ pub fn find_param<'p>(program: &'p Program, name: &str) -> Result<&'p ParamDef, 
 }
 
 fn unknown_param(program: &Program, name: &str) -> String {
-    let mut best: Option<(usize, &str)> = None;
-    for p in &program.params {
-        let d = strsim::levenshtein(name, &p.name);
-        if d <= 2.max(name.len() / 3) && best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, &p.name));
-        }
-    }
-    match best {
-        Some((_, s)) => format!("no param `{name}` in the rules; did you mean `{s}`?"),
+    match kpi_syntax::suggest(name, program.params.iter().map(|p| p.name.as_str())) {
+        Some(s) => format!("no param `{name}` in the rules; did you mean `{s}`?"),
         None => {
             let names: Vec<&str> = program.params.iter().map(|p| p.name.as_str()).collect();
             format!("no param `{name}` in the rules; the params are: {}", names.join(", "))
@@ -85,4 +78,52 @@ fn literal(kind: &ExprKind) -> Option<(Value, Unit)> {
         ),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn program() -> Program {
+        let rules = crate::load_text(
+            "p.kpi",
+            "param grace = 15m\nparam goal = 80%\nparam queue = \"Triage\"\nparam types = [\"a\"]\nparam start = 2026-01-01",
+        );
+        crate::check(&rules).program
+    }
+
+    fn value(name: &str, text: &str) -> Result<Value, String> {
+        let program = program();
+        param_value_from_text(find_param(&program, name)?, text)
+    }
+
+    #[test]
+    fn values_are_written_as_in_rule_files() {
+        assert_eq!(value("grace", "30m"), Ok(Value::Number(0.5)));
+        assert_eq!(value("goal", "0.9"), Ok(Value::Number(0.9)));
+        assert_eq!(value("queue", "Dispatch"), Ok(Value::Text("Dispatch".into())));
+        assert_eq!(
+            value("types", "x, y"),
+            Ok(Value::List(vec![Value::Text("x".into()), Value::Text("y".into())]))
+        );
+        assert_eq!(value("start", "2026-02-01"), Ok(Value::Date("2026-02-01".into())));
+    }
+
+    #[test]
+    fn wrong_values_and_names_say_what_was_expected() {
+        assert_eq!(
+            value("grace", "80%"),
+            Err("`80%` is not a valid value for param `grace`: expected a duration such as 30m, 8h or 2d"
+                .into())
+        );
+        assert_eq!(
+            value("gracee", "1h"),
+            Err("no param `gracee` in the rules; did you mean `grace`?".into())
+        );
+        assert_eq!(
+            value("nothing_like_it", "1"),
+            Err("no param `nothing_like_it` in the rules; the params are: grace, goal, queue, types, start"
+                .into())
+        );
+    }
 }

@@ -156,13 +156,7 @@ fn did_you_mean_key(message: &str) -> String {
     let Some(rest) = message.strip_prefix("unknown field `") else { return String::new() };
     let Some((unknown, expected)) = rest.split_once('`') else { return String::new() };
     let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    candidates
-        .iter()
-        .map(|c| (strsim::levenshtein(unknown, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min()
-        .map(|(_, c)| format!(" (did you mean `{c}`?)"))
-        .unwrap_or_default()
+    kpi_syntax::suggest(unknown, candidates).map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default()
 }
 
 /// A TOML value as a param value: strings go through the rule language's literal syntax.

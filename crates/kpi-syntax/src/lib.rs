@@ -8,7 +8,9 @@ mod display;
 pub mod format;
 mod literal;
 mod parser;
+mod suggest;
 
 pub use diagnostic::{codes, Diagnostic, FileId, Severity, SourceFile, SourceMap};
 pub use literal::parse_literal;
 pub use parser::{decode, parse, MAX_NESTING, MAX_OPERATORS, MAX_SYNTAX_ERRORS};
+pub use suggest::suggest;

@@ -607,7 +607,7 @@ impl<'a> Builder<'a> {
                 let at = from + (text.len() - text.trim_start().len());
                 let found = found_token(self.text, at);
                 let (expected, words) = context.line_starts();
-                let help = match suggest_word(&found, words) {
+                let help = match crate::suggest(found.trim_matches('`'), words.iter().copied()) {
                     Some(word) => format!("did you mean `{word}`?"),
                     None => context.help().to_string(),
                 };
@@ -705,36 +705,6 @@ fn error_pos(err: &pest::error::Error<Rule>) -> usize {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     }
-}
-
-/// The keyword `found` (as quoted by [`found_token`]) is probably a misspelling of.
-fn suggest_word(found: &str, words: &[&'static str]) -> Option<&'static str> {
-    let found = found.trim_matches('`');
-    if found.len() > 20 {
-        return None;
-    }
-    words
-        .iter()
-        .map(|w| (edit_distance(found, w), *w))
-        .filter(|(d, w)| *d <= (w.len() / 3).max(2))
-        .min()
-        .map(|(_, w)| w)
-}
-
-/// Levenshtein distance; words here are short.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 /// The message for a line that parses, but not where it stands.
