@@ -1,6 +1,5 @@
 //! Semantic checking of `.kpi` rules before any data is read: files and imports, names, types,
-//! units, row versus aggregate level, duplicates, weights. Produces the checked program
-//! ([`kpi_hir::Program`]) the evaluator runs, and checks what a client config changes in it.
+//! units, levels, duplicates, weights. Produces the [`kpi_hir::Program`] the evaluator runs.
 #![forbid(unsafe_code)]
 
 mod check;

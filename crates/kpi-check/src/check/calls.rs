@@ -1,5 +1,4 @@
-//! Calls: aggregates (over the population, another table or a row's related rows), built-in row
-//! functions and values, and rhai functions.
+//! Calls: aggregates (of the population, another table, related rows), built-ins, rhai functions.
 use super::{levels, Checker, Scope, FUNCTIONS};
 use crate::diagnostics as diag;
 use kpi_hir::{AggFunc, AggSource, BinaryOp, Builtin, RowFunc, TExpr, TKind, Type, Unit};

@@ -1,5 +1,4 @@
-//! KPI clauses: which layer's clause is in effect, then `from`, `where`, `value`, `unit`, `target`,
-//! `weight`, `min_rows` and `scoring`.
+//! KPI clauses: the layer in effect for each, then from, where, value, unit, target, weight, scoring.
 use super::{Checker, Layered, Scope, INSTANTS};
 use crate::diagnostics as diag;
 use crate::lower::{origin, Lower};
