@@ -1,6 +1,7 @@
 //! Reading rule files from disk: directories, imports relative to the importing file, cycles.
+use crate::diagnostics as diag;
 use kpi_syntax::ast::{Item, Module, Span};
-use kpi_syntax::{codes, decode, parse, Diagnostic, FileId, SourceMap};
+use kpi_syntax::{decode, parse, Diagnostic, FileId, SourceMap};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -43,10 +44,7 @@ pub fn load_with(paths: &[PathBuf], overlay: &Overlay) -> Rules {
             let mut files = Vec::new();
             collect_kpi_files(path, &mut files, &mut loader.rules.diagnostics);
             if files.is_empty() {
-                loader.rules.diagnostics.push(
-                    Diagnostic::error(codes::UNREADABLE, format!("no .kpi files in `{}`", path.display()))
-                        .help("name a .kpi file or a directory that holds some"),
-                );
+                loader.rules.diagnostics.push(diag::no_kpi_files(path));
             }
             for file in files {
                 loader.load_file(&file, true, &mut Vec::new());
@@ -88,10 +86,7 @@ fn collect_kpi_files(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnos
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) => {
-            diags.push(Diagnostic::error(
-                codes::UNREADABLE,
-                format!("cannot read `{}`: {err}", dir.display()),
-            ));
+            diags.push(diag::unreadable_dir(dir, &err));
             return;
         }
     };
@@ -132,26 +127,12 @@ impl Loader<'_> {
         let shown = path.display();
         let bytes = match std::fs::metadata(path) {
             Ok(meta) if meta.len() > MAX_FILE_BYTES => {
-                return Err(Box::new(
-                    Diagnostic::error(
-                        codes::UNREADABLE,
-                        format!(
-                            "`{shown}` is {} bytes; rule files are limited to {MAX_FILE_BYTES}",
-                            meta.len()
-                        ),
-                    )
-                    .help("is this really a .kpi rule file?"),
-                ))
+                return Err(Box::new(diag::file_too_large(&shown.to_string(), meta.len())));
             }
             Ok(_) => std::fs::read(path),
             Err(err) => Err(err),
         };
-        bytes.map_err(|err| {
-            Box::new(
-                Diagnostic::error(codes::UNREADABLE, format!("cannot read `{shown}`: {err}"))
-                    .help("check the path; rules are .kpi files or directories of them"),
-            )
-        })
+        bytes.map_err(|err| Box::new(diag::unreadable_file(&shown.to_string(), &err)))
     }
 
     /// Load one file and, depth first, what it imports. `stack` is the import chain that led here.
@@ -207,30 +188,15 @@ impl Loader<'_> {
                         p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into())
                     })
                     .collect();
-                self.rules.diagnostics.push(
-                    Diagnostic::error(codes::IMPORT_CYCLE, format!("import cycle: {}", chain.join(" -> ")))
-                        .at(file, span, "this import closes the cycle")
-                        .help("move what both files need into a third file that both import"),
-                );
+                self.rules.diagnostics.push(diag::import_cycle(file, span, &chain));
                 continue;
             }
             if stack.len() >= MAX_IMPORT_DEPTH {
-                self.rules.diagnostics.push(
-                    Diagnostic::error(
-                        codes::TOO_DEEP,
-                        format!("imports nested more than {MAX_IMPORT_DEPTH} deep"),
-                    )
-                    .at(file, span, "one import too many")
-                    .help("import the shared files directly from the files that need them"),
-                );
+                self.rules.diagnostics.push(diag::imports_too_deep(file, span));
                 continue;
             }
             if !self.overlay.contains_key(&target) && !target.is_file() {
-                self.rules.diagnostics.push(
-                    Diagnostic::error(codes::IMPORT_NOT_FOUND, format!("cannot find `{}`", target.display()))
-                        .at(file, span, "imported here")
-                        .help("import paths are relative to the file that imports them"),
-                );
+                self.rules.diagnostics.push(diag::import_not_found(file, span, &target));
                 continue;
             }
             self.load_file(&target, false, stack);

@@ -1,7 +1,8 @@
 //! Fixture files at the repository's top level, one snapshot per file and stage:
 //! `tests/fixtures/ok/*.kpi` -> the AST and a summary of the checked program (no errors);
 //! `tests/fixtures/err/*.kpi` -> every rendered diagnostic.
-use kpi_check::{AggSource, Checked, KpiDef, Placement, Program, Rules, Scoring, TKind};
+use kpi_check::{Checked, Rules};
+use kpi_hir::{AggSource, KpiDef, Placement, Program, Scoring, TKind};
 use kpi_syntax::{codes, Diagnostic, FileId};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -90,9 +91,9 @@ fn kpi_summary(out: &mut String, k: &KpiDef) {
     }
 }
 
-fn constant(e: &kpi_check::TExpr) -> String {
-    match kpi_check::eval_const(e, &|_| None) {
-        Some(kpi_check::Value::Number(x)) => format!("{x}"),
+fn constant(e: &kpi_hir::TExpr) -> String {
+    match kpi_hir::eval_const(e, &|_| None) {
+        Some(kpi_hir::Value::Number(x)) => format!("{x}"),
         Some(v) => format!("{v:?}"),
         None => match &e.kind {
             TKind::Param(name) => format!("param {name}"),
@@ -102,8 +103,8 @@ fn constant(e: &kpi_check::TExpr) -> String {
 }
 
 /// The sources the value aggregates: the population, other tables, built-ins.
-fn levels(e: &kpi_check::TExpr) -> String {
-    fn walk(e: &kpi_check::TExpr, out: &mut BTreeSet<String>) {
+fn levels(e: &kpi_hir::TExpr) -> String {
+    fn walk(e: &kpi_hir::TExpr, out: &mut BTreeSet<String>) {
         match &e.kind {
             TKind::Aggregate { source: AggSource::Population, agg, .. } => {
                 out.insert(format!("{agg:?}").to_lowercase());

@@ -98,13 +98,13 @@ impl Config {
     }
 
     /// The KPI overrides, with where each was written.
-    pub fn overrides(&self) -> Vec<kpi_eval::KpiOverride> {
+    pub fn overrides(&self) -> Vec<kpi_check::KpiOverride> {
         let mut out = Vec::new();
         for (card, kpis) in &self.config.scorecards {
             for (kpi, o) in kpis {
                 let at = self.at(o.span().start);
                 let o = o.get_ref();
-                out.push(kpi_eval::KpiOverride {
+                out.push(kpi_check::KpiOverride {
                     scorecard: card.clone(),
                     kpi: kpi.clone(),
                     target: o.target.as_ref().map(|t| match t {
@@ -163,29 +163,23 @@ fn did_you_mean_key(message: &str) -> String {
     let Some(rest) = message.strip_prefix("unknown field `") else { return String::new() };
     let Some((unknown, expected)) = rest.split_once('`') else { return String::new() };
     let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    candidates
-        .iter()
-        .map(|c| (strsim::levenshtein(unknown, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min()
-        .map(|(_, c)| format!(" (did you mean `{c}`?)"))
-        .unwrap_or_default()
+    kpi_syntax::suggest(unknown, candidates).map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default()
 }
 
 /// A TOML value as a param value: strings go through the rule language's literal syntax.
 pub fn param_value(value: &toml::Value) -> Result<ParamInput, String> {
     Ok(match value {
         toml::Value::String(s) => ParamInput::Text(s.clone()),
-        toml::Value::Integer(i) => ParamInput::Value(kpi_check::Value::Number(*i as f64)),
-        toml::Value::Float(f) => ParamInput::Value(kpi_check::Value::Number(*f)),
-        toml::Value::Boolean(b) => ParamInput::Value(kpi_check::Value::Bool(*b)),
-        toml::Value::Array(items) => ParamInput::Value(kpi_check::Value::List(
+        toml::Value::Integer(i) => ParamInput::Value(kpi_hir::Value::Number(*i as f64)),
+        toml::Value::Float(f) => ParamInput::Value(kpi_hir::Value::Number(*f)),
+        toml::Value::Boolean(b) => ParamInput::Value(kpi_hir::Value::Bool(*b)),
+        toml::Value::Array(items) => ParamInput::Value(kpi_hir::Value::List(
             items
                 .iter()
                 .map(|i| match i {
-                    toml::Value::String(s) => Ok(kpi_check::Value::Text(s.clone())),
-                    toml::Value::Integer(i) => Ok(kpi_check::Value::Number(*i as f64)),
-                    toml::Value::Float(f) => Ok(kpi_check::Value::Number(*f)),
+                    toml::Value::String(s) => Ok(kpi_hir::Value::Text(s.clone())),
+                    toml::Value::Integer(i) => Ok(kpi_hir::Value::Number(*i as f64)),
+                    toml::Value::Float(f) => Ok(kpi_hir::Value::Number(*f)),
                     _ => Err("list items must be text or numbers".to_string()),
                 })
                 .collect::<Result<_, _>>()?,
@@ -199,5 +193,5 @@ pub fn param_value(value: &toml::Value) -> Result<ParamInput, String> {
 #[derive(Debug, Clone)]
 pub enum ParamInput {
     Text(String),
-    Value(kpi_check::Value),
+    Value(kpi_hir::Value),
 }

@@ -172,7 +172,7 @@ pub fn resolve(request: &Request) -> Result<Resolved, Failure> {
 #[derive(Debug)]
 pub struct Checked {
     pub rules: kpi_check::Rules,
-    pub program: kpi_check::Program,
+    pub program: kpi_hir::Program,
     /// Warnings of the checker (errors stop at [`Failure::Rules`]).
     pub warnings: Vec<Diagnostic>,
     pub timings: Timings,
@@ -204,7 +204,7 @@ pub fn check(request: &Request, resolved: &Resolved) -> Result<Checked, Failure>
 pub struct Session {
     pub rules: kpi_check::Rules,
     /// The checked program with the client config's overrides applied.
-    pub program: kpi_check::Program,
+    pub program: kpi_hir::Program,
     pub dataset: kpi_data::Dataset,
     pub options: EvalOptions,
     /// Warnings of the checker.
@@ -294,7 +294,7 @@ struct Client {
 fn configure(
     request: &Request,
     config: Option<&Config>,
-    program: &mut kpi_check::Program,
+    program: &mut kpi_hir::Program,
 ) -> Result<Client, Failure> {
     let mut client = Client {
         timezone: chrono_tz::UTC,
@@ -313,28 +313,37 @@ fn configure(
             let input = config::param_value(value.get_ref())?;
             set_param(&mut client.params, program, name, input, source).map_err(|e| format!("{at}: {e}"))?;
         }
-        kpi_eval::apply_overrides(program, &cfg.overrides())?;
+        kpi_check::apply_overrides(program, &cfg.overrides())?;
         if client.profile.is_none() {
             client.profile = cfg.profile();
         }
     }
     for p in &request.params {
-        set_param(&mut client.params, program, &p.name, p.value.clone(), p.source.clone())?;
+        set_param(&mut client.params, program, &p.name, p.value.clone(), p.source.clone()).map_err(
+            |e| match (&p.source, &p.value) {
+                (ParamSource::CommandLine, ParamInput::Text(text)) => {
+                    format!("--param {}={text}: {e}", p.name)
+                }
+                _ => e,
+            },
+        )?;
     }
     Ok(client)
 }
 
 fn set_param(
     params: &mut Params,
-    program: &kpi_check::Program,
+    program: &kpi_hir::Program,
     name: &str,
     value: ParamInput,
     source: ParamSource,
 ) -> Result<(), String> {
-    match value {
-        ParamInput::Text(text) => params.set_text(program, name, &text, source),
-        ParamInput::Value(v) => params.set_value(program, name, v, source),
-    }
+    let def = kpi_check::params::find_param(program, name)?;
+    let value = match value {
+        ParamInput::Text(text) => kpi_check::params::param_value_from_text(def, &text)?,
+        ParamInput::Value(v) => v,
+    };
+    params.set_value(def, value, source)
 }
 
 impl Session {

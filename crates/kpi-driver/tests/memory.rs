@@ -48,9 +48,22 @@ fn request() -> Request {
                 ),
             ],
         }),
-        as_of: AsOf::Text("2026-06-01T00:00:00Z".into()),
+        as_of: AsOf::Text("2026-06-01T12:00:00Z".into()),
         ..Request::default()
     }
+}
+
+/// At 2026-06-01T00:00Z it is still May 31 in Chicago: May is in progress and left out unless
+/// asked for.
+#[test]
+fn a_period_in_progress_is_left_out_unless_asked_for() {
+    let request = Request { as_of: AsOf::Text("2026-06-01T00:00:00Z".into()), ..request() };
+    let results = kpi_driver::prepare(&request).expect("prepared").evaluate().expect("evaluated");
+    assert!(results[0].rows.is_empty(), "{:?}", results[0].rows);
+    let request = Request { include_partial: true, ..request };
+    let results = kpi_driver::prepare(&request).expect("prepared").evaluate().expect("evaluated");
+    let labels: Vec<_> = results[0].rows.iter().map(|r| r.period.as_ref().unwrap().label.as_str()).collect();
+    assert_eq!(labels, ["2026-05", "2026-05"]);
 }
 
 #[test]

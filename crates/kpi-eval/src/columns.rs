@@ -4,8 +4,8 @@
 //! on its own (listed in [`ENGINE_READS`], next to nothing else). A column missed here would be
 //! absent at evaluation; the equivalence test over every rule file in the repository
 //! (`tests/projection.rs`) evaluates with and without the projection and compares.
-use kpi_check::{AggSource, Placement, Program, ScorecardDef, Scoring, TExpr, TKind};
 use kpi_data::Projection;
+use kpi_hir::{AggSource, Placement, Program, ScorecardDef, Scoring, TExpr, TKind};
 use kpi_schema::TableSchema;
 
 /// Columns the engine reads whatever the rules say: periods inferred from tickets and time

@@ -4,12 +4,12 @@ use crate::kernel::{Arith, Children, Cmp, Node, NumSource, ScriptCall, Via};
 use crate::params::Params;
 use crate::periods::{local_midnight, period_of, Period, PeriodIndex};
 use crate::EvalError;
-use kpi_check::{
-    AggFunc, AggSource, Builtin, Grain, Instant, KpiDef, Placement, RowFunc, TExpr, TKind, Type, Value,
-};
 use kpi_data::{ColumnData, Dataset, TextColumn};
+use kpi_hir::{
+    AggFunc, AggSource, BinaryOp, Builtin, Grain, Instant, KpiDef, Placement, RowFunc, TExpr, TKind, Type,
+    UnaryOp, Value,
+};
 use kpi_schema::{self as schema, Grouping, TableSchema};
-use kpi_syntax::ast::{BinaryOp, UnaryOp};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -141,7 +141,7 @@ pub struct Compiler<'d> {
     indexes: Indexes,
     /// The KPI being compiled, for error messages.
     kpi: String,
-    functions: &'d [kpi_check::FunctionDef],
+    functions: &'d [kpi_hir::FunctionDef],
     /// The rhai functions the KPI being compiled calls, one call site state per function.
     scripts: Vec<(usize, Arc<ScriptCall>)>,
 }
@@ -154,7 +154,7 @@ impl<'d> Compiler<'d> {
         params: &'d Params,
         (grain, periods): (Grain, &'d [Period]),
         groups: &'d crate::groups::Groups,
-        functions: &'d [kpi_check::FunctionDef],
+        functions: &'d [kpi_hir::FunctionDef],
         indexes: Indexes,
     ) -> Compiler<'d> {
         Compiler {
@@ -273,7 +273,7 @@ impl<'d> Compiler<'d> {
     }
 
     pub fn const_number(&self, e: &TExpr) -> Result<f64, EvalError> {
-        match kpi_check::eval_const(e, &|name| self.params.value(name)) {
+        match kpi_hir::eval_const(e, &|name| self.params.value(name)) {
             Some(Value::Number(x)) => Ok(x),
             _ => Err(self.error("a target, weight or min_rows that is not a number")),
         }

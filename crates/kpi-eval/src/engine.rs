@@ -3,7 +3,7 @@
 use crate::compile::{KpiPlan, Rows, VNode};
 use crate::groups::NO_GROUP;
 use crate::kernel::{select, Acc, Arith, Cmp, Env, Instants, Node, NULL_TIME};
-use kpi_check::{AggFunc, Builtin, Instant, RowFunc};
+use kpi_hir::{AggFunc, Builtin, Instant, RowFunc};
 
 /// Rows evaluated together: large enough to amortise dispatch, small enough for the cache.
 const CHUNK: usize = 2048;
@@ -488,9 +488,9 @@ fn parts(
         VNode::Agg(i) => {
             let acc = &accs[*i][g];
             match plan.aggs[*i].agg {
-                kpi_check::AggFunc::Share => Some((acc.hits as f64, acc.rows as f64)),
-                kpi_check::AggFunc::Avg => Some((acc.sum, acc.values as f64)),
-                kpi_check::AggFunc::Ratio => Some((acc.sum, acc.sum2)),
+                kpi_hir::AggFunc::Share => Some((acc.hits as f64, acc.rows as f64)),
+                kpi_hir::AggFunc::Avg => Some((acc.sum, acc.values as f64)),
+                kpi_hir::AggFunc::Ratio => Some((acc.sum, acc.sum2)),
                 _ => None,
             }
         }
@@ -552,7 +552,7 @@ pub fn rows_behind(
     };
     let values = agg.args.first().map(|a| a.eval(&rows, &env).num());
     let counted = agg.filter.as_ref().map(|f| f.eval(&rows, &env).bool());
-    let condition = matches!(agg.agg, kpi_check::AggFunc::Count | kpi_check::AggFunc::Share);
+    let condition = matches!(agg.agg, kpi_hir::AggFunc::Count | kpi_hir::AggFunc::Share);
     rows.iter()
         .enumerate()
         .map(|(i, &row)| RowDetail {

@@ -1,8 +1,8 @@
 //! Row expressions compiled against the dataset's columns, evaluated a chunk of rows at a time.
 //! Nulls: `NaN` for numbers, `i64::MIN` for timestamps, `NULL_CODE` for text; predicates are
 //! two-valued (a comparison with a null is false).
-use kpi_check::{AggFunc, Instant, RowFunc};
 use kpi_data::{TextColumn, NULL_CODE};
+use kpi_hir::{AggFunc, Instant, RowFunc};
 use std::sync::Arc;
 
 pub const NULL_TIME: i64 = i64::MIN;

@@ -8,7 +8,6 @@ mod compile;
 mod engine;
 pub mod groups;
 mod kernel;
-pub mod overrides;
 pub mod params;
 pub mod periods;
 pub mod score;
@@ -16,17 +15,16 @@ pub mod score;
 pub use columns::columns_read;
 pub use engine::{Cell, RowDetail};
 pub use groups::Groups;
-pub use overrides::{apply_overrides, KpiOverride};
 pub use params::{ParamSource, Params};
 pub use periods::Period;
 pub use score::{Scoring, Status};
 
 use chrono::NaiveDate;
 use compile::KpiPlan;
-use kpi_check::{Grain, Program, ScorecardDef, Unit};
 use kpi_data::{ColumnData, Dataset};
+use kpi_hir::CmpOp;
+use kpi_hir::{Grain, Program, ScorecardDef, Unit};
 use kpi_schema::Grouping;
-use kpi_syntax::ast::CmpOp;
 use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
@@ -83,7 +81,7 @@ pub struct KpiInfo {
     pub weight: f64,
     pub scoring: Scoring,
     /// Where the KPI was named in the scorecard.
-    pub origin: kpi_check::Origin,
+    pub origin: kpi_hir::Origin,
     /// Where the effective target and weight were written: the rule clause, a param, or a config key.
     pub target_source: Provenance,
     pub weight_source: Provenance,
@@ -93,9 +91,9 @@ pub struct KpiInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Provenance {
     /// A clause of a rule file.
-    Rule(kpi_check::Origin),
+    Rule(kpi_hir::Origin),
     /// A param, with where its value came from (and where the rule names it).
-    Param { name: String, source: ParamSource, used_at: kpi_check::Origin },
+    Param { name: String, source: ParamSource, used_at: kpi_hir::Origin },
     /// A client config key (`acme.toml:12:1 scorecards.tech_balanced.mttr.target`).
     Config(String),
 }
@@ -203,8 +201,8 @@ pub fn plan(program: &Program, dataset: &Dataset, options: &EvalOptions) -> Resu
 }
 
 fn provenance(
-    e: &kpi_check::TExpr,
-    clause: kpi_check::Origin,
+    e: &kpi_hir::TExpr,
+    clause: kpi_hir::Origin,
     config: &Option<String>,
     params: &Params,
 ) -> Provenance {
@@ -212,7 +210,7 @@ fn provenance(
         return Provenance::Config(key.clone());
     }
     match &e.kind {
-        kpi_check::TKind::Param(name) => Provenance::Param {
+        kpi_hir::TKind::Param(name) => Provenance::Param {
             name: name.clone(),
             source: params.get(name).map_or(ParamSource::Default, |p| p.source.clone()),
             used_at: clause,
@@ -245,7 +243,7 @@ struct CompiledKpis<'d> {
 
 fn compile_card<'d>(
     card: &ScorecardDef,
-    functions: &'d [kpi_check::FunctionDef],
+    functions: &'d [kpi_hir::FunctionDef],
     dataset: &'d Dataset,
     options: &'d EvalOptions,
     frame: &'d Frame,
@@ -264,9 +262,9 @@ fn compile_card<'d>(
     for kpi in &card.kpis {
         plans.push(Arc::new(compiler.kpi(kpi)?));
         let scoring = match &kpi.scoring {
-            kpi_check::Scoring::Attainment => Scoring::Attainment,
-            kpi_check::Scoring::PassFail => Scoring::PassFail,
-            kpi_check::Scoring::Bands(points) => Scoring::Bands(
+            kpi_hir::Scoring::Attainment => Scoring::Attainment,
+            kpi_hir::Scoring::PassFail => Scoring::PassFail,
+            kpi_hir::Scoring::Bands(points) => Scoring::Bands(
                 points
                     .iter()
                     .map(|(v, a)| Ok((compiler.const_number(v)?, compiler.const_number(a)?)))
@@ -490,7 +488,7 @@ fn period_facts(
     let snapshot = card.grain == Grain::Snapshot;
     // Hours per day of each resource row (its own, or the param), and its group.
     let default_hpd = match options.params.value("hours_per_day") {
-        Some(kpi_check::Value::Number(x)) => x,
+        Some(kpi_hir::Value::Number(x)) => x,
         _ => 8.0,
     };
     let resources = dataset.table("resources");

@@ -1,7 +1,7 @@
 //! Calendar periods in the dataset's time zone, and which period a timestamp falls in.
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Weekday};
 use chrono_tz::Tz;
-use kpi_check::Grain;
+use kpi_hir::Grain;
 use std::collections::BTreeSet;
 
 /// One period [start, end): local midnight to local midnight.

@@ -1,5 +1,5 @@
 //! Status, attainment and the weighted score, exactly as the catalogue's "Common terms" define them.
-use kpi_syntax::ast::CmpOp;
+use kpi_hir::CmpOp;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -5,12 +5,10 @@
 //! prints the same stage as `timing: render`.
 use chrono::{Months, NaiveDate};
 use criterion::{criterion_group, criterion_main, Criterion};
-use kpi_check::{Grain, Origin, Unit};
 use kpi_eval::{KpiInfo, KpiResult, Period, Provenance, RowResult, ScorecardResult, Scoring, Status};
+use kpi_hir::{CmpOp, FileId, Grain, Origin, Span, Unit};
 use kpi_report::{render, Context, Format};
 use kpi_schema::Grouping;
-use kpi_syntax::ast::{CmpOp, Span};
-use kpi_syntax::FileId;
 use std::hint::black_box;
 
 fn kpi(id: &str, unit: Unit, op: CmpOp, target: f64, weight: f64) -> KpiInfo {

@@ -5,8 +5,8 @@
 //! about three times faster on large reports. `json/tests.rs` holds the serde version and checks
 //! that both agree.
 use crate::Context;
-use kpi_check::Unit;
 use kpi_eval::{KpiInfo, KpiResult, RowResult, ScorecardResult};
+use kpi_hir::Unit;
 use std::fmt::Write as _;
 
 #[cfg(test)]

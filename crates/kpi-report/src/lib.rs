@@ -10,7 +10,7 @@ mod text;
 pub use json::json;
 pub use text::{csv, markdown, table};
 
-use kpi_check::Unit;
+use kpi_hir::Unit;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +55,7 @@ pub fn display_value(value: Option<f64>, unit: Unit) -> String {
 }
 
 /// A target as people read it: `>= 80 %`, `<= 24.0 h`.
-pub fn display_target(op: kpi_syntax::ast::CmpOp, target: f64, unit: Unit) -> String {
+pub fn display_target(op: kpi_hir::CmpOp, target: f64, unit: Unit) -> String {
     let value = match unit {
         Unit::Ratio => format!("{} %", trim_number(target * 100.0)),
         Unit::Hours => format!("{} h", trim_number(target)),

@@ -2,11 +2,9 @@
 //! rows, missing groups, empty scorecards.
 use crate::Context;
 use chrono::NaiveDate;
-use kpi_check::{Grain, Origin, Unit};
 use kpi_eval::{KpiInfo, KpiResult, Period, Provenance, RowResult, ScorecardResult, Scoring, Status};
+use kpi_hir::{CmpOp, FileId, Grain, Origin, Span, Unit};
 use kpi_schema::Grouping;
-use kpi_syntax::ast::{CmpOp, Span};
-use kpi_syntax::FileId;
 
 /// Quotes, backslashes, every kind of control character, CSV and Markdown separators, non-ASCII.
 pub const NASTY: &str = "a \"b\" \\c\n\t\r\x08\x0c\x00\x01\x1f\x7f, d|e; Zürich ✓ 😀 \u{2028}";

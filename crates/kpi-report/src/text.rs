@@ -31,7 +31,7 @@ fn skipped_line(context: &Context) -> Option<String> {
 fn heading(r: &ScorecardResult) -> String {
     let per = r.group_by.map_or("company-wide".to_string(), |g| format!("per {}", g.name()));
     let grain = match r.grain {
-        kpi_check::Grain::Snapshot => "snapshot".to_string(),
+        kpi_hir::Grain::Snapshot => "snapshot".to_string(),
         g => format!("{}ly", g.name()).replace("dayly", "daily"),
     };
     format!("{} ({}): {grain}, {per}, as of {}", r.title, r.id, kpi_data::format_timestamp(r.as_of))

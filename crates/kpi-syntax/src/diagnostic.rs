@@ -261,6 +261,8 @@ pub mod codes {
     pub const MISSING_CLAUSE: &str = "E0303";
     /// Scoring bands out of order or out of range.
     pub const BAD_BANDS: &str = "E0304";
+    /// Scorecards that extend each other in a cycle.
+    pub const EXTENDS_CYCLE: &str = "E0305";
     /// A rhai function that does not compile, or whose file cannot be read.
     pub const SCRIPT: &str = "E0401";
     /// The weights of a scorecard do not sum to 100.

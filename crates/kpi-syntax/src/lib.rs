@@ -6,7 +6,11 @@ pub mod ast;
 pub mod diagnostic;
 mod display;
 pub mod format;
+mod literal;
 mod parser;
+mod suggest;
 
 pub use diagnostic::{codes, Diagnostic, FileId, Severity, SourceFile, SourceMap};
+pub use literal::parse_literal;
 pub use parser::{decode, parse, MAX_NESTING, MAX_OPERATORS, MAX_SYNTAX_ERRORS};
+pub use suggest::suggest;

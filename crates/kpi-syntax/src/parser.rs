@@ -48,17 +48,7 @@ pub fn decode(file: FileId, bytes: Vec<u8>) -> Result<String, (String, Diagnosti
 
 /// Parse one rule file. Always returns a module: what could be parsed, plus every error found.
 pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
-    let mut builder = Builder {
-        file,
-        text,
-        diags: Vec::new(),
-        syntax_errors: 0,
-        last_bad_line: None,
-        expr_depth: 0,
-        expr_operators: 0,
-        expr_too_big: false,
-        line_cursor: (0, 1),
-    };
+    let mut builder = Builder::new(file, text);
     if let Some(diag) = check_nesting(file, text) {
         return (Module::default(), vec![diag]);
     }
@@ -77,6 +67,23 @@ pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
         );
     }
     (module, builder.diags)
+}
+
+/// Parse `text` as one expression alone (see [`crate::parse_literal`]), with the same limits as
+/// a rule file's; `None` when it does not parse.
+pub(crate) fn parse_expr(file: FileId, text: &str) -> (Option<Expr>, Vec<Diagnostic>) {
+    if let Some(diag) = check_nesting(file, text) {
+        return (None, vec![diag]);
+    }
+    let mut builder = Builder::new(file, text);
+    let expr = match KpiParser::parse(Rule::expr_text, text) {
+        Ok(mut pairs) => Some(builder.build_expr(pairs.next().expect("expr_text yields the expression"))),
+        Err(err) => {
+            builder.syntax_error(err, 0);
+            None
+        }
+    };
+    (expr, builder.diags)
 }
 
 /// Reject bracket nesting deeper than [`MAX_NESTING`] before pest recurses into it.
@@ -184,7 +191,21 @@ fn is_trivia(mut text: &str) -> bool {
     }
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
+    fn new(file: FileId, text: &'a str) -> Builder<'a> {
+        Builder {
+            file,
+            text,
+            diags: Vec::new(),
+            syntax_errors: 0,
+            last_bad_line: None,
+            expr_depth: 0,
+            expr_operators: 0,
+            expr_too_big: false,
+            line_cursor: (0, 1),
+        }
+    }
+
     fn build_file(&mut self, pair: Pair<Rule>) -> Module {
         let mut items = Vec::new();
         let mut inner = pair.into_children();
@@ -586,7 +607,7 @@ impl Builder<'_> {
                 let at = from + (text.len() - text.trim_start().len());
                 let found = found_token(self.text, at);
                 let (expected, words) = context.line_starts();
-                let help = match suggest_word(&found, words) {
+                let help = match crate::suggest(found.trim_matches('`'), words.iter().copied()) {
                     Some(word) => format!("did you mean `{word}`?"),
                     None => context.help().to_string(),
                 };
@@ -684,36 +705,6 @@ fn error_pos(err: &pest::error::Error<Rule>) -> usize {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     }
-}
-
-/// The keyword `found` (as quoted by [`found_token`]) is probably a misspelling of.
-fn suggest_word(found: &str, words: &[&'static str]) -> Option<&'static str> {
-    let found = found.trim_matches('`');
-    if found.len() > 20 {
-        return None;
-    }
-    words
-        .iter()
-        .map(|w| (edit_distance(found, w), *w))
-        .filter(|(d, w)| *d <= (w.len() / 3).max(2))
-        .min()
-        .map(|(_, w)| w)
-}
-
-/// Levenshtein distance; words here are short.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 /// The message for a line that parses, but not where it stands.

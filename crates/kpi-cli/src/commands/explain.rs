@@ -155,9 +155,10 @@ fn id_column<'d>(dataset: &'d kpi_data::Dataset, table: &str) -> Option<&'d kpi_
     }
 }
 
-fn location(origin: kpi_check::Origin, prepared: &Session) -> String {
-    let (line, col) = prepared.rules.sources.line_col(origin.file, origin.span.start);
-    format!("{}:{line}:{col}", prepared.rules.sources.get(origin.file).path)
+fn location(origin: kpi_hir::Origin, prepared: &Session) -> String {
+    let file = kpi_syntax::FileId(origin.file.0);
+    let (line, col) = prepared.rules.sources.line_col(file, origin.span.start);
+    format!("{}:{line}:{col}", prepared.rules.sources.get(file).path)
 }
 
 fn provenance(p: &Provenance, prepared: &Session) -> String {

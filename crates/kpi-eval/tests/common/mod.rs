@@ -2,9 +2,9 @@
 //! `rules/`, and lookups into the evaluated scorecards.
 #![allow(dead_code)]
 
-use kpi_check::Program;
 use kpi_data::{Dataset, LoadOptions, Tz};
 use kpi_eval::{EvalOptions, KpiResult, ParamSource, Params, RowResult, ScorecardResult, Status};
+use kpi_hir::Program;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -103,9 +103,9 @@ impl<'a> Run<'a> {
         let tz = data.timezone.name();
         let mut params = Params::defaults(self.program);
         for (name, value) in self.params {
-            params
-                .set_text(self.program, name, value, ParamSource::CommandLine)
-                .expect("a valid param override");
+            let def = kpi_check::params::find_param(self.program, name).expect("a param of the rules");
+            let value = kpi_check::params::param_value_from_text(def, value).expect("a valid param override");
+            params.set_value(def, value, ParamSource::CommandLine).expect("a value of the param's type");
         }
         let holidays: BTreeSet<chrono::NaiveDate> =
             self.holidays.iter().map(|d| d.parse().unwrap()).collect();

@@ -5,8 +5,8 @@ use crate::test_fixtures::{contexts, result_sets, FLOATS, NASTY};
 /// The serde_json rendering `json` replaced, as it was.
 mod reference {
     use crate::Context;
-    use kpi_check::Unit;
     use kpi_eval::{ScorecardResult, Status};
+    use kpi_hir::Unit;
     use serde::Serialize;
     use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! Client config overrides of a checked program: KPI targets, weights, and KPIs switched off.
 use crate::params::parse_literal;
-use kpi_check::{Program, TExpr, TKind, Type, Unit, Value};
-use kpi_syntax::ast::CmpOp;
+use kpi_hir::{CmpOp, Program, TExpr, TKind, Type, Unit, Value};
+use kpi_syntax::suggest;
 
 /// One KPI's overrides, as a client config writes them.
 #[derive(Debug, Clone, Default)]
@@ -16,20 +16,12 @@ pub struct KpiOverride {
     pub source: String,
 }
 
-fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .map(|c| (strsim::levenshtein(name, c), c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min()
-        .map(|(_, c)| c)
-}
-
 /// Apply overrides in order; an unknown scorecard or KPI is an error with "did you mean".
 pub fn apply_overrides(program: &mut Program, overrides: &[KpiOverride]) -> Result<(), String> {
     for o in overrides {
         let ids: Vec<String> = program.scorecards.iter().map(|s| s.id.clone()).collect();
         let Some(card) = program.scorecards.iter_mut().find(|s| s.id == o.scorecard) else {
-            let hint = closest(&o.scorecard, ids.iter().map(String::as_str)).map_or_else(
+            let hint = suggest(&o.scorecard, ids.iter().map(String::as_str)).map_or_else(
                 || format!("the scorecards are: {}", ids.join(", ")),
                 |c| format!("did you mean `{c}`?"),
             );
@@ -37,7 +29,7 @@ pub fn apply_overrides(program: &mut Program, overrides: &[KpiOverride]) -> Resu
         };
         let kpi_ids: Vec<String> = card.kpis.iter().map(|k| k.id.clone()).collect();
         let Some(index) = card.kpis.iter().position(|k| k.id == o.kpi) else {
-            let hint = closest(&o.kpi, kpi_ids.iter().map(String::as_str)).map_or_else(
+            let hint = suggest(&o.kpi, kpi_ids.iter().map(String::as_str)).map_or_else(
                 || format!("the KPIs of `{}` are: {}", card.id, kpi_ids.join(", ")),
                 |c| format!("did you mean `{c}`?"),
             );
@@ -78,7 +70,7 @@ pub fn apply_overrides(program: &mut Program, overrides: &[KpiOverride]) -> Resu
 }
 
 /// `>= 75%` -> (Some(>=), 0.75); `24h` -> (None, 24.0). The unit must fit the KPI's.
-pub fn parse_target(text: &str, unit: Unit) -> Result<(Option<CmpOp>, f64), String> {
+fn parse_target(text: &str, unit: Unit) -> Result<(Option<CmpOp>, f64), String> {
     let text = text.trim();
     let (op, rest) = [(">=", CmpOp::Ge), ("<=", CmpOp::Le), (">", CmpOp::Gt), ("<", CmpOp::Lt)]
         .into_iter()

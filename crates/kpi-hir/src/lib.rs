@@ -1,8 +1,13 @@
-//! The checked program: every name resolved, every expression typed and placed at row or aggregate
-//! level. The evaluator compiles this; it never sees syntax.
+//! The checked program: every name resolved, every expression typed and placed at row or aggregate level.
+#![forbid(unsafe_code)]
+// The evaluator and the reports compile against this crate alone; they never see syntax, so it
+// has its own spans and operators (kpi-check converts the syntax tree's at the boundary).
+
+mod source;
+
+pub use source::{BinaryOp, CmpOp, FileId, Span, UnaryOp};
+
 use kpi_schema::{ColumnSchema, Grouping, Link, Relation, TableSchema};
-use kpi_syntax::ast::{BinaryOp, CmpOp, Span, UnaryOp};
-use kpi_syntax::FileId;
 use serde::Serialize;
 
 /// Where a definition was written.
@@ -12,6 +17,7 @@ pub struct Origin {
     pub span: Span,
 }
 
+/// The checked rules: params, rhai functions and scorecards, ready to evaluate.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Program {
     pub params: Vec<ParamDef>,
@@ -22,10 +28,12 @@ pub struct Program {
 }
 
 impl Program {
+    /// The param called `name`.
     pub fn param(&self, name: &str) -> Option<&ParamDef> {
         self.params.iter().find(|p| p.name == name)
     }
 
+    /// The scorecard with id `id`.
     pub fn scorecard(&self, id: &str) -> Option<&ScorecardDef> {
         self.scorecards.iter().find(|s| s.id == id)
     }
@@ -41,6 +49,7 @@ pub struct FunctionDef {
     pub origin: Origin,
 }
 
+/// `param name = default`, typed by its default.
 #[derive(Debug, Clone, Serialize)]
 pub struct ParamDef {
     pub name: String,
@@ -50,6 +59,7 @@ pub struct ParamDef {
     pub origin: Origin,
 }
 
+/// A scorecard after `extends`, `use` and `remove`: its period, grouping and checked KPIs.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScorecardDef {
     pub id: String,
@@ -64,6 +74,7 @@ pub struct ScorecardDef {
     pub origin: Origin,
 }
 
+/// A scorecard's period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum Grain {
     Week,
@@ -74,8 +85,10 @@ pub enum Grain {
 }
 
 impl Grain {
+    /// Every grain, in the order the docs list them.
     pub const ALL: [Grain; 5] = [Grain::Week, Grain::Month, Grain::Quarter, Grain::Year, Grain::Snapshot];
 
+    /// The grain as written after `period`.
     pub fn name(self) -> &'static str {
         match self {
             Grain::Week => "week",
@@ -87,6 +100,7 @@ impl Grain {
     }
 }
 
+/// A checked KPI, with every clause in effect for its scorecard.
 #[derive(Debug, Clone, Serialize)]
 pub struct KpiDef {
     pub id: String,
@@ -124,6 +138,7 @@ pub struct Population {
     pub filter: Option<TExpr>,
 }
 
+/// How the population's rows fall into periods.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Placement {
     /// Every row, whatever the period.
@@ -134,6 +149,7 @@ pub enum Placement {
     OpenAt(Instant),
 }
 
+/// A built-in instant of the period being evaluated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Instant {
     AsOf,
@@ -143,6 +159,7 @@ pub enum Instant {
 }
 
 impl Instant {
+    /// The instant as written in rules.
     pub fn name(self) -> &'static str {
         match self {
             Instant::AsOf => "as_of",
@@ -152,12 +169,14 @@ impl Instant {
     }
 }
 
+/// `target OP value`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Target {
     pub op: CmpOp,
     pub value: TExpr,
 }
 
+/// How a KPI's value becomes attainment.
 #[derive(Debug, Clone, Serialize)]
 pub enum Scoring {
     Attainment,
@@ -179,6 +198,7 @@ pub enum Unit {
 }
 
 impl Unit {
+    /// The unit as written after `unit` (a plain number is `number`).
     pub fn name(self) -> &'static str {
         match self {
             Unit::Plain | Unit::Number => "number",
@@ -189,6 +209,7 @@ impl Unit {
         }
     }
 
+    /// The unit written `name`.
     pub fn from_name(name: &str) -> Option<Unit> {
         Some(match name {
             "number" => Unit::Number,
@@ -208,6 +229,7 @@ impl Unit {
     }
 }
 
+/// The type of a checked expression.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Type {
     Bool,
@@ -222,6 +244,7 @@ pub enum Type {
 }
 
 impl Type {
+    /// The type in words, for messages ("a duration in hours").
     pub fn describe(&self) -> String {
         match self {
             Type::Bool => "a true/false value".into(),
@@ -239,6 +262,7 @@ impl Type {
         }
     }
 
+    /// A number of any unit (or an already reported error).
     pub fn is_numeric(&self) -> bool {
         matches!(self, Type::Number(_) | Type::Error)
     }
@@ -265,6 +289,7 @@ pub struct TExpr {
     pub file: FileId,
 }
 
+/// What a checked expression is.
 #[derive(Debug, Clone, Serialize)]
 pub enum TKind {
     Const(Value),
@@ -311,6 +336,7 @@ pub enum TKind {
     },
 }
 
+/// The rows an aggregate reads.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub enum AggSource {
     Population,
@@ -318,6 +344,7 @@ pub enum AggSource {
     Table(#[serde(serialize_with = "ser_table")] &'static TableSchema),
 }
 
+/// An aggregate function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum AggFunc {
     Count,
@@ -330,6 +357,7 @@ pub enum AggFunc {
 }
 
 impl AggFunc {
+    /// The aggregate called `name`.
     pub fn from_name(name: &str) -> Option<AggFunc> {
         Some(match name {
             "count" => AggFunc::Count,
@@ -344,6 +372,7 @@ impl AggFunc {
     }
 }
 
+/// A built-in function of row values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum RowFunc {
     Coalesce,
@@ -355,12 +384,37 @@ pub enum RowFunc {
     Weekday,
 }
 
+/// A built-in value per (period, group).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Builtin {
     /// Monday-Friday dates of the period that are not holidays (up to `period_end`).
     Workdays,
     /// Workdays times hours per day, summed over the group's active resources.
     AvailableHours,
+}
+
+/// Evaluate a constant expression (literals, params, arithmetic) with `param` giving param values.
+pub fn eval_const(e: &TExpr, param: &dyn Fn(&str) -> Option<Value>) -> Option<Value> {
+    Some(match &e.kind {
+        TKind::Const(v) => v.clone(),
+        TKind::Param(name) => param(name)?,
+        TKind::List(items) => Value::List(items.iter().map(|i| eval_const(i, param)).collect::<Option<_>>()?),
+        TKind::Unary(UnaryOp::Neg, inner) => match eval_const(inner, param)? {
+            Value::Number(x) => Value::Number(-x),
+            _ => return None,
+        },
+        TKind::Binary(op, l, r) => match (eval_const(l, param)?, eval_const(r, param)?) {
+            (Value::Number(a), Value::Number(b)) => Value::Number(match op {
+                BinaryOp::Add => a + b,
+                BinaryOp::Sub => a - b,
+                BinaryOp::Mul => a * b,
+                BinaryOp::Div if b != 0.0 => a / b,
+                _ => return None,
+            }),
+            _ => return None,
+        },
+        _ => return None,
+    })
 }
 
 fn ser_table<S: serde::Serializer>(t: &&'static TableSchema, s: S) -> Result<S::Ok, S::Error> {
