@@ -150,3 +150,57 @@ fn params_and_output_file() {
     assert_eq!(mttr["target"]["value"], 12);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Service Delivery over the demo data at `as_of` in the zone `timezone`, with `extra` flags.
+fn service_delivery(as_of: &str, timezone: &str, extra: &[&str], format: &str) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("client.toml");
+    std::fs::write(&config, format!("timezone = \"{timezone}\"\n")).expect("write config");
+    let config = config.to_string_lossy().into_owned();
+    let mut args = vec!["evaluate", "rules/service_delivery.kpi", "--data", "examples/demo", "--no-cache"];
+    args.extend(["--config", &config, "--as-of", as_of, "--from", "2026-08-01", "--format", format]);
+    args.extend(extra);
+    let out = kpi(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// The periods of a JSON output: (label, partial).
+fn periods(json: &str) -> Vec<(String, bool)> {
+    let card: serde_json::Value = serde_json::from_str(json).expect("JSON");
+    let mut labels: Vec<(String, bool)> = card["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| (r["period"]["label"].as_str().expect("label").to_string(), r["period"]["partial"] == true))
+        .collect();
+    labels.dedup();
+    labels
+}
+
+/// 2026-10-01T00:00Z is 01:00 in London: October has run for an hour. It is left out, not
+/// reported as a month.
+#[test]
+fn a_period_in_progress_is_not_reported_as_a_month() {
+    let json = service_delivery("2026-10-01T00:00:00Z", "Europe/London", &[], "json");
+    assert_eq!(periods(&json), [("2026-08".into(), false), ("2026-09".into(), false)]);
+}
+
+#[test]
+fn a_period_in_progress_kept_with_include_partial_is_marked_in_every_format() {
+    let at = "2026-09-15T12:00:00Z";
+    let json = service_delivery(at, "UTC", &["--include-partial"], "json");
+    assert_eq!(periods(&json), [("2026-08".into(), false), ("2026-09".into(), true)]);
+    let csv = service_delivery(at, "UTC", &["--include-partial"], "csv");
+    assert!(csv.lines().filter(|l| l.contains(",2026-09,")).all(|l| l.ends_with(",true")), "{csv}");
+    assert!(csv.lines().filter(|l| l.contains(",2026-08,")).all(|l| l.ends_with(",false")), "{csv}");
+    for format in ["table", "markdown"] {
+        let text = service_delivery(at, "UTC", &["--include-partial"], format);
+        assert!(
+            text.contains("2026-09 (partial)") && text.contains("(partial) = the period had not ended"),
+            "{text}"
+        );
+    }
+    let without = service_delivery(at, "UTC", &[], "json");
+    assert_eq!(periods(&without), [("2026-08".into(), false)]);
+}

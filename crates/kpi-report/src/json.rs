@@ -181,7 +181,7 @@ fn write_scorecard(w: &mut Writer, r: &ScorecardResult, context: &Context) {
     let templates: Vec<KpiTemplate> = r.kpis.iter().map(|info| KpiTemplate::new(info, w.depth + 2)).collect();
     for row in &r.rows {
         w.element();
-        write_row(w, row, &templates, group_name);
+        write_row(w, row, &templates, group_name, r.as_of);
     }
     w.close(']');
     w.key("kpi_definitions");
@@ -201,7 +201,13 @@ fn write_scorecard(w: &mut Writer, r: &ScorecardResult, context: &Context) {
     w.close('}');
 }
 
-fn write_row(w: &mut Writer, row: &RowResult, templates: &[KpiTemplate], group_name: Option<&str>) {
+fn write_row(
+    w: &mut Writer,
+    row: &RowResult,
+    templates: &[KpiTemplate],
+    group_name: Option<&str>,
+    as_of: i64,
+) {
     w.open('{');
     w.key("period");
     match &row.period {
@@ -213,6 +219,10 @@ fn write_row(w: &mut Writer, row: &RowResult, templates: &[KpiTemplate], group_n
             let _ = write!(w.out, "\"{}\"", p.start_date);
             w.key("end");
             let _ = write!(w.out, "\"{}\"", p.end_date);
+            if p.is_partial(as_of) {
+                w.key("partial");
+                w.out.push_str("true");
+            }
             w.close('}');
         }
         None => w.out.push_str("null"),

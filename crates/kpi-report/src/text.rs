@@ -16,9 +16,21 @@ fn score_text(score: Option<f64>) -> String {
     score.map_or_else(|| "n/a".into(), |s| format!("{s:.1}"))
 }
 
-fn period_label(row: &RowResult) -> &str {
-    row.period.as_ref().map_or("now", |p| p.label.as_str())
+/// The period's label, `(partial)` when it had not ended at `as_of`.
+fn period_label(row: &RowResult, as_of: i64) -> String {
+    match &row.period {
+        Some(p) if p.is_partial(as_of) => format!("{} (partial)", p.label),
+        Some(p) => p.label.clone(),
+        None => "now".into(),
+    }
 }
+
+fn any_partial(r: &ScorecardResult) -> bool {
+    r.rows.iter().any(|row| row.period.as_ref().is_some_and(|p| p.is_partial(r.as_of)))
+}
+
+const PARTIAL_NOTE: &str =
+    "(partial) = the period had not ended at the as-of time: its values cover it to date";
 
 fn skipped_line(context: &Context) -> Option<String> {
     if context.skipped_rows.is_empty() {
@@ -57,7 +69,7 @@ pub fn table(results: &[ScorecardResult], context: &Context) -> String {
         // Cells with their status, so that the marker and colour follow alignment.
         let mut lines: Vec<Vec<(String, Option<Status>)>> = Vec::new();
         for row in &r.rows {
-            let mut cells: Vec<(String, Option<Status>)> = vec![(period_label(row).into(), None)];
+            let mut cells: Vec<(String, Option<Status>)> = vec![(period_label(row, r.as_of), None)];
             if r.group_by.is_some() {
                 cells.push((row.group.clone().unwrap_or_default(), None));
                 cells.push((row.group_name.clone().unwrap_or_default(), None));
@@ -119,6 +131,9 @@ pub fn table(results: &[ScorecardResult], context: &Context) -> String {
             );
         }
         let _ = writeln!(out, "  ✗ = target missed, n/a = no data");
+        if any_partial(r) {
+            let _ = writeln!(out, "  {PARTIAL_NOTE}");
+        }
         if let Some(line) = skipped_line(context) {
             let _ = writeln!(out, "  {line}");
         }
@@ -156,7 +171,18 @@ pub fn csv(results: &[ScorecardResult], context: &Context) -> String {
     group_names.dedup();
     let mut header = vec!["scorecard", "period"];
     header.extend(&group_names);
-    header.extend(["kpi", "value", "unit", "status", "target_op", "target", "weight", "attainment", "score"]);
+    header.extend([
+        "kpi",
+        "value",
+        "unit",
+        "status",
+        "target_op",
+        "target",
+        "weight",
+        "attainment",
+        "score",
+        "partial",
+    ]);
     let _ = writeln!(out, "{}", header.join(","));
     for r in results {
         // What a KPI's lines share, around the value and the status: `kpi,` and `,unit,` and
@@ -190,7 +216,8 @@ pub fn csv(results: &[ScorecardResult], context: &Context) -> String {
             head.push(',');
             let mut score = String::from(",");
             write_raw(&mut score, row.score);
-            score.push('\n');
+            let partial = row.period.as_ref().is_some_and(|p| p.is_partial(r.as_of));
+            score.push_str(if partial { ",true\n" } else { ",false\n" });
             for ([id, unit, target], k) in kpi_parts.iter().zip(&row.kpis) {
                 out.push_str(&head);
                 out.push_str(id);
@@ -233,7 +260,7 @@ pub fn markdown(results: &[ScorecardResult], context: &Context) -> String {
             .collect();
         let _ = writeln!(out, "|{}|", aligns.join("|"));
         for row in &r.rows {
-            let mut cells = vec![period_label(row).to_string()];
+            let mut cells = vec![period_label(row, r.as_of)];
             if r.group_by.is_some() {
                 let key = row.group.clone().unwrap_or_default();
                 cells.push(md_escape(&match &row.group_name {
@@ -258,6 +285,9 @@ pub fn markdown(results: &[ScorecardResult], context: &Context) -> String {
                 trim_number(k.weight),
                 md_escape(&k.description)
             );
+        }
+        if any_partial(r) {
+            let _ = writeln!(out, "\n_{PARTIAL_NOTE}._");
         }
         if let Some(line) = skipped_line(context) {
             let _ = writeln!(out, "\n_{line}_");

@@ -47,6 +47,8 @@ mod reference {
         label: &'a str,
         start: String,
         end: String,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        partial: bool,
     }
 
     #[derive(Serialize)]
@@ -114,6 +116,7 @@ mod reference {
                         label: &p.label,
                         start: p.start_date.to_string(),
                         end: p.end_date.to_string(),
+                        partial: p.is_partial(r.as_of),
                     }),
                     group: match (group_name, &row.group) {
                         (Some(name), Some(key)) => [(name, key.as_str())].into(),

@@ -43,6 +43,7 @@ mod reference {
             "weight",
             "attainment",
             "score",
+            "partial",
         ]);
         let _ = writeln!(out, "{}", header.join(","));
         for r in results {
@@ -70,6 +71,7 @@ mod reference {
                         format!("{}", info.weight),
                         raw(k.attainment),
                         raw(row.score),
+                        row.period.as_ref().is_some_and(|p| p.is_partial(r.as_of)).to_string(),
                     ]);
                     let _ = writeln!(out, "{}", fields.join(","));
                 }
