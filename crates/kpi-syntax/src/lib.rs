@@ -6,7 +6,9 @@ pub mod ast;
 pub mod diagnostic;
 mod display;
 pub mod format;
+pub mod keywords;
 mod parser;
 
 pub use diagnostic::{codes, Diagnostic, FileId, Severity, SourceFile, SourceMap};
+pub use keywords::Keyword;
 pub use parser::{decode, parse, MAX_NESTING, MAX_OPERATORS, MAX_SYNTAX_ERRORS};

@@ -2,6 +2,7 @@
 //! Nothing downstream sees a pest `Pair`.
 use crate::ast::*;
 use crate::diagnostic::{codes, Diagnostic, FileId};
+use crate::keywords::{Keyword, CLAUSE_WORDS, DECLARATION_WORDS, SCORECARD_WORDS};
 use pest::error::InputLocation;
 use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
@@ -652,17 +653,11 @@ impl Context {
     /// What may start a line here, in words and as the keywords themselves.
     fn line_starts(self) -> (&'static str, &'static [&'static str]) {
         match self {
-            Context::TopLevel => (
-                "a declaration (import, param, fn, scorecard, kpi)",
-                &["import", "param", "fn", "scorecard", "kpi"],
-            ),
-            Context::Scorecard => {
-                ("`period`, `per`, `kpi`, `use`, `remove` or `}`", &["period", "per", "kpi", "use", "remove"])
+            Context::TopLevel => ("a declaration (import, param, fn, scorecard, kpi)", &DECLARATION_WORDS),
+            Context::Scorecard => ("`period`, `per`, `kpi`, `use`, `remove` or `}`", &SCORECARD_WORDS),
+            Context::Kpi | Context::Use => {
+                ("a clause (from, where, value, unit, target, weight, scoring, min_rows) or `}`", &CLAUSE_WORDS)
             }
-            Context::Kpi | Context::Use => (
-                "a clause (from, where, value, unit, target, weight, scoring, min_rows) or `}`",
-                &["from", "where", "value", "unit", "target", "weight", "scoring", "min_rows"],
-            ),
         }
     }
 
@@ -775,8 +770,14 @@ fn found_token(text: &str, start: usize) -> String {
 /// Human words for what the grammar expected (pest's rule names are for the grammar's authors).
 fn expected_words(rules: &[Rule]) -> String {
     let mut words: Vec<&str> = Vec::new();
-    let mut owned: Vec<String> = Vec::new();
+    let mut keywords: Vec<Keyword> = Vec::new();
     for rule in rules {
+        if let Some(k) = keyword(*rule) {
+            if !keywords.contains(&k) {
+                keywords.push(k);
+            }
+            continue;
+        }
         let word = match rule {
             Rule::op_or
             | Rule::op_and
@@ -807,13 +808,6 @@ fn expected_words(rules: &[Rule]) -> String {
             Rule::bands => "`bands [...]`",
             Rule::band => "a band `VALUE => ATTAINMENT`",
             Rule::EOI => "the end of the line",
-            r if keyword(*r).is_some() => {
-                let word = format!("`{}`", keyword(*r).unwrap_or_default());
-                if !owned.contains(&word) {
-                    owned.push(word);
-                }
-                continue;
-            }
             Rule::import_decl
             | Rule::param_decl
             | Rule::fn_decl
@@ -845,15 +839,13 @@ fn expected_words(rules: &[Rule]) -> String {
     // Keywords that start a value or an operator are already said by "a value" and "an operator".
     if words.contains(&"a value") {
         words.retain(|w| *w != "a name");
-        owned.retain(|w| !["`not`", "`null`", "`true`", "`false`"].contains(&w.as_str()));
+        keywords.retain(|k| !k.starts_value());
     }
     if words.contains(&"an operator") {
-        let operators =
-            ["`not`", "`and`", "`or`", "`in`", "`is`", "`starts_with`", "`ends_with`", "`contains`"];
-        owned.retain(|w| !operators.contains(&w.as_str()));
+        keywords.retain(|k| !k.is_operator());
     }
-    let mut words: Vec<&str> = words;
-    words.extend(owned.iter().map(String::as_str));
+    let quoted: Vec<String> = keywords.iter().map(|k| format!("`{}`", k.as_str())).collect();
+    words.extend(quoted.iter().map(String::as_str));
     match words.len() {
         0 => "something else".into(),
         1 => words[0].into(),
@@ -929,44 +921,44 @@ impl<'i> IntoChildren<'i> for Pair<'i, Rule> {
     }
 }
 
-/// The word of a keyword rule.
-fn keyword(rule: Rule) -> Option<&'static str> {
+/// The keyword of a keyword rule.
+fn keyword(rule: Rule) -> Option<Keyword> {
     Some(match rule {
-        Rule::kw_import => "import",
-        Rule::kw_param => "param",
-        Rule::kw_scorecard => "scorecard",
-        Rule::kw_extends => "extends",
-        Rule::kw_remove => "remove",
-        Rule::kw_period => "period",
-        Rule::kw_per => "per",
-        Rule::kw_use => "use",
-        Rule::kw_kpi => "kpi",
-        Rule::kw_from => "from",
-        Rule::kw_by => "by",
-        Rule::kw_open => "open",
-        Rule::kw_at => "at",
-        Rule::kw_where => "where",
-        Rule::kw_value => "value",
-        Rule::kw_unit => "unit",
-        Rule::kw_target => "target",
-        Rule::kw_weight => "weight",
-        Rule::kw_scoring => "scoring",
-        Rule::kw_bands => "bands",
-        Rule::kw_min_rows => "min_rows",
-        Rule::kw_not => "not",
-        Rule::kw_and => "and",
-        Rule::kw_or => "or",
-        Rule::kw_in => "in",
-        Rule::kw_is => "is",
-        Rule::kw_null => "null",
-        Rule::kw_true => "true",
-        Rule::kw_false => "false",
-        Rule::kw_starts_with => "starts_with",
-        Rule::kw_ends_with => "ends_with",
-        Rule::kw_contains => "contains",
-        Rule::kw_fn => "fn",
-        Rule::kw_rhai => "rhai",
-        Rule::kw_file => "file",
+        Rule::kw_import => Keyword::Import,
+        Rule::kw_param => Keyword::Param,
+        Rule::kw_scorecard => Keyword::Scorecard,
+        Rule::kw_extends => Keyword::Extends,
+        Rule::kw_remove => Keyword::Remove,
+        Rule::kw_period => Keyword::Period,
+        Rule::kw_per => Keyword::Per,
+        Rule::kw_use => Keyword::Use,
+        Rule::kw_kpi => Keyword::Kpi,
+        Rule::kw_from => Keyword::From,
+        Rule::kw_by => Keyword::By,
+        Rule::kw_open => Keyword::Open,
+        Rule::kw_at => Keyword::At,
+        Rule::kw_where => Keyword::Where,
+        Rule::kw_value => Keyword::Value,
+        Rule::kw_unit => Keyword::Unit,
+        Rule::kw_target => Keyword::Target,
+        Rule::kw_weight => Keyword::Weight,
+        Rule::kw_scoring => Keyword::Scoring,
+        Rule::kw_bands => Keyword::Bands,
+        Rule::kw_min_rows => Keyword::MinRows,
+        Rule::kw_not => Keyword::Not,
+        Rule::kw_and => Keyword::And,
+        Rule::kw_or => Keyword::Or,
+        Rule::kw_in => Keyword::In,
+        Rule::kw_is => Keyword::Is,
+        Rule::kw_null => Keyword::Null,
+        Rule::kw_true => Keyword::True,
+        Rule::kw_false => Keyword::False,
+        Rule::kw_starts_with => Keyword::StartsWith,
+        Rule::kw_ends_with => Keyword::EndsWith,
+        Rule::kw_contains => Keyword::Contains,
+        Rule::kw_fn => Keyword::Fn,
+        Rule::kw_rhai => Keyword::Rhai,
+        Rule::kw_file => Keyword::File,
         _ => return None,
     })
 }
