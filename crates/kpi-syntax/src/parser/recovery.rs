@@ -118,9 +118,10 @@ impl Context {
         match self {
             Context::TopLevel => ("a declaration (import, param, fn, scorecard, kpi)", &DECLARATION_WORDS),
             Context::Scorecard => ("`period`, `per`, `kpi`, `use`, `remove` or `}`", &SCORECARD_WORDS),
-            Context::Kpi | Context::Use => {
-                ("a clause (from, where, value, unit, target, weight, scoring, min_rows) or `}`", &CLAUSE_WORDS)
-            }
+            Context::Kpi | Context::Use => (
+                "a clause (from, where, value, unit, target, weight, scoring, min_rows) or `}`",
+                &CLAUSE_WORDS,
+            ),
         }
     }
 
