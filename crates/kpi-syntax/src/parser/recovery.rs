@@ -6,6 +6,7 @@ use crate::keywords::{Keyword, CLAUSE_WORDS, DECLARATION_WORDS, SCORECARD_WORDS}
 use pest::error::InputLocation;
 use pest::iterators::Pair;
 use pest::Parser as _;
+use std::sync::LazyLock;
 
 impl Builder<'_> {
     /// Report a line that no rule accepted, by re-parsing it strictly to learn what was expected.
@@ -112,28 +113,60 @@ pub(super) enum Context {
     Use,
 }
 
+/// The messages' lists of the words that start a line, spelled once from the keyword table.
+struct LineStarts {
+    /// `a declaration (import, param, fn, scorecard, kpi)`.
+    declaration: String,
+    declaration_help: String,
+    /// `` `period`, `per`, `kpi`, `use`, `remove` or `}` ``.
+    scorecard: String,
+    /// `a clause (from, where, ..., min_rows)`.
+    clause: String,
+    clause_or_brace: String,
+    clause_help: String,
+}
+
+static LINE_STARTS: LazyLock<LineStarts> = LazyLock::new(|| {
+    let clause = format!("a clause ({})", CLAUSE_WORDS.join(", "));
+    let quoted: Vec<String> = SCORECARD_WORDS.iter().map(|w| format!("`{w}`")).collect();
+    LineStarts {
+        declaration: format!("a declaration ({})", DECLARATION_WORDS.join(", ")),
+        declaration_help: format!(
+            "a file holds {} declarations; is a `{{` or `}}` out of place?",
+            word_list(&DECLARATION_WORDS, "and")
+        ),
+        scorecard: format!("{} or `}}`", quoted.join(", ")),
+        clause_or_brace: format!("{clause} or `}}`"),
+        clause,
+        clause_help: format!("a KPI's lines start with {}", word_list(&CLAUSE_WORDS, "or")),
+    }
+});
+
+/// `a, b and c`.
+fn word_list(words: &[&str], last: &str) -> String {
+    match words.split_last() {
+        Some((end, [])) => end.to_string(),
+        Some((end, rest)) => format!("{} {last} {end}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
 impl Context {
     /// What may start a line here, in words and as the keywords themselves.
     fn line_starts(self) -> (&'static str, &'static [&'static str]) {
+        let starts = &*LINE_STARTS;
         match self {
-            Context::TopLevel => ("a declaration (import, param, fn, scorecard, kpi)", &DECLARATION_WORDS),
-            Context::Scorecard => ("`period`, `per`, `kpi`, `use`, `remove` or `}`", &SCORECARD_WORDS),
-            Context::Kpi | Context::Use => (
-                "a clause (from, where, value, unit, target, weight, scoring, min_rows) or `}`",
-                &CLAUSE_WORDS,
-            ),
+            Context::TopLevel => (&starts.declaration, &DECLARATION_WORDS),
+            Context::Scorecard => (&starts.scorecard, &SCORECARD_WORDS),
+            Context::Kpi | Context::Use => (&starts.clause_or_brace, &CLAUSE_WORDS),
         }
     }
 
     fn help(self) -> &'static str {
         match self {
-            Context::TopLevel => {
-                "a file holds import, param, fn, scorecard and kpi declarations; is a `{` or `}` out of place?"
-            }
+            Context::TopLevel => &LINE_STARTS.declaration_help,
             Context::Scorecard => "a scorecard holds its period, its grouping and its KPIs",
-            Context::Kpi | Context::Use => {
-                "a KPI's lines start with from, where, value, unit, target, weight, scoring or min_rows"
-            }
+            Context::Kpi | Context::Use => &LINE_STARTS.clause_help,
         }
     }
 }
@@ -258,9 +291,7 @@ fn expected_words(rules: &[Rule]) -> String {
             | Rule::target_clause
             | Rule::weight_clause
             | Rule::scoring_clause
-            | Rule::min_rows_clause => {
-                "a clause (from, where, value, unit, target, weight, scoring, min_rows)"
-            }
+            | Rule::min_rows_clause => &LINE_STARTS.clause,
             Rule::scorecard | Rule::kpi | Rule::use_kpi => {
                 "a declaration (import, param, scorecard, kpi, use)"
             }
@@ -289,7 +320,7 @@ fn expected_words(rules: &[Rule]) -> String {
 
 fn help_for_expected(expected: &str) -> String {
     if expected.contains("a clause") {
-        "a KPI's lines start with from, where, value, unit, target, weight, scoring or min_rows".into()
+        LINE_STARTS.clause_help.clone()
     } else if expected.contains("a declaration") {
         "a file holds import, param, scorecard and kpi declarations".into()
     } else if expected.contains("comparison") {
@@ -301,5 +332,26 @@ fn help_for_expected(expected: &str) -> String {
             .into()
     } else {
         "see docs/language.md for the syntax of each construct".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lists built from the keyword table read as the messages always did.
+    #[test]
+    fn line_starts_from_the_keyword_table() {
+        let clauses = "from, where, value, unit, target, weight, scoring";
+        assert_eq!(Context::TopLevel.line_starts().0, "a declaration (import, param, fn, scorecard, kpi)");
+        assert_eq!(Context::Scorecard.line_starts().0, "`period`, `per`, `kpi`, `use`, `remove` or `}`");
+        assert_eq!(Context::Kpi.line_starts().0, format!("a clause ({clauses}, min_rows) or `}}`"));
+        assert_eq!(
+            Context::TopLevel.help(),
+            "a file holds import, param, fn, scorecard and kpi declarations; is a `{` or `}` out of place?"
+        );
+        assert_eq!(Context::Use.help(), format!("a KPI's lines start with {clauses} or min_rows"));
+        assert_eq!(expected_words(&[Rule::where_clause]), format!("a clause ({clauses}, min_rows)"));
+        assert_eq!(help_for_expected(&LINE_STARTS.clause), Context::Kpi.help());
     }
 }
