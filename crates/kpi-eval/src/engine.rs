@@ -124,6 +124,7 @@ fn period_range(t: i64, op: Cmp, instants: &[i64]) -> (u32, u32) {
     }
 }
 
+/// The candidate rows of each period for a population of every row, or `None` to scan per period.
 fn candidates<'p, 'd>(
     plan: &'p KpiPlan<'d>,
     facts: &[PeriodFacts],
@@ -227,25 +228,34 @@ fn candidates<'p, 'd>(
     if !ranged {
         return Some(Candidates { offsets: None, rows: found.map(|&(r, _, _)| r).collect(), residual });
     }
-    // Rows per period, each in row order (as a full scan would see them).
-    let mut offsets = vec![0u32; periods as usize + 1];
+    let (offsets, rows) = rows_per_period(found, periods as usize);
+    Some(Candidates { offsets: Some(offsets), rows, residual })
+}
+
+/// The rows of each period `[lo, hi)` of `(row, lo, hi)`, each in row order (as a full scan would
+/// see them), as CSR offsets and rows.
+fn rows_per_period<'a>(
+    found: impl Iterator<Item = &'a (u32, u32, u32)> + Clone,
+    periods: usize,
+) -> (Vec<u32>, Vec<u32>) {
+    let mut offsets = vec![0u32; periods + 1];
     for &(_, lo, hi) in found.clone() {
         for p in lo..hi {
             offsets[p as usize + 1] += 1;
         }
     }
-    for p in 0..periods as usize {
+    for p in 0..periods {
         offsets[p + 1] += offsets[p];
     }
     let mut next = offsets.clone();
-    let mut rows = vec![0u32; offsets[periods as usize] as usize];
+    let mut rows = vec![0u32; offsets[periods] as usize];
     for &(r, lo, hi) in found {
         for p in lo..hi {
             rows[next[p as usize] as usize] = r;
             next[p as usize] += 1;
         }
     }
-    Some(Candidates { offsets: Some(offsets), rows, residual })
+    (offsets, rows)
 }
 
 fn run_period(

@@ -1,4 +1,5 @@
 //! The typed syntax tree of a `.kpi` file; every node carries its byte span.
+use crate::keywords::Keyword;
 use serde::Serialize;
 
 /// A byte range in one source file.
@@ -150,15 +151,16 @@ impl ClauseKind {
     /// The keyword that starts the clause.
     pub fn keyword(&self) -> &'static str {
         match self {
-            ClauseKind::From { .. } => "from",
-            ClauseKind::Where(_) => "where",
-            ClauseKind::Value(_) => "value",
-            ClauseKind::Unit(_) => "unit",
-            ClauseKind::Target { .. } => "target",
-            ClauseKind::Weight(_) => "weight",
-            ClauseKind::Scoring(_) => "scoring",
-            ClauseKind::MinRows(_) => "min_rows",
+            ClauseKind::From { .. } => Keyword::From,
+            ClauseKind::Where(_) => Keyword::Where,
+            ClauseKind::Value(_) => Keyword::Value,
+            ClauseKind::Unit(_) => Keyword::Unit,
+            ClauseKind::Target { .. } => Keyword::Target,
+            ClauseKind::Weight(_) => Keyword::Weight,
+            ClauseKind::Scoring(_) => Keyword::Scoring,
+            ClauseKind::MinRows(_) => Keyword::MinRows,
         }
+        .as_str()
     }
 }
 

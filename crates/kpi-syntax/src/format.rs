@@ -21,6 +21,7 @@
 //! Files with syntax errors are refused, and a result whose AST differs from the input's is never
 //! returned (see [`FormatError::Changed`]).
 use crate::ast::*;
+use crate::keywords::Keyword;
 use crate::{parse, Diagnostic, FileId};
 
 /// Why a file could not be formatted.
@@ -370,45 +371,6 @@ struct SourceLine {
     depth: usize,
 }
 
-/// Words after which a `(` or `-` starts an operand, not a call or a subtraction.
-const KEYWORDS: &[&str] = &[
-    "and",
-    "or",
-    "not",
-    "in",
-    "is",
-    "null",
-    "true",
-    "false",
-    "where",
-    "starts_with",
-    "ends_with",
-    "contains",
-    "import",
-    "param",
-    "fn",
-    "rhai",
-    "file",
-    "scorecard",
-    "extends",
-    "period",
-    "per",
-    "use",
-    "kpi",
-    "remove",
-    "from",
-    "by",
-    "open",
-    "at",
-    "value",
-    "unit",
-    "target",
-    "weight",
-    "scoring",
-    "bands",
-    "min_rows",
-];
-
 /// Symbols of two characters, one token each.
 const PAIRS: &[&str] = &[">=", "<=", "!=", "==", "=>", "->"];
 
@@ -507,7 +469,8 @@ fn space_between(before: &[&str], token: &str) -> bool {
     if matches!(prev, "(" | "[" | ".") || matches!(token, ")" | "]" | "," | ":" | ".") {
         return false;
     }
-    if token == "(" && is_word(prev) && !KEYWORDS.contains(&prev) {
+    // After a keyword, `(` and `-` start an operand (`not (a or b)`), not a call or a subtraction.
+    if token == "(" && is_word(prev) && Keyword::from_word(prev).is_none() {
         return false;
     }
     if prev == "-" {
@@ -517,7 +480,7 @@ fn space_between(before: &[&str], token: &str) -> bool {
             matches!(p, ")" | "]")
                 || p.starts_with('"')
                 || p.starts_with(|c: char| c.is_ascii_digit())
-                || is_word(p) && !KEYWORDS.contains(&p)
+                || is_word(p) && Keyword::from_word(p).is_none()
         };
         return operand_before;
     }
