@@ -334,8 +334,100 @@ pub const SURVEYS: TableSchema = TableSchema {
     ],
 };
 
-/// Every canonical table, in the order files are loaded and listed.
+/// Every canonical table, in the order files are loaded and listed (the order of [`TableId`]).
 pub const TABLES: &[TableSchema] = &[RESOURCES, CLIENTS, TICKETS, TIME_ENTRIES, SURVEYS];
+
+/// A canonical table, named in code by a typed identifier instead of a string: a lookup by id
+/// cannot miss, and a misspelt table is a compile error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TableId {
+    Resources,
+    Clients,
+    Tickets,
+    TimeEntries,
+    Surveys,
+}
+
+impl TableId {
+    /// In the order of [`TABLES`].
+    pub const ALL: [TableId; 5] =
+        [TableId::Resources, TableId::Clients, TableId::Tickets, TableId::TimeEntries, TableId::Surveys];
+
+    pub fn schema(self) -> &'static TableSchema {
+        &TABLES[self as usize]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.schema().name
+    }
+
+    /// The table a rule file or a data file names; `None` when no canonical table has the name.
+    pub fn from_name(name: &str) -> Option<TableId> {
+        TableId::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// A column of this table, by a name the schema must hold (checked by this crate's tests for
+    /// every [`ColumnId`] constant).
+    pub const fn column(self, name: &'static str) -> ColumnId {
+        ColumnId { table: self, name }
+    }
+}
+
+impl fmt::Display for TableId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A column of a canonical table, as code names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ColumnId {
+    pub table: TableId,
+    pub name: &'static str,
+}
+
+impl ColumnId {
+    pub fn schema(self) -> &'static ColumnSchema {
+        self.table.schema().column(self.name).expect("ColumnId constants name schema columns (tested)")
+    }
+}
+
+/// The columns that code outside the rules reads by name: the ones the engine itself needs
+/// (ids, the resource columns behind `available_hours()`, groupings, the placements the data
+/// checks compare).
+pub mod columns {
+    use super::{ColumnId, TableId};
+
+    pub const ID: &str = "id";
+    pub const RESOURCE_NAME: ColumnId = TableId::Resources.column("name");
+    pub const RESOURCE_TEAM: ColumnId = TableId::Resources.column("team");
+    pub const RESOURCE_HOURS_PER_DAY: ColumnId = TableId::Resources.column("hours_per_day");
+    pub const RESOURCE_ACTIVE: ColumnId = TableId::Resources.column("active");
+    pub const CLIENT_NAME: ColumnId = TableId::Clients.column("name");
+    pub const TICKET_CREATED_AT: ColumnId = TableId::Tickets.column("created_at");
+    pub const TICKET_COMPLETED_AT: ColumnId = TableId::Tickets.column("completed_at");
+    pub const TICKET_QUEUE: ColumnId = TableId::Tickets.column("queue");
+    pub const TIME_ENTRY_STARTED_AT: ColumnId = TableId::TimeEntries.column("started_at");
+    pub const TIME_ENTRY_ENDED_AT: ColumnId = TableId::TimeEntries.column("ended_at");
+    pub const TIME_ENTRY_HOURS: ColumnId = TableId::TimeEntries.column("hours");
+    pub const SURVEY_RESPONDED_AT: ColumnId = TableId::Surveys.column("responded_at");
+
+    /// Every constant above, for the test that they exist.
+    pub const ALL: &[ColumnId] = &[
+        RESOURCE_NAME,
+        RESOURCE_TEAM,
+        RESOURCE_HOURS_PER_DAY,
+        RESOURCE_ACTIVE,
+        CLIENT_NAME,
+        TICKET_CREATED_AT,
+        TICKET_COMPLETED_AT,
+        TICKET_QUEUE,
+        TIME_ENTRY_STARTED_AT,
+        TIME_ENTRY_ENDED_AT,
+        TIME_ENTRY_HOURS,
+        SURVEY_RESPONDED_AT,
+    ];
+}
 
 pub fn table(name: &str) -> Option<&'static TableSchema> {
     TABLES.iter().find(|t| t.name == name)
@@ -371,6 +463,19 @@ mod tests {
                 }
                 assert!(here.column(g.column).is_some(), "{} {}", t.name, g.grouping);
             }
+        }
+    }
+
+    #[test]
+    fn typed_identifiers_name_schema_tables_and_columns() {
+        for (i, id) in TableId::ALL.into_iter().enumerate() {
+            assert_eq!(id.schema().name, TABLES[i].name);
+            assert_eq!(TableId::from_name(id.name()), Some(id));
+            assert!(id.schema().column(columns::ID).is_some());
+        }
+        assert_eq!(TableId::from_name("ticket"), None);
+        for c in columns::ALL {
+            assert_eq!(c.schema().name, c.name, "{}.{}", c.table, c.name);
         }
     }
 
