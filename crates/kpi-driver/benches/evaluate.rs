@@ -30,6 +30,7 @@ fn bench(c: &mut Criterion) {
         holidays: Default::default(),
         params: Params::defaults(&program),
         scorecards: Vec::new(),
+        script_budget: kpi_eval::DEFAULT_SCRIPT_BUDGET,
     };
 
     let mut group = c.benchmark_group("standard scorecards");
