@@ -313,6 +313,43 @@ fn runaway_scripts_stop_quickly_and_the_rest_of_the_run_is_unharmed() {
     assert!(err.contains("risk.rhai"), "{err}");
 }
 
+/// A legal but slow script (some 25 ms a row in a debug build, seconds over September's tickets)
+/// stops at its KPI's script budget, from `--script-budget` or the config's `script_budget`.
+#[test]
+fn a_slow_script_stops_at_the_script_budget_of_the_flag_or_the_config() {
+    let slow = SCRIPTED.replace(
+        "hour < 8.0 || hour >= 18.0 || weekday > 5.0",
+        "let n = 0; while n < 10000 { n += 1; } hour < 8.0",
+    );
+    let c = Client::new();
+    c.write("client.kpi", &slow).write("risk.rhai", "fn risk(x) { x * 2.0 }\n");
+    c.write("budget.toml", "script_budget = \"0.2s\"\n");
+    for budget in [["--script-budget", "0.2"], ["--config", "budget.toml"]] {
+        let started = Instant::now();
+        let mut args = vec!["evaluate", "client.kpi", "--format", "json", "--from", "2026-09-01"];
+        args.extend(["--to", "2026-10-01"]);
+        args.extend(budget);
+        let out = c.kpi(&args);
+        assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+        assert_eq!(out.status.code(), Some(1), "{budget:?}");
+        let err = stderr(&out);
+        assert!(err.contains("KPI `after_hours` of `scripted`: rhai function `outside_hours`"), "{err}");
+        assert!(err.contains("took their whole budget of 0.2 s in this run"), "{err}");
+        let card: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("the scorecard is still printed");
+        assert_eq!(kpi(&card, "after_hours")["status"], "no_data");
+        // Each KPI has its own budget.
+        assert!(kpi(&card, "risky")["value"].is_number());
+        assert!(kpi(&card, "mttr")["status"] != "no_data");
+    }
+    let out = c.kpi(&["evaluate", "client.kpi", "--script-budget", "soon"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("`soon` is not a number of seconds"), "{}", stderr(&out));
+    c.write("bad.toml", "script_budget = \"fast\"\n");
+    let err = stderr(&c.kpi(&["evaluate", "client.kpi", "--config", "bad.toml"]));
+    assert!(err.contains("bad.toml:1:17: script_budget `fast` is not a duration"), "{err}");
+}
+
 #[test]
 fn script_syntax_errors_point_into_the_rule_file() {
     let c = Client::new();

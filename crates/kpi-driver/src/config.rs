@@ -23,6 +23,8 @@ pub struct ClientConfig {
     pub data: Option<Spanned<String>>,
     /// The mapping profile of the client's PSA export: `autotask`, `connectwise`, or a TOML file.
     pub profile: Option<Spanned<String>>,
+    /// The rhai time each KPI may spend per run, a duration such as `"90s"` or `"2m"`; default 60 s.
+    pub script_budget: Option<Spanned<String>>,
     /// Per-scorecard, per-KPI overrides: `[scorecards.tech_balanced.utilization]`.
     #[serde(default)]
     pub scorecards: BTreeMap<String, BTreeMap<String, Spanned<KpiOverride>>>,

@@ -53,6 +53,10 @@ pub struct Request {
     pub cache: Option<kpi_data::CacheOptions>,
     /// Counts the bytes of data files parsed so far, for a progress bar.
     pub progress: Option<Arc<AtomicU64>>,
+    /// The rhai time each KPI may spend in the run; `None`: the config's `script_budget`, else
+    /// [`kpi_eval::DEFAULT_SCRIPT_BUDGET`] (60 s). A KPI whose scripts spend it is `no_data`, with
+    /// an error in [`kpi_eval::ScorecardResult::errors`].
+    pub script_budget: Option<Duration>,
 }
 
 /// A client config from a file or from memory.
@@ -262,6 +266,7 @@ pub fn load(request: &Request, resolved: Resolved, checked: Checked) -> Result<S
         holidays: client.holidays,
         params: client.params,
         scorecards: request.scorecards.clone(),
+        script_budget: client.script_budget,
     };
     Ok(Session {
         rules,
@@ -288,6 +293,7 @@ struct Client {
     holidays: std::collections::BTreeSet<chrono::NaiveDate>,
     params: Params,
     profile: Option<String>,
+    script_budget: Duration,
 }
 
 /// Apply the config's `[params]` and KPI overrides, then the request's params, in that order.
@@ -301,6 +307,7 @@ fn configure(
         holidays: Default::default(),
         params: Params::defaults(program),
         profile: request.profile.clone(),
+        script_budget: kpi_eval::DEFAULT_SCRIPT_BUDGET,
     };
     if let Some(cfg) = config {
         if let Some(tz) = cfg.timezone()? {
@@ -317,6 +324,16 @@ fn configure(
         if client.profile.is_none() {
             client.profile = cfg.profile();
         }
+        if let Some(budget) = &cfg.config.script_budget {
+            client.script_budget = script_budget(budget.get_ref())
+                .map_err(|e| format!("{}: script_budget {e}", cfg.at(budget.span().start)))?;
+        }
+    }
+    if let Some(budget) = request.script_budget {
+        if budget.is_zero() {
+            return Err(Failure::Input("the script budget must be more than 0 seconds".into()));
+        }
+        client.script_budget = budget;
     }
     for p in &request.params {
         set_param(&mut client.params, program, &p.name, p.value.clone(), p.source.clone()).map_err(
@@ -329,6 +346,24 @@ fn configure(
         )?;
     }
     Ok(client)
+}
+
+/// A `script_budget` written as a duration of the rule language (`90s`, `2m`, `1m30s`).
+fn script_budget(text: &str) -> Result<Duration, String> {
+    let bad = || format!("`{text}` is not a duration: write one such as \"90s\" or \"2m\"");
+    let hours = match kpi_syntax::parse_literal(text.trim()).map(|e| e.kind) {
+        Ok(kpi_syntax::ast::ExprKind::Duration(hours)) => hours,
+        _ => return Err(bad()),
+    };
+    // Durations are hours in the rule language; whole microseconds keep `90s` exactly 90 s.
+    let micros = (hours * 3.6e9).round();
+    if !micros.is_finite() {
+        return Err(bad());
+    }
+    match Duration::from_micros(micros as u64) {
+        budget if budget.is_zero() => Err(format!("`{text}` must be more than 0 seconds")),
+        budget => Ok(budget),
+    }
 }
 
 fn set_param(

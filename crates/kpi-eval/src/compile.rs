@@ -13,6 +13,7 @@ use kpi_schema::{self as schema, Grouping, TableSchema};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Rows of a table bucketed by the period their timestamp falls in.
 pub struct Buckets {
@@ -144,6 +145,9 @@ pub struct Compiler<'d> {
     functions: &'d [kpi_hir::FunctionDef],
     /// The rhai functions the KPI being compiled calls, one call site state per function.
     scripts: Vec<(usize, Arc<ScriptCall>)>,
+    /// The script time each KPI may spend in the run, and the budget of the KPI being compiled.
+    script_budget: Duration,
+    budget: Arc<kpi_script::Budget>,
 }
 
 impl<'d> Compiler<'d> {
@@ -156,6 +160,7 @@ impl<'d> Compiler<'d> {
         groups: &'d crate::groups::Groups,
         functions: &'d [kpi_hir::FunctionDef],
         indexes: Indexes,
+        script_budget: Duration,
     ) -> Compiler<'d> {
         Compiler {
             dataset,
@@ -168,6 +173,8 @@ impl<'d> Compiler<'d> {
             kpi: String::new(),
             functions,
             scripts: Vec::new(),
+            script_budget,
+            budget: Arc::new(kpi_script::Budget::new(script_budget)),
         }
     }
 
@@ -180,8 +187,12 @@ impl<'d> Compiler<'d> {
             return call.clone();
         }
         let script = self.functions[function].script.clone();
-        let call =
-            Arc::new(ScriptCall { declared_at: script.declared_at(), script, error: Default::default() });
+        let call = Arc::new(ScriptCall {
+            declared_at: script.declared_at(),
+            script,
+            error: Default::default(),
+            budget: self.budget.clone(),
+        });
         self.scripts.push((function, call.clone()));
         call
     }
@@ -231,6 +242,8 @@ impl<'d> Compiler<'d> {
     pub fn kpi(&mut self, kpi: &KpiDef) -> Result<KpiPlan<'d>, EvalError> {
         self.kpi = kpi.id.clone();
         self.scripts.clear();
+        // One budget per KPI per run, shared by all its functions, periods and threads.
+        self.budget = Arc::new(kpi_script::Budget::new(self.script_budget));
         let table = kpi.population.table;
         let data = self.dataset.table(table.name);
         let mut open_columns = None;

@@ -53,7 +53,12 @@ pub struct EvalOptions {
     pub params: Params,
     /// Only these scorecards (by id); empty means every scorecard of the root rule files.
     pub scorecards: Vec<String>,
+    /// The rhai time each KPI may spend in this run, over all its calls ([`DEFAULT_SCRIPT_BUDGET`]).
+    pub script_budget: std::time::Duration,
 }
+
+/// The default [`EvalOptions::script_budget`]: 60 s of script time per KPI per run.
+pub const DEFAULT_SCRIPT_BUDGET: std::time::Duration = kpi_script::Budget::DEFAULT;
 
 #[derive(Debug, Clone)]
 pub struct ScorecardResult {
@@ -256,6 +261,7 @@ fn compile_card<'d>(
         &frame.groups,
         functions,
         indexes,
+        options.script_budget,
     );
     let mut infos = Vec::new();
     let mut plans = Vec::new();

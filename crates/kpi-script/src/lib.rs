@@ -260,7 +260,8 @@ impl Script {
         let budget_exhausted = |budget: &Budget| {
             format!(
                 "stopped: this KPI's scripts took their whole budget of {} s in this run (raise \
-                 `script_budget` in the client config if the scripts are right but slow)",
+                 `script_budget` in the client config, or pass --script-budget SECONDS, if the \
+                 scripts are right but slow)",
                 budget.limit.as_secs_f64()
             )
         };

@@ -54,6 +54,19 @@ pub struct Inputs {
     /// Parse the data files even when the columnar cache holds them (and do not write it).
     #[arg(long)]
     pub no_cache: bool,
+    /// Rhai time each KPI may spend in this run, over all its rows (default: the config's
+    /// `script_budget`, else 60); a KPI that spends it is no_data, with an error.
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub script_budget: Option<std::time::Duration>,
+}
+
+/// `--script-budget`: a positive number of seconds.
+fn seconds(text: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("`{text}` is not a number of seconds above 0, e.g. 90 or 0.5");
+    match text.trim().parse::<f64>().map(std::time::Duration::try_from_secs_f64) {
+        Ok(Ok(d)) if !d.is_zero() => Ok(d),
+        _ => Err(bad()),
+    }
 }
 
 impl Inputs {
@@ -94,6 +107,7 @@ impl Inputs {
             skip_bad_rows: self.skip_bad_rows,
             cache,
             progress: None,
+            script_budget: self.script_budget,
         })
     }
 }

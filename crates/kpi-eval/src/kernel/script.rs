@@ -8,6 +8,9 @@ pub struct ScriptCall {
     /// Where the function is declared, for messages.
     pub declared_at: String,
     pub error: std::sync::Mutex<Option<String>>,
+    /// The script time of the KPI in this run, shared by every function it calls: once spent,
+    /// every call fails, and the KPI is `no_data` with the error.
+    pub budget: std::sync::Arc<kpi_script::Budget>,
 }
 
 impl ScriptCall {
@@ -24,7 +27,7 @@ impl ScriptCall {
         if self.failed() {
             return None;
         }
-        match self.script.call(scope, args) {
+        match self.script.call_within(scope, args, Some(&self.budget)) {
             Ok(kpi_script::ScriptValue::Number(x)) => Some(x),
             Ok(kpi_script::ScriptValue::Bool(b)) => Some(if b { 1.0 } else { 0.0 }),
             Ok(_) => None,

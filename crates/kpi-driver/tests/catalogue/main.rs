@@ -11,6 +11,7 @@
 mod common;
 
 mod clients;
+mod company;
 mod intake;
 mod sla;
 mod surveys;

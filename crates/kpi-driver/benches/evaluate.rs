@@ -3,7 +3,7 @@
 //! `plan` compiles every KPI and builds the shared indexes (period buckets, children, row
 //! groups); `evaluate` is the whole of `kpi_eval::evaluate`, plan included.
 //!
-//! `cargo bench -p kpi-eval --bench evaluate`. The `large` dataset is measured end to end by
+//! `cargo bench -p kpi-driver --bench evaluate`. The `large` dataset is measured end to end by
 //! `bench/run.sh` (docs/performance.md); this is the quick loop for work on the engine.
 use criterion::{criterion_group, criterion_main, Criterion};
 use kpi_data::LoadOptions;
@@ -30,6 +30,7 @@ fn bench(c: &mut Criterion) {
         holidays: Default::default(),
         params: Params::defaults(&program),
         scorecards: Vec::new(),
+        script_budget: kpi_eval::DEFAULT_SCRIPT_BUDGET,
     };
 
     let mut group = c.benchmark_group("standard scorecards");

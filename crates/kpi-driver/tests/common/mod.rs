@@ -118,6 +118,7 @@ impl<'a> Run<'a> {
             holidays,
             params,
             scorecards: vec![self.scorecard.to_string()],
+            script_budget: kpi_eval::DEFAULT_SCRIPT_BUDGET,
         }
     }
 
