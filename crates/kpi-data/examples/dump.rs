@@ -33,8 +33,15 @@ fn main() {
     }
     writeln!(out, "skipped {:?}\nother files {:?}", d.skipped_rows, d.other_files).unwrap();
     for t in &d.tables {
-        writeln!(out, "table {} present {} len {} file {:?}", t.name, t.present, t.len, d.file_of(&t.name))
-            .unwrap();
+        writeln!(
+            out,
+            "table {} present {} len {} file {:?}",
+            t.name,
+            t.present,
+            t.len,
+            kpi_schema::TableId::from_name(&t.name).and_then(|id| d.file_of(id))
+        )
+        .unwrap();
         for c in &t.columns {
             writeln!(
                 out,
@@ -48,7 +55,8 @@ fn main() {
         }
         if let Some(schema) = kpi_schema::table(&t.name) {
             for l in schema.links {
-                let rows = d.link_rows(&t.name, l.name);
+                let rows =
+                    d.link_rows(kpi_schema::TableId::from_name(&t.name).expect("a canonical table"), l.name);
                 writeln!(out, "  link {} {:?}", l.name, rows).unwrap();
             }
         }

@@ -27,11 +27,25 @@ pub use chrono_tz::Tz;
 pub use error::{DataError, DataWarning, LoadErrors};
 pub use ingest::{load, load_from_memory};
 pub use intern::NULL_CODE;
+pub use kpi_schema::TableId;
 pub use profile::{ColumnMapping, Profile, ProfileError, TableMapping};
 pub use summary::{summarize, TableSummary};
 pub use value::{format_timestamp, parse_timestamp};
 
 use std::collections::BTreeMap;
+
+/// A table name that no canonical table has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownTable(pub String);
+
+impl std::fmt::Display for UnknownTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = kpi_schema::TABLES.iter().map(|t| t.name).collect();
+        write!(f, "no table `{}`; the tables are {}", self.0, names.join(", "))
+    }
+}
+
+impl std::error::Error for UnknownTable {}
 
 /// Columns to load: table name -> column names (canonical or custom). See [`LoadOptions::columns`].
 pub type Projection = BTreeMap<String, std::collections::BTreeSet<String>>;
@@ -104,30 +118,32 @@ impl Dataset {
     }
 
     /// The table `name`. Panics only when `name` is not a canonical table name.
-    pub fn table(&self, name: &str) -> &Table {
-        match kpi_schema::TABLES.iter().position(|t| t.name == name) {
-            Some(i) => &self.tables[i],
-            None => panic!("`{name}` is not a canonical table"),
-        }
+    /// A canonical table: every one is there (an absent file is an empty table).
+    pub fn table(&self, id: kpi_schema::TableId) -> &Table {
+        &self.tables[id as usize]
+    }
+
+    /// The table a name (from a rule file or a profile) stands for.
+    pub fn table_named(&self, name: &str) -> Result<&Table, UnknownTable> {
+        kpi_schema::TableId::from_name(name)
+            .map(|id| self.table(id))
+            .ok_or_else(|| UnknownTable(name.to_string()))
     }
 
     /// For each row of `table`, the row index in the table linked by the schema link `link`
     /// (`("time_entries", "ticket")` gives tickets rows); `u32::MAX` when null or dangling.
     /// Panics only on a non-canonical table or link name.
-    pub fn link_rows(&self, table: &str, link: &str) -> &[u32] {
-        let Some(ti) = kpi_schema::TABLES.iter().position(|t| t.name == table) else {
-            panic!("`{table}` is not a canonical table");
-        };
-        let Some(li) = kpi_schema::TABLES[ti].links.iter().position(|l| l.name == link) else {
-            panic!("`{table}` has no link `{link}`");
-        };
-        &self.links[ti][li]
+    /// For each row of `table`, the row its link `link` points at.
+    /// `link` is one of the table's schema links, which code takes from the schema itself.
+    pub fn link_rows(&self, table: kpi_schema::TableId, link: &str) -> &[u32] {
+        let links = table.schema().links;
+        let li = links.iter().position(|l| l.name == link);
+        &self.links[table as usize][li.expect("a link name taken from the table's schema")]
     }
 
     /// The file `table` was read from, when present.
-    pub fn file_of(&self, table: &str) -> Option<&str> {
-        let i = kpi_schema::TABLES.iter().position(|t| t.name == table)?;
-        self.files.get(i).map(|s| s.as_str()).filter(|s| !s.is_empty())
+    pub fn file_of(&self, table: kpi_schema::TableId) -> Option<&str> {
+        self.files.get(table as usize).map(|s| s.as_str()).filter(|s| !s.is_empty())
     }
 
     /// Rows left out of `table` by `skip_bad_rows`.

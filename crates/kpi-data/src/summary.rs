@@ -43,7 +43,8 @@ pub fn summarize(d: &Dataset) -> Vec<TableSummary> {
     d.tables
         .iter()
         .map(|t| {
-            let file = d.file_of(&t.name).map(str::to_string);
+            let file =
+                kpi_schema::TableId::from_name(&t.name).and_then(|id| d.file_of(id)).map(str::to_string);
             let date_range = main_timestamp(&t.name).and_then(|name| {
                 let col = t.loaded(name)?;
                 let ColumnData::Timestamp(v) = &col.data else { return None };

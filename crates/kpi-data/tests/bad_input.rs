@@ -122,7 +122,7 @@ fn skip_bad_rows_leaves_them_out_and_counts_them() {
         &options,
     )
     .unwrap();
-    assert_eq!(d.table("time_entries").len, 1);
+    assert_eq!(d.table(kpi_schema::TableId::TimeEntries).len, 1);
     assert_eq!(d.skipped("time_entries"), 3);
     assert_eq!(d.skipped("tickets"), 1);
     assert_eq!(d.skipped_rows.len(), 2);
@@ -149,8 +149,8 @@ fn warnings_keep_the_row() {
         &LoadOptions::default(),
     )
     .unwrap();
-    assert_eq!(d.table("tickets").len, 2);
-    assert_eq!(d.table("time_entries").len, 1);
+    assert_eq!(d.table(kpi_schema::TableId::Tickets).len, 2);
+    assert_eq!(d.table(kpi_schema::TableId::TimeEntries).len, 1);
     let w: Vec<String> = d.warnings.iter().map(|w| w.to_string()).collect();
     assert_eq!(
         w,
@@ -242,7 +242,7 @@ fn bom_file_on_disk_and_missing_directory() {
     std::fs::write(dir.path().join("time_entries.csv"), ENTRIES).unwrap();
     std::fs::create_dir(dir.path().join("old")).unwrap();
     let d = load(dir.path(), &LoadOptions::default()).unwrap();
-    assert_eq!(d.table("resources").row_of_id("R1"), Some(0));
+    assert_eq!(d.table(kpi_schema::TableId::Resources).row_of_id("R1"), Some(0));
     assert_eq!(d.other_files, vec!["old/"]);
     let e = load(&dir.path().join("nope"), &LoadOptions::default()).unwrap_err().to_string();
     assert!(e.contains("cannot read the dataset directory"), "{e}");
@@ -264,10 +264,10 @@ fn duplicates_across_parallel_chunks() {
     assert_eq!(e, "time_entries.csv:120002:1: error: column `id`: duplicate id `E5` (first on line 7)");
     let options = LoadOptions { skip_bad_rows: true, ..LoadOptions::default() };
     let d = run(&[("time_entries.csv", &entries)], &options).unwrap();
-    let t = d.table("time_entries");
+    let t = d.table(kpi_schema::TableId::TimeEntries);
     assert_eq!(t.len, 120_000);
     assert_eq!(t.row_of_id("E119999"), Some(119_999));
-    assert_eq!(d.link_rows("time_entries", "resource")[119_999], 1);
+    assert_eq!(d.link_rows(kpi_schema::TableId::TimeEntries, "resource")[119_999], 1);
     let kpi_data::ColumnData::Text(note) = &t.column("note").unwrap().data else { panic!() };
     assert_eq!(note.dict.len(), 7);
     assert_eq!(note.get(119_999), Some("n5"));

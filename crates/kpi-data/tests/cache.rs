@@ -24,13 +24,19 @@ fn dataset_dir() -> tempfile::TempDir {
 fn shape(d: &Dataset) -> String {
     let mut out = format!("{:?} {:?} {:?} {:?}\n", d.timezone, d.skipped_rows, d.warnings, d.other_files);
     for t in &d.tables {
-        out.push_str(&format!("{} {} {} {:?}\n", t.name, t.present, t.len, d.file_of(&t.name)));
+        out.push_str(&format!(
+            "{} {} {} {:?}\n",
+            t.name,
+            t.present,
+            t.len,
+            kpi_schema::TableId::from_name(&t.name).and_then(|id| d.file_of(id))
+        ));
         for c in &t.columns {
             out.push_str(&format!("  {} {} {:?} {:?}\n", c.name, c.custom, c.data, c.valid));
         }
     }
-    out.push_str(&format!("{:?}\n", d.link_rows("time_entries", "ticket")));
-    out.push_str(&format!("{:?}\n", d.link_rows("tickets", "resource")));
+    out.push_str(&format!("{:?}\n", d.link_rows(kpi_schema::TableId::TimeEntries, "ticket")));
+    out.push_str(&format!("{:?}\n", d.link_rows(kpi_schema::TableId::Tickets, "resource")));
     out
 }
 
@@ -60,8 +66,11 @@ fn a_hit_gives_the_same_dataset() {
     assert_eq!(shape(&fresh), shape(&first));
     assert_eq!(shape(&fresh), shape(&second));
     // Lookups by id work on a dataset read from the cache (its hash index is built on demand).
-    assert_eq!(second.table("tickets").row_of_id("T3"), Some(2));
-    let ColumnData::Text(queue) = &second.table("tickets").column("queue").unwrap().data else { panic!() };
+    assert_eq!(second.table(kpi_schema::TableId::Tickets).row_of_id("T3"), Some(2));
+    let ColumnData::Text(queue) = &second.table(kpi_schema::TableId::Tickets).column("queue").unwrap().data
+    else {
+        panic!()
+    };
     assert_eq!(queue.code_of("Desk"), Some(1));
 }
 
@@ -107,7 +116,7 @@ fn a_changed_file_rebuilds_the_cache() {
         .unwrap();
     let (d, outcome) = cached(data.path(), &cache);
     assert!(matches!(outcome, CacheOutcome::Rebuilt(_)), "{outcome:?}");
-    assert!(d.table("surveys").present);
+    assert!(d.table(kpi_schema::TableId::Surveys).present);
 }
 
 #[test]
@@ -208,7 +217,7 @@ fn projected(columns: &[(&str, &str)]) -> LoadOptions {
 }
 
 fn names(d: &Dataset, table: &str) -> Vec<String> {
-    d.table(table).columns.iter().map(|c| c.name.clone()).collect()
+    d.table_named(table).expect("a canonical table").columns.iter().map(|c| c.name.clone()).collect()
 }
 
 #[test]
@@ -223,7 +232,7 @@ fn a_projected_cache_serves_the_columns_it_holds_and_widens_for_others() {
     // What was asked for and the keys links need; nothing else is touched.
     assert_eq!(names(&d, "tickets"), ["id", "client_id", "assigned_resource_id", "queue"]);
     assert_eq!(names(&d, "time_entries"), ["resource_id", "ticket_id"]);
-    assert_eq!(d.link_rows("time_entries", "ticket"), [0, 0]);
+    assert_eq!(d.link_rows(kpi_schema::TableId::TimeEntries, "ticket"), [0, 0]);
     // Other columns: rebuilt holding both sets, so neither evicts the other.
     let (_, outcome) = load(&hours);
     assert!(matches!(&outcome, CacheOutcome::Rebuilt(r) if r.contains("lacks columns")), "{outcome:?}");

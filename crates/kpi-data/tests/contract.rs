@@ -31,12 +31,14 @@ fn tz(name: &str) -> LoadOptions {
 }
 
 fn texts(d: &Dataset, table: &str, column: &str) -> Vec<Option<String>> {
-    let ColumnData::Text(t) = &d.table(table).column(column).unwrap().data else { panic!("not text") };
+    let ColumnData::Text(t) = &d.table_named(table).unwrap().column(column).unwrap().data else {
+        panic!("not text")
+    };
     (0..t.len()).map(|r| t.get(r).map(str::to_string)).collect()
 }
 
 fn timestamps(d: &Dataset, table: &str, column: &str) -> Vec<String> {
-    let col = d.table(table).column(column).unwrap();
+    let col = d.table_named(table).unwrap().column(column).unwrap();
     let ColumnData::Timestamp(v) = &col.data else { panic!("not a timestamp") };
     v.iter()
         .enumerate()
@@ -59,7 +61,7 @@ fn every_table_is_present_in_schema_order() {
         ]
     );
     // An absent optional table still has every canonical column.
-    assert_eq!(d.table("surveys").columns.len(), kpi_schema::SURVEYS.columns.len());
+    assert_eq!(d.table(kpi_schema::TableId::Surveys).columns.len(), kpi_schema::SURVEYS.columns.len());
     assert!(d.warnings.is_empty(), "{:?}", d.warnings);
 }
 
@@ -67,7 +69,7 @@ fn every_table_is_present_in_schema_order() {
 fn bom_shuffled_and_extra_columns() {
     let tickets = "\u{feff}created_at,contract,id,assigned_resource_id\n2026-03-02T09:00:00Z,gold,T1,R1\n2026-03-02T10:00:00Z,,T2,R2\n";
     let d = load(&[("tickets.csv", tickets)]);
-    let t = d.table("tickets");
+    let t = d.table(kpi_schema::TableId::Tickets);
     let names: Vec<_> = t.columns.iter().map(|c| c.name.as_str()).collect();
     let canonical: Vec<_> = kpi_schema::TICKETS.columns.iter().map(|c| c.name).collect();
     assert_eq!(names[..canonical.len()], canonical[..]);
@@ -100,7 +102,10 @@ fn every_boolean_spelling() {
         entries.push_str(&format!("E{i},R1,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,1,{s}\n"));
     }
     let d = load(&[("time_entries.csv", &entries)]);
-    let ColumnData::Bool(b) = &d.table("time_entries").column("billable").unwrap().data else { panic!() };
+    let ColumnData::Bool(b) = &d.table(kpi_schema::TableId::TimeEntries).column("billable").unwrap().data
+    else {
+        panic!()
+    };
     assert_eq!(b, &[true, true, true, false, false, true, true, true, false, false, true, false]);
 }
 
@@ -108,7 +113,10 @@ fn every_boolean_spelling() {
 fn numbers_and_ints() {
     let entries = "id,resource_id,started_at,ended_at,hours,billable\nE1,R1,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,-0.25,1\nE2,R1,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,12,1\nE3,R1,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,.5,1\n";
     let d = load(&[("time_entries.csv", entries)]);
-    let ColumnData::Number(h) = &d.table("time_entries").column("hours").unwrap().data else { panic!() };
+    let ColumnData::Number(h) = &d.table(kpi_schema::TableId::TimeEntries).column("hours").unwrap().data
+    else {
+        panic!()
+    };
     assert_eq!(h, &[-0.25, 12.0, 0.5]);
     for bad in ["1,5", "1e3", "NaN", "inf", "+1", "1.2.3", "-", "abc"] {
         let entries = format!("id,resource_id,started_at,ended_at,hours,billable\nE1,R1,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,\"{bad}\",1\n");
@@ -206,19 +214,19 @@ fn contract_defaults_fill_null_cells() {
     let surveys =
         "id,responded_at,score,max_score\nS1,2026-03-02T09:00:00Z,4,\nS2,2026-03-02T09:00:00Z,9,10\n";
     let d = load(&[("resources.csv", resources), ("clients.csv", clients), ("surveys.csv", surveys)]);
-    let c = d.table("resources").column("active").unwrap();
+    let c = d.table(kpi_schema::TableId::Resources).column("active").unwrap();
     assert!(matches!(&c.data, ColumnData::Bool(v) if v == &[true, false]));
     assert!(c.valid.is_none());
-    let c = d.table("clients").column("endpoints").unwrap();
+    let c = d.table(kpi_schema::TableId::Clients).column("endpoints").unwrap();
     assert!(matches!(&c.data, ColumnData::Int(v) if v == &[0, 40]));
-    let c = d.table("surveys").column("max_score").unwrap();
+    let c = d.table(kpi_schema::TableId::Surveys).column("max_score").unwrap();
     assert!(matches!(&c.data, ColumnData::Number(v) if v == &[5.0, 10.0]));
     // Columns absent from the file take their default too.
-    let c = d.table("tickets").column("reopen_count").unwrap();
+    let c = d.table(kpi_schema::TableId::Tickets).column("reopen_count").unwrap();
     assert!(matches!(&c.data, ColumnData::Int(v) if v == &[0, 0]));
     assert!(c.valid.is_none());
     // hours_per_day has no default: null stays null.
-    let c = d.table("resources").column("hours_per_day").unwrap();
+    let c = d.table(kpi_schema::TableId::Resources).column("hours_per_day").unwrap();
     assert!(!c.is_valid(0) && !c.is_valid(1));
 }
 
@@ -226,11 +234,11 @@ fn contract_defaults_fill_null_cells() {
 fn links_resolve_to_rows() {
     let entries = "id,resource_id,ticket_id,started_at,ended_at,hours,billable\nE1,R2,T2,2026-03-03T09:00:00Z,2026-03-03T10:00:00Z,1,1\nE2,R1,,2026-03-03T09:00:00Z,2026-03-03T10:00:00Z,1,1\n";
     let d = load(&[("time_entries.csv", entries)]);
-    assert_eq!(d.link_rows("time_entries", "ticket"), &[1, u32::MAX]);
-    assert_eq!(d.link_rows("time_entries", "resource"), &[1, 0]);
-    assert_eq!(d.link_rows("tickets", "resource"), &[0, 1]);
+    assert_eq!(d.link_rows(kpi_schema::TableId::TimeEntries, "ticket"), &[1, u32::MAX]);
+    assert_eq!(d.link_rows(kpi_schema::TableId::TimeEntries, "resource"), &[1, 0]);
+    assert_eq!(d.link_rows(kpi_schema::TableId::Tickets, "resource"), &[0, 1]);
     // clients is absent: no row to point at, and no warning either.
-    assert_eq!(d.link_rows("tickets", "client"), &[u32::MAX, u32::MAX]);
+    assert_eq!(d.link_rows(kpi_schema::TableId::Tickets, "client"), &[u32::MAX, u32::MAX]);
 }
 
 #[test]
@@ -247,7 +255,7 @@ fn json_lines() {
     assert_eq!(texts(&d, "tickets", "id"), vec![Some("T1".to_string()), Some("7".to_string())]);
     assert_eq!(texts(&d, "tickets", "priority"), vec![None, Some("P1".to_string())]);
     assert_eq!(texts(&d, "tickets", "tags"), vec![None, Some("[\"a\"]".to_string())]);
-    let c = d.table("tickets").column("reopen_count").unwrap();
+    let c = d.table(kpi_schema::TableId::Tickets).column("reopen_count").unwrap();
     assert!(matches!(&c.data, ColumnData::Int(v) if v == &[2, 0]));
     let bad = "{\"id\": \"T1\", \"created_at\": \"soon\"}\n{\"id\": \"T2\"\n";
     files.pop();

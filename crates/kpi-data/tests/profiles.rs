@@ -13,14 +13,14 @@ fn fixture(name: &str, profile: &str) -> Dataset {
 }
 
 fn text(d: &Dataset, table: &str, column: &str) -> Vec<Option<String>> {
-    let ColumnData::Text(t) = &d.table(table).column(column).unwrap().data else {
+    let ColumnData::Text(t) = &d.table_named(table).unwrap().column(column).unwrap().data else {
         panic!("{column} is not text")
     };
     (0..t.len()).map(|r| t.get(r).map(str::to_string)).collect()
 }
 
 fn ts(d: &Dataset, table: &str, column: &str) -> Vec<String> {
-    let col = d.table(table).column(column).unwrap();
+    let col = d.table_named(table).unwrap().column(column).unwrap();
     let ColumnData::Timestamp(v) = &col.data else { panic!() };
     v.iter()
         .enumerate()
@@ -39,10 +39,10 @@ fn autotask_export() {
     assert_eq!(text(&d, "resources", "name"), s(&[Some("Ann Adams"), Some("Bob Brooks")]));
     assert_eq!(text(&d, "resources", "team"), s(&[Some("Service Desk"), Some("Field Services")]));
     assert!(
-        matches!(&d.table("resources").column("active").unwrap().data, ColumnData::Bool(v) if v == &[true, false])
+        matches!(&d.table(kpi_schema::TableId::Resources).column("active").unwrap().data, ColumnData::Bool(v) if v == &[true, false])
     );
     assert!(
-        matches!(&d.table("clients").column("endpoints").unwrap().data, ColumnData::Int(v) if v == &[0, 42])
+        matches!(&d.table(kpi_schema::TableId::Clients).column("endpoints").unwrap().data, ColumnData::Int(v) if v == &[0, 42])
     );
     assert_eq!(
         text(&d, "tickets", "ticket_type"),
@@ -60,22 +60,27 @@ fn autotask_export() {
     assert_eq!(text(&d, "tickets", "assigned_resource_id")[1], None);
     // isNonBillable is inverted into billable.
     assert!(
-        matches!(&d.table("time_entries").column("billable").unwrap().data, ColumnData::Bool(v) if v == &[true, false, true])
+        matches!(&d.table(kpi_schema::TableId::TimeEntries).column("billable").unwrap().data, ColumnData::Bool(v) if v == &[true, false, true])
     );
     assert_eq!(
         text(&d, "time_entries", "summaryNotes")[0].as_deref(),
         Some("Checked printer, \"spooler\" restarted")
     );
-    assert_eq!(d.link_rows("time_entries", "ticket"), &[0, 0, u32::MAX]);
-    assert_eq!(d.link_rows("tickets", "client"), &[1, 1, 0]);
-    let surveys = d.table("surveys");
+    assert_eq!(d.link_rows(kpi_schema::TableId::TimeEntries, "ticket"), &[0, 0, u32::MAX]);
+    assert_eq!(d.link_rows(kpi_schema::TableId::Tickets, "client"), &[1, 1, 0]);
+    let surveys = d.table(kpi_schema::TableId::Surveys);
     assert!(matches!(&surveys.column("score").unwrap().data, ColumnData::Number(v) if v == &[4.5]));
     assert!(matches!(&surveys.column("max_score").unwrap().data, ColumnData::Number(v) if v == &[5.0]));
     // Unmapped source columns are kept as custom columns.
-    let custom: Vec<_> =
-        d.table("tickets").columns.iter().filter(|c| c.custom).map(|c| c.name.as_str()).collect();
+    let custom: Vec<_> = d
+        .table(kpi_schema::TableId::Tickets)
+        .columns
+        .iter()
+        .filter(|c| c.custom)
+        .map(|c| c.name.as_str())
+        .collect();
     assert_eq!(custom, ["ticketNumber"]);
-    assert_eq!(d.file_of("time_entries"), Some("TimeEntries.csv"));
+    assert_eq!(d.file_of(kpi_schema::TableId::TimeEntries), Some("TimeEntries.csv"));
 }
 
 #[test]
@@ -84,24 +89,24 @@ fn connectwise_export() {
     assert!(d.warnings.is_empty(), "{:?}", d.warnings);
     assert_eq!(text(&d, "resources", "id"), s(&[Some("jsmith"), Some("pdoe")]));
     assert!(
-        matches!(&d.table("resources").column("active").unwrap().data, ColumnData::Bool(v) if v == &[true, false])
+        matches!(&d.table(kpi_schema::TableId::Resources).column("active").unwrap().data, ColumnData::Bool(v) if v == &[true, false])
     );
     assert!(
-        matches!(&d.table("resources").column("hours_per_day").unwrap().data, ColumnData::Number(v) if v == &[8.0, 7.5])
+        matches!(&d.table(kpi_schema::TableId::Resources).column("hours_per_day").unwrap().data, ColumnData::Number(v) if v == &[8.0, 7.5])
     );
     assert_eq!(text(&d, "tickets", "ticket_type"), s(&[Some("incident"), Some("service_request")]));
     assert_eq!(text(&d, "tickets", "queue"), s(&[Some("Help Desk"), Some("Triage")]));
     assert_eq!(ts(&d, "tickets", "created_at"), vec!["2026-03-02T14:00:00Z", "2026-03-03T09:00:00Z"]);
     assert_eq!(ts(&d, "tickets", "first_response_at"), vec!["2026-03-02T14:10:00Z", "null"]);
     assert!(
-        matches!(&d.table("tickets").column("estimated_hours").unwrap().data, ColumnData::Number(v) if v == &[2.0, 1.0])
+        matches!(&d.table(kpi_schema::TableId::Tickets).column("estimated_hours").unwrap().data, ColumnData::Number(v) if v == &[2.0, 1.0])
     );
     assert!(
-        matches!(&d.table("time_entries").column("billable").unwrap().data, ColumnData::Bool(v) if v == &[true, false, false])
+        matches!(&d.table(kpi_schema::TableId::TimeEntries).column("billable").unwrap().data, ColumnData::Bool(v) if v == &[true, false, false])
     );
-    assert_eq!(d.link_rows("time_entries", "resource"), &[0, 0, 1]);
-    assert_eq!(d.link_rows("tickets", "client"), &[0, 1]);
-    assert!(!d.table("surveys").present);
+    assert_eq!(d.link_rows(kpi_schema::TableId::TimeEntries, "resource"), &[0, 0, 1]);
+    assert_eq!(d.link_rows(kpi_schema::TableId::Tickets, "client"), &[0, 1]);
+    assert!(!d.table(kpi_schema::TableId::Surveys).present);
 }
 
 #[test]

@@ -95,7 +95,7 @@ fn walk(p: &mut Projection, table: &'static TableSchema, e: &TExpr) {
         TKind::IsNull { expr, .. } => walk(p, table, expr),
         TKind::Call(_, args) | TKind::Script { args, .. } => args.iter().for_each(|x| walk(p, table, x)),
         TKind::Related { relation, args, filter, .. } => {
-            let child = kpi_schema::table(relation.child).expect("relations name canonical tables");
+            let child = relation.child.schema();
             args.iter().chain(filter.as_deref()).for_each(|x| walk(p, child, x));
         }
         TKind::Aggregate { source, args, filter, .. } => {

@@ -9,7 +9,7 @@ use kpi_hir::{
     AggFunc, AggSource, BinaryOp, Builtin, Grain, Instant, KpiDef, Placement, RowFunc, TExpr, TKind, Type,
     UnaryOp, Value,
 };
-use kpi_schema::{self as schema, Grouping, TableSchema};
+use kpi_schema::{self as schema, Grouping, TableId, TableSchema};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -126,7 +126,7 @@ pub type TimeColumn<'d> = (&'d [i64], Option<&'d [bool]>);
 /// and KPIs need them (the monthly scorecards bucket the same tables by the same columns).
 #[derive(Default)]
 pub struct Indexes {
-    children: HashMap<(&'static str, &'static str), Arc<Children>>,
+    children: HashMap<(TableId, TableId), Arc<Children>>,
     group_rows: HashMap<(Option<Grouping>, &'static str), Arc<Vec<u32>>>,
     buckets: HashMap<(&'static str, String, Grain), Arc<Buckets>>,
 }
@@ -206,7 +206,7 @@ impl<'d> Compiler<'d> {
         self.indexes
             .group_rows
             .entry((groups.grouping, table.name))
-            .or_insert_with(|| Arc::new(crate::groups::row_groups(dataset, table.name, groups)))
+            .or_insert_with(|| Arc::new(crate::groups::row_groups(dataset, table.id, groups)))
             .clone()
     }
 
@@ -217,7 +217,7 @@ impl<'d> Compiler<'d> {
         }
         let col = self
             .dataset
-            .table(table.name)
+            .table(table.id)
             .column(column)
             .ok_or_else(|| self.error(format!("{} has no column `{column}`", table.name)))?;
         let ColumnData::Timestamp(values) = &col.data else {
@@ -228,7 +228,7 @@ impl<'d> Compiler<'d> {
         Ok(b)
     }
 
-    fn children(&mut self, parent: &'static str, child: &'static str, link: &'static str) -> Arc<Children> {
+    fn children(&mut self, parent: TableId, child: TableId, link: &'static str) -> Arc<Children> {
         let dataset = self.dataset;
         self.indexes
             .children
@@ -245,7 +245,7 @@ impl<'d> Compiler<'d> {
         // One budget per KPI per run, shared by all its functions, periods and threads.
         self.budget = Arc::new(kpi_script::Budget::new(self.script_budget));
         let table = kpi.population.table;
-        let data = self.dataset.table(table.name);
+        let data = self.dataset.table(table.id);
         let mut open_columns = None;
         let rows = match &kpi.population.placement {
             Placement::All => Rows::All,
@@ -391,17 +391,17 @@ impl<'d> Compiler<'d> {
                 let mut via = Via { links: Vec::new() };
                 let mut here = table;
                 for link in links {
-                    via.links.push(self.dataset.link_rows(here.name, link.name));
+                    via.links.push(self.dataset.link_rows(here.id, link.name));
                     here = schema::table(link.table).expect("link target");
                 }
                 let col =
-                    self.dataset.table(here.name).column(column.name).ok_or_else(|| {
+                    self.dataset.table(here.id).column(column.name).ok_or_else(|| {
                         self.error(format!("{} has no column `{}`", here.name, column.name))
                     })?;
                 column_node(&col.data, col.valid.as_deref(), via)
             }
             TKind::Custom(name) => {
-                let data = self.dataset.table(table.name);
+                let data = self.dataset.table(table.id);
                 let col = data.column(name).filter(|c| c.custom).ok_or_else(|| {
                     let customs: Vec<&str> =
                         data.columns.iter().filter(|c| c.custom).map(|c| c.name.as_str()).collect();
@@ -430,7 +430,7 @@ impl<'d> Compiler<'d> {
             }
             TKind::Call(func, items) => Node::Func(*func, Box::new(self.row(&items[0], table)?)),
             TKind::Related { relation, agg, args, filter } => {
-                let child = schema::table(relation.child).expect("relation child");
+                let child = relation.child.schema();
                 Node::Related {
                     children: self.children(relation.parent, relation.child, relation.link.name),
                     agg: *agg,

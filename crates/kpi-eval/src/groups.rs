@@ -1,6 +1,7 @@
 //! Scorecard groups (resources, clients, teams, queues) and the group of every row of a table.
 use kpi_data::{ColumnData, Dataset, NULL_CODE};
-use kpi_schema::{self as schema, Grouping};
+use kpi_schema::columns as col;
+use kpi_schema::{ColumnId, Grouping, TableId};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -27,17 +28,17 @@ impl Groups {
     }
 }
 
-fn text_values<'d>(dataset: &'d Dataset, table: &str, column: &str) -> Vec<Option<&'d str>> {
-    let t = dataset.table(table);
-    match t.column(column).map(|c| &c.data) {
+fn text_values(dataset: &Dataset, column: ColumnId) -> Vec<Option<&str>> {
+    let t = dataset.table(column.table);
+    match t.column(column.name).map(|c| &c.data) {
         Some(ColumnData::Text(text)) => text.codes.iter().map(|&c| text.text(c)).collect(),
         _ => vec![None; t.len],
     }
 }
 
-fn bool_values(dataset: &Dataset, table: &str, column: &str) -> Vec<bool> {
-    let t = dataset.table(table);
-    match t.column(column) {
+fn bool_values(dataset: &Dataset, column: ColumnId) -> Vec<bool> {
+    let t = dataset.table(column.table);
+    match t.column(column.name) {
         Some(c) => match &c.data {
             ColumnData::Bool(v) => (0..t.len).map(|r| c.is_valid(r) && v[r]).collect(),
             _ => vec![true; t.len],
@@ -54,11 +55,11 @@ pub fn groups(dataset: &Dataset, grouping: Option<Grouping>) -> Groups {
     };
     let mut pairs: Vec<(String, Option<String>)> = match g {
         Grouping::Resource | Grouping::Client => {
-            let table = if g == Grouping::Resource { "resources" } else { "clients" };
-            let ids = text_values(dataset, table, "id");
-            let names = text_values(dataset, table, "name");
+            let table = if g == Grouping::Resource { TableId::Resources } else { TableId::Clients };
+            let ids = text_values(dataset, table.column(col::ID));
+            let names = text_values(dataset, table.column("name"));
             let active = if g == Grouping::Resource {
-                bool_values(dataset, table, "active")
+                bool_values(dataset, col::RESOURCE_ACTIVE)
             } else {
                 vec![true; ids.len()]
             };
@@ -68,8 +69,8 @@ pub fn groups(dataset: &Dataset, grouping: Option<Grouping>) -> Groups {
                 .collect()
         }
         Grouping::Team => {
-            let teams = text_values(dataset, "resources", "team");
-            let active = bool_values(dataset, "resources", "active");
+            let teams = text_values(dataset, col::RESOURCE_TEAM);
+            let active = bool_values(dataset, col::RESOURCE_ACTIVE);
             let mut v: Vec<(String, Option<String>)> = (0..teams.len())
                 .filter(|&r| active[r])
                 .filter_map(|r| Some((teams[r]?.to_string(), None)))
@@ -79,7 +80,7 @@ pub fn groups(dataset: &Dataset, grouping: Option<Grouping>) -> Groups {
             v
         }
         Grouping::Queue => {
-            let mut v: Vec<(String, Option<String>)> = text_values(dataset, "tickets", "queue")
+            let mut v: Vec<(String, Option<String>)> = text_values(dataset, col::TICKET_QUEUE)
                 .into_iter()
                 .flatten()
                 .map(|q| (q.to_string(), None))
@@ -98,19 +99,19 @@ pub fn groups(dataset: &Dataset, grouping: Option<Grouping>) -> Groups {
 }
 
 /// For every row of `table`, the index of its group in `groups`, or [`NO_GROUP`].
-pub fn row_groups(dataset: &Dataset, table: &str, groups: &Groups) -> Vec<u32> {
+pub fn row_groups(dataset: &Dataset, table: TableId, groups: &Groups) -> Vec<u32> {
     let len = dataset.table(table).len;
     let Some(g) = groups.grouping else { return vec![0; len] };
-    let Some(path) = schema::table(table).and_then(|t| t.group_path(g)) else { return vec![NO_GROUP; len] };
+    let Some(path) = table.schema().group_path(g) else { return vec![NO_GROUP; len] };
     // The links of the path lead to the table that holds the group column.
     let mut links: Vec<&[u32]> = Vec::new();
-    let mut here = schema::table(table).expect("a canonical table");
+    let mut here = table.schema();
     for link_name in path.links {
         let link = here.link(link_name).expect("group path links exist");
-        links.push(dataset.link_rows(here.name, link_name));
-        here = schema::table(link.table).expect("link target");
+        links.push(dataset.link_rows(here.id, link_name));
+        here = kpi_schema::table(link.table).expect("link target");
     }
-    let target = dataset.table(here.name);
+    let target = dataset.table(here.id);
     let Some(ColumnData::Text(text)) = target.column(path.column).map(|c| &c.data) else {
         return vec![NO_GROUP; len];
     };

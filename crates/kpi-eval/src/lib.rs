@@ -24,7 +24,7 @@ use compile::KpiPlan;
 use kpi_data::{ColumnData, Dataset};
 use kpi_hir::CmpOp;
 use kpi_hir::{Grain, Program, ScorecardDef, Unit};
-use kpi_schema::Grouping;
+use kpi_schema::{columns as col, Grouping, TableId};
 use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
@@ -456,8 +456,8 @@ fn scorecard_periods(grain: Grain, dataset: &Dataset, options: &EvalOptions) -> 
         (Some(from), Some(to)) => periods::periods_between(grain, tz, from, to),
         (from, to) => {
             let mut range: Option<(i64, i64)> = None;
-            for (table, column) in [("tickets", "created_at"), ("time_entries", "started_at")] {
-                if let Some(c) = dataset.table(table).column(column) {
+            for column in [col::TICKET_CREATED_AT, col::TIME_ENTRY_STARTED_AT] {
+                if let Some(c) = dataset.table(column.table).column(column.name) {
                     if let ColumnData::Timestamp(v) = &c.data {
                         for (r, &t) in v.iter().enumerate() {
                             if c.is_valid(r) && t <= options.as_of {
@@ -497,8 +497,8 @@ fn period_facts(
         Some(kpi_hir::Value::Number(x)) => x,
         _ => 8.0,
     };
-    let resources = dataset.table("resources");
-    let hpd: Vec<f64> = match resources.column("hours_per_day") {
+    let resources = dataset.table(TableId::Resources);
+    let hpd: Vec<f64> = match resources.column(col::RESOURCE_HOURS_PER_DAY.name) {
         Some(c) => match &c.data {
             ColumnData::Number(v) => {
                 (0..resources.len).map(|r| if c.is_valid(r) { v[r] } else { default_hpd }).collect()
@@ -507,11 +507,11 @@ fn period_facts(
         },
         None => vec![default_hpd; resources.len],
     };
-    let active: Vec<bool> = match resources.column("active").map(|c| (&c.data, c)) {
+    let active: Vec<bool> = match resources.column(col::RESOURCE_ACTIVE.name).map(|c| (&c.data, c)) {
         Some((ColumnData::Bool(v), c)) => (0..resources.len).map(|r| !c.is_valid(r) || v[r]).collect(),
         _ => vec![true; resources.len],
     };
-    let resource_groups = groups::row_groups(dataset, "resources", groups);
+    let resource_groups = groups::row_groups(dataset, TableId::Resources, groups);
     let mut hours_per_group = vec![0.0; groups.len()];
     for r in 0..resources.len {
         let g = resource_groups[r];

@@ -15,7 +15,7 @@ fn same_seed_same_bytes_and_loads_without_warnings() {
     }
     let d = load(a.path(), &LoadOptions::default()).unwrap();
     assert!(d.warnings.is_empty(), "{:?}", &d.warnings[..d.warnings.len().min(5)]);
-    let tickets = d.table("tickets");
+    let tickets = d.table(kpi_data::TableId::Tickets);
     assert!(tickets.len > 1500, "{}", tickets.len);
     let ColumnData::Text(types) = &tickets.column("ticket_type").unwrap().data else { panic!() };
     for t in ["incident", "service_request", "problem", "change_request", "alert", "project", "maintenance"] {
@@ -39,12 +39,17 @@ fn committed_demo_is_the_seed_1_small_dataset() {
         );
     }
     let d = load(&demo, &LoadOptions::default()).unwrap();
-    let resources = d.table("resources");
+    let resources = d.table(kpi_data::TableId::Resources);
     let ColumnData::Bool(active) = &resources.column("active").unwrap().data else { panic!() };
     assert!(active.contains(&false));
-    let ColumnData::Int(endpoints) = &d.table("clients").column("endpoints").unwrap().data else { panic!() };
+    let ColumnData::Int(endpoints) = &d.table(kpi_data::TableId::Clients).column("endpoints").unwrap().data
+    else {
+        panic!()
+    };
     assert!(endpoints.contains(&0));
-    let ColumnData::Text(status) = &d.table("tickets").column("status").unwrap().data else { panic!() };
+    let ColumnData::Text(status) = &d.table(kpi_data::TableId::Tickets).column("status").unwrap().data else {
+        panic!()
+    };
     for s in ["Complete", "New", "In Progress", "Waiting Customer", "On Hold"] {
         assert!(status.code_of(s).is_some(), "{s}");
     }

@@ -430,7 +430,7 @@ fn ser_links<S: serde::Serializer>(links: &[&'static Link], s: S) -> Result<S::O
 }
 
 fn ser_relation<S: serde::Serializer>(r: &Relation, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(r.child)
+    s.serialize_str(r.child.name())
 }
 
 fn ser_grouping<S: serde::Serializer>(g: &Option<Grouping>, s: S) -> Result<S::Ok, S::Error> {

@@ -121,6 +121,7 @@ pub struct GroupPath {
 /// One canonical table.
 #[derive(Debug, Clone, Copy)]
 pub struct TableSchema {
+    pub id: TableId,
     pub name: &'static str,
     pub required: bool,
     pub columns: &'static [ColumnSchema],
@@ -151,8 +152,8 @@ impl TableSchema {
 /// A to-many relation: the rows of `child` whose `link` points at a row of `parent`.
 #[derive(Debug, Clone, Copy)]
 pub struct Relation {
-    pub parent: &'static str,
-    pub child: &'static str,
+    pub parent: TableId,
+    pub child: TableId,
     pub link: &'static Link,
 }
 
@@ -189,6 +190,7 @@ const fn with_default(mut c: ColumnSchema, default: ColumnDefault) -> ColumnSche
 use ColumnType::{Bool, Int, Number, Text, Timestamp};
 
 pub const RESOURCES: TableSchema = TableSchema {
+    id: TableId::Resources,
     name: "resources",
     required: true,
     doc: "the technicians",
@@ -217,6 +219,7 @@ pub const RESOURCES: TableSchema = TableSchema {
 };
 
 pub const CLIENTS: TableSchema = TableSchema {
+    id: TableId::Clients,
     name: "clients",
     required: false,
     doc: "the MSP's clients (companies)",
@@ -233,6 +236,7 @@ pub const CLIENTS: TableSchema = TableSchema {
 };
 
 pub const TICKETS: TableSchema = TableSchema {
+    id: TableId::Tickets,
     name: "tickets",
     required: true,
     doc: "service tickets",
@@ -283,6 +287,7 @@ pub const TICKETS: TableSchema = TableSchema {
 };
 
 pub const TIME_ENTRIES: TableSchema = TableSchema {
+    id: TableId::TimeEntries,
     name: "time_entries",
     required: true,
     doc: "time worked by technicians",
@@ -309,6 +314,7 @@ pub const TIME_ENTRIES: TableSchema = TableSchema {
 };
 
 pub const SURVEYS: TableSchema = TableSchema {
+    id: TableId::Surveys,
     name: "surveys",
     required: false,
     doc: "client satisfaction survey responses",
@@ -437,7 +443,7 @@ pub fn table(name: &str) -> Option<&'static TableSchema> {
 pub fn relation(parent: &str, name: &str) -> Option<Relation> {
     let child = table(name)?;
     let link = child.links.iter().find(|l| l.table == parent)?;
-    Some(Relation { parent: table(parent)?.name, child: child.name, link })
+    Some(Relation { parent: table(parent)?.id, child: child.id, link })
 }
 
 /// Every to-many relation of `parent`, in table order.
@@ -470,6 +476,7 @@ mod tests {
     fn typed_identifiers_name_schema_tables_and_columns() {
         for (i, id) in TableId::ALL.into_iter().enumerate() {
             assert_eq!(id.schema().name, TABLES[i].name);
+            assert_eq!(TABLES[i].id, id);
             assert_eq!(TableId::from_name(id.name()), Some(id));
             assert!(id.schema().column(columns::ID).is_some());
         }

@@ -221,7 +221,7 @@ impl Checker<'_> {
         let row_table = match rows {
             Rows::Population => current,
             Rows::Table(t) => t,
-            Rows::Related(rel) => schema::table(rel.child).expect("relation child"),
+            Rows::Related(rel) => rel.child.schema(),
         };
         if let (Rows::Population, Scope::Row(_)) = (&rows, scope) {
             let e = Self::texpr(TKind::Builtin(Builtin::Workdays), Type::Error, span, file);

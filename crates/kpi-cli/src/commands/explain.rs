@@ -84,8 +84,8 @@ fn render(e: &Explanation, prepared: &Session, args: &ExplainArgs) -> String {
         if let Some((num, den)) = k.parts {
             let _ = writeln!(out, "  computed as  {} / {}", trim(num), trim(den));
         }
-        let table = kpi_defs[i].population.table.name;
-        let _ = writeln!(out, "  rows         {} {table}", k.rows);
+        let table = kpi_defs[i].population.table;
+        let _ = writeln!(out, "  rows         {} {}", k.rows, table.name);
         let _ = writeln!(
             out,
             "  target       {}  from {}",
@@ -113,7 +113,7 @@ fn render(e: &Explanation, prepared: &Session, args: &ExplainArgs) -> String {
         if args.rows {
             if let Some(details) = e.details.get(i) {
                 let _ = writeln!(out, "  rows behind it ({}):", details.len());
-                let ids = id_column(&prepared.dataset, table);
+                let ids = id_column(&prepared.dataset, table.id);
                 for d in details.iter().take(args.limit) {
                     let id = ids.as_ref().and_then(|t| t.get(d.row as usize)).unwrap_or("?");
                     let _ = writeln!(out, "    {id}  {}", describe(d));
@@ -148,8 +148,8 @@ fn trim(x: f64) -> String {
     }
 }
 
-fn id_column<'d>(dataset: &'d kpi_data::Dataset, table: &str) -> Option<&'d kpi_data::TextColumn> {
-    match &dataset.table(table).column("id")?.data {
+fn id_column(dataset: &kpi_data::Dataset, table: kpi_schema::TableId) -> Option<&kpi_data::TextColumn> {
+    match &dataset.table(table).column(kpi_schema::columns::ID)?.data {
         ColumnData::Text(t) => Some(t),
         _ => None,
     }

@@ -23,8 +23,15 @@ fn describe(result: Result<Dataset, LoadErrors>) -> String {
             let mut out = format!("{:?}\n{:?}\n{:?}\n", d.tables, d.warnings, d.skipped_rows);
             for (schema, table) in TABLES.iter().zip(&d.tables) {
                 for link in schema.links {
-                    out +=
-                        &format!("{}.{}: {:?}\n", table.name, link.name, d.link_rows(&table.name, link.name));
+                    out += &format!(
+                        "{}.{}: {:?}\n",
+                        table.name,
+                        link.name,
+                        d.link_rows(
+                            kpi_schema::TableId::from_name(&table.name).expect("canonical"),
+                            link.name
+                        )
+                    );
                 }
             }
             out
