@@ -131,6 +131,63 @@ fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
     Some(v)
 }
 
+/// Why a cell shaped like the contract's timestamps (`YYYY-MM-DD...`) is not one, when its date
+/// or time of day does not exist (`2026-06-31`, month 13, `24:30`); `None` for anything else.
+pub(crate) fn impossible_timestamp(s: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let b = trim(s).as_bytes();
+    let year = digits(b, 0, 4)?;
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let (month, day) = (digits(b, 5, 2)?, digits(b, 8, 2)?);
+    if b.get(10).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    if !(1..=12).contains(&month) {
+        return Some(format!("month {month:02} does not exist"));
+    }
+    let days = days_in_month(i64::from(year), month);
+    if day == 0 || day > days {
+        return Some(format!(
+            "{year:04}-{month:02}-{day:02} is a day that does not exist ({} {year} has {days} days)",
+            MONTHS[month as usize - 1]
+        ));
+    }
+    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) || b.get(13) != Some(&b':') {
+        return None;
+    }
+    let (hour, minute) = (digits(b, 11, 2)?, digits(b, 14, 2)?);
+    let second = if b.get(16) == Some(&b':') { digits(b, 17, 2) } else { None };
+    let shown = match second {
+        Some(sec) => format!("{hour:02}:{minute:02}:{sec:02}"),
+        None => format!("{hour:02}:{minute:02}"),
+    };
+    let why = if hour > 23 {
+        "hours run 00 to 23"
+    } else if minute > 59 {
+        "minutes run 00 to 59"
+    } else if second.is_some_and(|s| s > 60) {
+        "seconds run 00 to 59"
+    } else {
+        return None;
+    };
+    Some(format!("{shown} is not a time of day ({why})"))
+}
+
 /// Resolves naive local times of one zone to UTC, caching per 15-minute block (zone transitions
 /// fall on quarter hours).
 ///

@@ -147,19 +147,20 @@ fn every_timestamp_form() {
         .unwrap();
     let want: Vec<_> = forms.iter().map(|(_, w)| w.to_string()).collect();
     assert_eq!(timestamps(&d, "tickets", "created_at"), want);
-    for bad in [
-        "2026-02-30 10:00",
-        "2026-13-01T00:00:00Z",
-        "02/03/2026 09:30",
-        "2026-03-02T25:00",
-        "2026-03-02T09:30:00+05",
-        "2026-03-02T09:30:00Zjunk",
-        "yesterday",
+    let expected = "expected a timestamp: RFC 3339 (2026-03-02T09:30:00Z, 2026-03-02T09:30:00-05:00) or YYYY-MM-DD HH:MM[:SS]";
+    for (bad, why) in [
+        ("2026-02-30 10:00", "2026-02-30 is a day that does not exist (February 2026 has 28 days)"),
+        ("2026-13-01T00:00:00Z", "month 13 does not exist"),
+        ("02/03/2026 09:30", expected),
+        ("2026-03-02T25:00", "25:00 is not a time of day (hours run 00 to 23)"),
+        ("2026-03-02T09:30:00+05", expected),
+        ("2026-03-02T09:30:00Zjunk", expected),
+        ("yesterday", expected),
     ] {
         let e = errors(&[("tickets.csv", &format!("id,created_at\nT1,{bad}\n"))]);
         assert_eq!(
             e,
-            format!("tickets.csv:2:2: error: column `created_at`: invalid timestamp `{bad}`: expected a timestamp: RFC 3339 (2026-03-02T09:30:00Z, 2026-03-02T09:30:00-05:00) or YYYY-MM-DD HH:MM[:SS]"),
+            format!("tickets.csv:2:2: error: column `created_at`: invalid timestamp `{bad}`: {why}")
         );
     }
 }

@@ -149,9 +149,10 @@ pub fn run(cmd: DataCommand) -> Result<Outcome, Box<dyn std::error::Error>> {
         Err(errors) => {
             eprintln!("{errors}");
             eprintln!(
-                "{}: {} errors; nothing loaded (use --skip-bad-rows to leave bad rows out)",
+                "{}: {}; nothing loaded{}",
                 data.display(),
-                errors.count()
+                count(errors.count(), "error"),
+                skip_hint(&errors, skip_bad_rows, "(use --skip-bad-rows to leave bad rows out)")
             );
             return Ok(Outcome::Failed);
         }
@@ -230,6 +231,21 @@ fn render(dataset: &kpi_data::Dataset) -> String {
         out.push_str(&format!("other files, not read: {}\n", dataset.other_files.join(", ")));
     }
     let warnings: usize = dataset.warnings.iter().map(|w| w.count).sum();
-    out.push_str(&format!("{warnings} warnings"));
+    out.push_str(&count(warnings, "warning"));
     out
+}
+
+/// `n` and `what`, with an `s` unless `n` is 1.
+pub fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// ` hint` when every load error concerns one row (so `--skip-bad-rows` would leave the rows
+/// out) and the flag was not given; nothing when it cannot help.
+pub fn skip_hint(errors: &kpi_data::LoadErrors, skip_bad_rows: bool, hint: &str) -> String {
+    if errors.row_level() && !skip_bad_rows {
+        format!(" {hint}")
+    } else {
+        String::new()
+    }
 }

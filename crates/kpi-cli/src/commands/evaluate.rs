@@ -121,6 +121,7 @@ pub fn prepare(request: Request) -> Result<Option<Session>, Box<dyn std::error::
     let shown = checked.timings.0.len();
     // The bar follows the bytes of the files parsed (a cache hit parses none, quickly).
     let taken = Arc::new(AtomicU64::new(0));
+    let skip_bad_rows = request.skip_bad_rows;
     let request = Request { progress: Some(taken.clone()), ..request };
     let started = std::time::Instant::now();
     let progress = match &data {
@@ -138,10 +139,14 @@ pub fn prepare(request: Request) -> Result<Option<Session>, Box<dyn std::error::
         Err(Failure::Data { location, errors }) => {
             eprintln!("{errors}");
             eprintln!(
-                "{}: {} data error{}; nothing evaluated (fix the export, or pass --skip-bad-rows to leave bad rows out)",
+                "{}: {}; nothing evaluated{}",
                 location.display(),
-                errors.count(),
-                if errors.count() == 1 { "" } else { "s" }
+                super::data::count(errors.count(), "data error"),
+                super::data::skip_hint(
+                    &errors,
+                    skip_bad_rows,
+                    "(fix the export, or pass --skip-bad-rows to leave bad rows out)"
+                )
             );
             return Ok(None);
         }

@@ -2,7 +2,7 @@
 use super::chunk::shown_value;
 use super::merge::Lines;
 use super::Loaded;
-use crate::error::{DataError, DataWarning, LoadErrors, ERROR_CAP};
+use crate::error::{count, DataError, DataWarning, LoadErrors, ERROR_CAP};
 use crate::{Column, ColumnData, Table};
 use kpi_schema::TABLES;
 use rayon::prelude::*;
@@ -43,7 +43,7 @@ pub(super) fn row_errors(
                 loaded.iter().flatten().next().map_or("", |l| l.plan.file.as_str()),
                 "skipped-more",
                 0,
-                format!("{more_row_errors} more rows left out for errors"),
+                format!("{} left out for errors", count(more_row_errors, "more row")),
             );
         }
     } else {
@@ -152,7 +152,7 @@ impl Warnings {
                 self.list.push(DataWarning {
                     file: file.clone(),
                     line: 0,
-                    message: format!("{} more rows {what}", n - WARNING_CAP),
+                    message: format!("{} {what}", count(n - WARNING_CAP, "more row")),
                     count: n - WARNING_CAP,
                 });
             }

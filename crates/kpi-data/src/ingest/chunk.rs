@@ -3,10 +3,11 @@ use super::plan::{plan_columns, Plan, SourceFields};
 use super::read::utf8_error;
 use crate::build::{ColBuf, Staged};
 use crate::csv::CsvReader;
-use crate::error::DataError;
+use crate::error::{count, DataError};
 use crate::profile::ColumnMapping;
 use crate::value::{
-    parse_bool, parse_int, parse_number, parse_timestamp_format, parse_timestamp_with, trim, ZoneResolver,
+    impossible_timestamp, parse_bool, parse_int, parse_number, parse_timestamp_format, parse_timestamp_with,
+    trim, ZoneResolver,
 };
 use kpi_schema::ColumnType;
 
@@ -242,7 +243,8 @@ impl Chunk {
                 Some(n),
                 plan.header.get(n).cloned(),
                 format!(
-                    "the row has {n} fields but the header has {} (a truncated line?)",
+                    "the row has {} but the header has {} (a truncated line?)",
+                    count(n, "field"),
                     plan.header.len()
                 ),
             )
@@ -251,7 +253,8 @@ impl Chunk {
                 Some(plan.header.len()),
                 None,
                 format!(
-                    "the row has {n} fields but the header has {} (an unquoted `,` inside a value?)",
+                    "the row has {} but the header has {} (an unquoted `,` inside a value?)",
+                    count(n, "field"),
                     plan.header.len()
                 ),
             )
@@ -264,10 +267,14 @@ impl Chunk {
     #[cold]
     fn invalid_value(&mut self, plan: &Plan, line: usize, field: Option<usize>, ci: usize, raw: &str) {
         let (col, src) = (&plan.schema.columns[ci], &plan.sources[ci]);
-        let mut msg = format!("invalid {} `{}`: expected {}", col.ty, shown_value(raw), expected(col.ty));
+        let impossible = (col.ty == ColumnType::Timestamp).then(|| impossible_timestamp(raw)).flatten();
+        let mut msg = match &impossible {
+            Some(why) => format!("invalid {} `{}`: {why}", col.ty, shown_value(raw)),
+            None => format!("invalid {} `{}`: expected {}", col.ty, shown_value(raw), expected(col.ty)),
+        };
         let fmts: Vec<&String> =
             src.mapping.map(|m| &m.format[..]).unwrap_or(&[]).iter().chain(plan.formats).collect();
-        if col.ty == ColumnType::Timestamp && !fmts.is_empty() {
+        if col.ty == ColumnType::Timestamp && !fmts.is_empty() && impossible.is_none() {
             let fmts: Vec<String> = fmts.iter().map(|f| format!("`{f}`")).collect();
             msg.push_str(&format!(", or the profile's format {}", fmts.join(", ")));
         }
