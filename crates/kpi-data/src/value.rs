@@ -29,26 +29,38 @@ pub(crate) fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// An integer: optional `-`, digits, within ±`i64::MAX` (`i64::MIN` stands for null downstream).
 pub(crate) fn parse_int(s: &str) -> Option<i64> {
     let b = trim(s).as_bytes();
     let (neg, digits) = match b.first() {
         Some(b'-') => (true, &b[1..]),
         _ => (false, b),
     };
-    if digits.is_empty() || digits.len() > 18 {
+    // 19 digits fit in a u64.
+    if digits.is_empty() || digits.len() > 19 {
         return None;
     }
-    let mut v: i64 = 0;
+    let mut v: u64 = 0;
     for &d in digits {
         if !d.is_ascii_digit() {
             return None;
         }
-        v = v * 10 + i64::from(d - b'0');
+        v = v * 10 + u64::from(d - b'0');
     }
+    let v = i64::try_from(v).ok()?;
     Some(if neg { -v } else { v })
 }
 
-/// A number as the contract allows: optional `-`, digits, optional `.` and digits.
+/// Whether `s` is written as an integer (optional `-`, digits), whatever its size.
+pub(crate) fn looks_like_int(s: &str) -> bool {
+    let b = trim(s).as_bytes();
+    let digits = b.strip_prefix(b"-").unwrap_or(b);
+    !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
+}
+
+/// A number as the contract allows: optional `-`, digits, optional `.` and digits, optional
+/// exponent (`e` or `E`, optional sign, digits). Never `NaN`; infinite when the magnitude is
+/// beyond `f64::MAX` (the caller reports it as out of range). `f64::MAX` itself is read.
 pub(crate) fn parse_number(s: &str) -> Option<f64> {
     let s = trim(s);
     let b = s.as_bytes();
@@ -61,7 +73,7 @@ pub(crate) fn parse_number(s: &str) -> Option<f64> {
     // Up to 15 digits: the digits as an integer over a power of ten, both exact, so the one
     // rounding of the division gives the same value as `parse` (Clinger's fast path).
     let (mut mantissa, mut count, mut decimals) = (0u64, 0usize, 0usize);
-    for &c in digits {
+    for (i, &c) in digits.iter().enumerate() {
         match c {
             b'0'..=b'9' => {
                 seen_digit = true;
@@ -70,6 +82,18 @@ pub(crate) fn parse_number(s: &str) -> Option<f64> {
                 decimals += usize::from(seen_dot);
             }
             b'.' if !seen_dot => seen_dot = true,
+            b'e' | b'E' if seen_digit => {
+                let exp = &digits[i + 1..];
+                let exp = match exp.first() {
+                    Some(b'+' | b'-') => &exp[1..],
+                    _ => exp,
+                };
+                if exp.is_empty() || !exp.iter().all(u8::is_ascii_digit) {
+                    return None;
+                }
+                // Only digits, a dot and an exponent get here: `parse` reads no `inf` or `NaN`.
+                return s.parse().ok();
+            }
             _ => return None,
         }
     }
@@ -560,9 +584,30 @@ mod tests {
             "1234567890123456",
             "0.30000000000000004",
             "-17.0625",
+            "1e5",
+            "1.5E-3",
+            "-2.5e+10",
+            ".5e1",
+            "1.7976931348623157e308",
+            "4.9e-324",
         ] {
             assert_eq!(parse_number(s).map(f64::to_bits), s.parse::<f64>().ok().map(f64::to_bits), "{s}");
         }
+    }
+
+    #[test]
+    fn numbers_never_read_nan_and_overflow_to_infinity() {
+        for s in
+            ["NaN", "nan", "inf", "-inf", "infinity", "+1", "1e", "1e+", "e1", ".e1", "1.5.2", "1,5", "0x10"]
+        {
+            assert_eq!(parse_number(s), None, "{s}");
+        }
+        assert_eq!(parse_number("1e400"), Some(f64::INFINITY));
+        assert_eq!(parse_number(&"9".repeat(400)), Some(f64::INFINITY));
+        assert_eq!(parse_int("9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_int("-9223372036854775807"), Some(-i64::MAX));
+        assert_eq!(parse_int("-9223372036854775808"), None);
+        assert_eq!(parse_int("99999999999999999999"), None);
     }
 
     #[test]

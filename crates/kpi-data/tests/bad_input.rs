@@ -346,3 +346,60 @@ fn cr_line_endings_are_named() {
         expect.replace("resources.csv", "resources.jsonl")
     );
 }
+
+fn hours(d: &Dataset) -> Vec<f64> {
+    match &d.table("time_entries").column("hours").unwrap().data {
+        kpi_data::ColumnData::Number(v) => v.to_vec(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn numbers_that_overflow_are_errors_and_the_largest_finite_is_read() {
+    let entry = |h: &str| {
+        format!("id,resource_id,started_at,ended_at,hours,billable\nE1,R1,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,{h},1\n")
+    };
+    let nines = "9".repeat(400);
+    for (h, want) in [
+        ("1.7976931348623157e308", f64::MAX),
+        ("-1.7976931348623157E+308", -f64::MAX),
+        ("2.5e-3", 0.0025),
+        ("1e-400", 0.0),
+        (&nines[..300], nines[..300].parse().unwrap()),
+    ] {
+        let d = run(&[("time_entries.csv", &entry(h))], &LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{h}: {e}"));
+        assert_eq!(hours(&d), [want], "{h}");
+    }
+    let shown = format!("{}...", &nines[..60]);
+    for (h, shown) in [(nines.as_str(), shown.as_str()), ("1e400", "1e400"), ("-1.8e308", "-1.8e308")] {
+        assert_eq!(
+            errors(&[("time_entries.csv", &entry(h))]),
+            format!("time_entries.csv:2:5: error: column `hours`: number `{shown}` is out of range: its magnitude exceeds the largest number (about 1.8e308)")
+        );
+    }
+    for h in ["NaN", "nan", "inf", "-inf", "Infinity", "1e", "e5", "1.5.2", "+-1"] {
+        assert_eq!(
+            errors(&[("time_entries.csv", &entry(h))]),
+            format!("time_entries.csv:2:5: error: column `hours`: invalid number `{h}`: expected a number like 1.5 (`.` as decimal separator)")
+        );
+    }
+    // JSON Lines: numbers keep their JSON form (an exponent), huge ones are errors.
+    let jsonl = |h: &str| {
+        format!("{{\"id\":\"E1\",\"resource_id\":\"R1\",\"started_at\":\"2026-03-02T09:00:00Z\",\"ended_at\":\"2026-03-02T10:00:00Z\",\"hours\":{h},\"billable\":true}}\n")
+    };
+    let d = run(
+        &[("-time_entries.csv", ""), ("time_entries.jsonl", &jsonl("1.7976931348623157e308"))],
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(hours(&d), [f64::MAX]);
+    let e = errors(&[("-time_entries.csv", ""), ("time_entries.jsonl", &jsonl("1e400"))]);
+    assert!(e.starts_with("time_entries.jsonl:1: error: "), "{e}");
+    // Integers too large for 64 bits.
+    let tickets = "id,created_at,reopen_count\nT1,2026-03-02T09:00:00Z,9223372036854775807\nT2,2026-03-02T09:00:00Z,99999999999999999999\n";
+    assert_eq!(
+        errors(&[("tickets.csv", tickets)]),
+        "tickets.csv:3:3: error: column `reopen_count`: integer `99999999999999999999` is out of range: it does not fit in 64 bits"
+    );
+}

@@ -110,7 +110,8 @@ fn numbers_and_ints() {
     let d = load(&[("time_entries.csv", entries)]);
     let ColumnData::Number(h) = &d.table("time_entries").column("hours").unwrap().data else { panic!() };
     assert_eq!(h, &[-0.25, 12.0, 0.5]);
-    for bad in ["1,5", "1e3", "NaN", "inf", "+1", "1.2.3", "-", "abc"] {
+    // An exponent is read (JSON writes large numbers so): "1e3" is 1000.
+    for bad in ["1,5", "1e", "NaN", "inf", "+1", "1.2.3", "-", "abc"] {
         let entries = format!("id,resource_id,started_at,ended_at,hours,billable\nE1,R1,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,\"{bad}\",1\n");
         let e = errors(&[("time_entries.csv", &entries)]);
         assert!(e.contains(&format!("invalid number `{bad}`")), "{bad}: {e}");

@@ -6,8 +6,8 @@ use crate::csv::CsvReader;
 use crate::error::{count, DataError};
 use crate::profile::ColumnMapping;
 use crate::value::{
-    impossible_timestamp, parse_bool, parse_int, parse_number, parse_timestamp_format, parse_timestamp_with,
-    trim, ZoneResolver,
+    impossible_timestamp, looks_like_int, parse_bool, parse_int, parse_number, parse_timestamp_format,
+    parse_timestamp_with, trim, ZoneResolver,
 };
 use kpi_schema::ColumnType;
 
@@ -203,7 +203,8 @@ impl Chunk {
             let value = match col.ty {
                 ColumnType::Text => Some(Staged::Text(raw)),
                 ColumnType::Int => parse_int(raw).map(Staged::Int),
-                ColumnType::Number => parse_number(raw).map(Staged::Number),
+                // An overflow to infinity is no number (the cold path says why).
+                ColumnType::Number => parse_number(raw).filter(|x| x.is_finite()).map(Staged::Number),
                 ColumnType::Bool => {
                     parse_bool(raw).map(|b| Staged::Bool(b != src.mapping.is_some_and(|m| m.invert)))
                 }
@@ -268,9 +269,16 @@ impl Chunk {
     fn invalid_value(&mut self, plan: &Plan, line: usize, field: Option<usize>, ci: usize, raw: &str) {
         let (col, src) = (&plan.schema.columns[ci], &plan.sources[ci]);
         let impossible = (col.ty == ColumnType::Timestamp).then(|| impossible_timestamp(raw)).flatten();
+        let shown = shown_value(raw);
         let mut msg = match &impossible {
-            Some(why) => format!("invalid {} `{}`: {why}", col.ty, shown_value(raw)),
-            None => format!("invalid {} `{}`: expected {}", col.ty, shown_value(raw), expected(col.ty)),
+            Some(why) => format!("invalid {} `{shown}`: {why}", col.ty),
+            None if col.ty == ColumnType::Number && parse_number(raw).is_some() => format!(
+                "number `{shown}` is out of range: its magnitude exceeds the largest number (about 1.8e308)"
+            ),
+            None if col.ty == ColumnType::Int && looks_like_int(raw) => {
+                format!("integer `{shown}` is out of range: it does not fit in 64 bits")
+            }
+            None => format!("invalid {} `{shown}`: expected {}", col.ty, expected(col.ty)),
         };
         let fmts: Vec<&String> =
             src.mapping.map(|m| &m.format[..]).unwrap_or(&[]).iter().chain(plan.formats).collect();
