@@ -310,7 +310,7 @@ fn configure(
         for (name, value) in &cfg.config.params {
             let at = cfg.at(value.span().start);
             let source = ParamSource::Config(format!("{at} params.{name}"));
-            let input = config::param_value(value.get_ref())?;
+            let input = config::param_value(value.get_ref()).map_err(|e| format!("{at}: {e}"))?;
             set_param(&mut client.params, program, name, input, source).map_err(|e| format!("{at}: {e}"))?;
         }
         kpi_check::apply_overrides(program, &cfg.overrides())?;
@@ -343,6 +343,7 @@ fn set_param(
         ParamInput::Text(text) => kpi_check::params::param_value_from_text(def, &text)?,
         ParamInput::Value(v) => v,
     };
+    config::check_param(name, &value)?;
     params.set_value(def, value, source)
 }
 

@@ -161,3 +161,72 @@ fn utilization_counts_working_days_to_date_in_a_month_in_progress() {
     let row = card.rows.iter().find(|r| r.group.as_deref() == Some("R1")).expect("R1");
     assert_eq!(row.kpis[index].value, Some(1.0));
 }
+
+/// The client config of [`request`] with `text` instead, over rules with an `hours_per_day` param.
+fn with_config(text: &str) -> Request {
+    let mut request = request();
+    let rules = request.rules[0].clone();
+    request.overlay.insert(rules, format!("param hours_per_day = 8\n{RULES}"));
+    request.config = Some(ConfigInput::Text { path: "memory/client.toml".into(), text: text.into() });
+    request
+}
+
+fn input_error(request: &Request) -> String {
+    match kpi_driver::prepare(request) {
+        Err(Failure::Input(message)) => message,
+        Err(other) => panic!("expected an input error, got {other}"),
+        Ok(_) => panic!("expected an input error, got a session"),
+    }
+}
+
+#[test]
+fn config_numbers_that_are_not_finite_or_out_of_range_are_errors_at_their_place() {
+    for (value, why) in [
+        ("nan", "`nan` is not a number a param can take (write a finite number)"),
+        ("inf", "`inf` is not a number a param can take (write a finite number)"),
+        ("-inf", "`-inf` is not a number a param can take (write a finite number)"),
+        ("-8", "hours_per_day must be more than 0 and at most 24, not -8"),
+        ("0", "hours_per_day must be more than 0 and at most 24, not 0"),
+        ("25.0", "hours_per_day must be more than 0 and at most 24, not 25"),
+    ] {
+        let text = format!("timezone = \"UTC\"\n[params]\nhours_per_day = {value}\n");
+        assert_eq!(input_error(&with_config(&text)), format!("memory/client.toml:3:17: {why}"), "{value}");
+    }
+    // A list param's items too.
+    let text = "[params]\nreactive = [1.0, nan]\n";
+    let message = input_error(&with_config(text));
+    assert!(message.starts_with("memory/client.toml:2:12: "), "{message}");
+    assert!(message.contains("`nan` is not a number"), "{message}");
+    // The same checks for --param.
+    let mut request = with_config("");
+    request.params = vec![ParamOverride {
+        name: "hours_per_day".into(),
+        value: ParamInput::Text("-8".into()),
+        source: ParamSource::CommandLine,
+    }];
+    assert_eq!(
+        input_error(&request),
+        "--param hours_per_day=-8: hours_per_day must be more than 0 and at most 24, not -8"
+    );
+    // Sound values pass.
+    assert!(kpi_driver::prepare(&with_config("[params]\nhours_per_day = 7.5\n")).is_ok());
+}
+
+#[test]
+fn config_weights_and_targets_that_are_not_finite_or_negative_are_errors_at_their_place() {
+    for (value, why) in [
+        ("nan", "weight `nan` is not a number a weight can take (write a number of 0 or more)"),
+        ("inf", "weight `inf` is not a number a weight can take (write a number of 0 or more)"),
+        ("-1", "weight `-1` is not a number a weight can take (write a number of 0 or more)"),
+        ("-0.5", "weight `-0.5` is not a number a weight can take (write a number of 0 or more)"),
+    ] {
+        let text = format!("[scorecards.desk.closed]\nweight = {value}\n");
+        assert_eq!(input_error(&with_config(&text)), format!("memory/client.toml:2:10: {why}"), "{value}");
+    }
+    let text = "[scorecards.desk.closed]\ntarget = nan\n";
+    assert_eq!(
+        input_error(&with_config(text)),
+        "memory/client.toml:2:10: target `nan` is not a number a target can take (write a finite number)"
+    );
+    assert!(kpi_driver::prepare(&with_config("[scorecards.desk.closed]\nweight = 0\n")).is_ok());
+}
