@@ -9,6 +9,8 @@ mod blocks;
 mod checks;
 mod chunk;
 mod discover;
+#[cfg(test)]
+mod fuzz;
 mod merge;
 mod plan;
 mod read;

@@ -130,3 +130,31 @@ fn invalid_utf8_is_found_in_any_block() {
         }
     }
 }
+
+/// A quote inside an unquoted value (`27" monitor`) is text; it must not flip the chunk
+/// splitter's idea of being inside quotes, which would cut a later quoted value in two.
+#[test]
+fn a_quote_inside_an_unquoted_value_does_not_move_chunk_boundaries() {
+    let mut resources = String::from("id,name,note\n");
+    for i in 0..200 {
+        let note = match i % 5 {
+            0 => "27\" monitor".to_string(),
+            1 => "\"two\nlines, \"\"quoted\"\"\"".to_string(),
+            _ => format!("n{i}"),
+        };
+        resources += &format!("R{i},Name {i},{note}\n");
+    }
+    let tickets = "id,created_at\n";
+    let entries = "id,resource_id,started_at,ended_at,hours,billable\n";
+    let files =
+        [("resources.csv", resources.as_str()), ("tickets.csv", tickets), ("time_entries.csv", entries)];
+    let want = shown(&files, &LoadOptions::default(), SIZES);
+    assert!(!want.starts_with("errors"), "{want}");
+    for chunk in [1, 7, 30, 64, 100, 1000] {
+        for skip in [false, true] {
+            let options = LoadOptions { skip_bad_rows: skip, ..LoadOptions::default() };
+            let got = shown(&files, &options, Sizes { block: 4096, chunk });
+            assert!(got == want, "chunk {chunk}, skip {skip}:\n{}", &got[..got.len().min(600)]);
+        }
+    }
+}
