@@ -85,6 +85,8 @@ pub struct Dataset {
     links: Vec<Vec<Buf<u32>>>,
     /// The file each table was read from ("" when absent).
     files: Vec<String>,
+    /// What the files read were, for the cache: set by a load for the cache only.
+    read: Option<Box<ingest::ReadRecord>>,
 }
 
 impl Dataset {
@@ -100,6 +102,7 @@ impl Dataset {
             other_files: Vec::new(),
             files: vec![String::new(); kpi_schema::TABLES.len()],
             links: links.into_iter().map(|t| t.into_iter().map(Buf::from).collect()).collect(),
+            read: None,
         }
     }
 

@@ -21,11 +21,15 @@ pub(super) fn load_csv<'p>(
     tz: chrono_tz::Tz,
     sizes: Sizes,
     progress: Option<Arc<AtomicU64>>,
+    stamp: bool,
 ) -> Result<Loaded<'p>, Vec<DataError>> {
     let file = h.file;
     let cannot_read = |e: std::io::Error| vec![DataError::file(file, format!("cannot read: {e}"))];
     let source_len = source.1;
     let mut blocks = Blocks::new(source, sizes.block, progress);
+    if stamp {
+        blocks.hash();
+    }
     // `window[start..]`: read, not parsed yet.
     let (mut window, mut start, header, body_line) = csv_header(h, &mut blocks)?;
     let plan = plan(h, header)?;
@@ -88,7 +92,7 @@ pub(super) fn load_csv<'p>(
     if let Some(e) = table.failed.take() {
         return Err(vec![e]);
     }
-    Ok(Loaded { plan, table })
+    Ok(Loaded { plan, table, read: blocks.digest() })
 }
 
 /// The first window of a CSV file, where its body starts in it, the header's fields and the
@@ -161,12 +165,14 @@ pub(super) fn load_jsonl<'p>(
     h: Header<'_, 'p>,
     mut src: Box<dyn Read + Send + '_>,
     tz: chrono_tz::Tz,
+    stamp: bool,
 ) -> Result<Loaded<'p>, Vec<DataError>> {
     let file = h.file;
     let mut bytes = Vec::new();
     if let Err(e) = src.read_to_end(&mut bytes) {
         return Err(vec![DataError::file(file, format!("cannot read: {e}"))]);
     }
+    let read = stamp.then(|| (xxhash_rust::xxh3::xxh3_64(&bytes), bytes.len() as u64));
     let text = into_text(file, bytes).map_err(|e| vec![e])?;
     if text.trim().is_empty() {
         return Err(vec![DataError::file(file, "the file is empty: expected one JSON object per line")]);
@@ -208,7 +214,7 @@ pub(super) fn load_jsonl<'p>(
     let mut chunk = Chunk::new(&plan, tz);
     chunk.parse_jsonl(&plan, &text, 1);
     table.append(&mut chunk, &plan);
-    Ok(Loaded { plan, table })
+    Ok(Loaded { plan, table, read })
 }
 
 const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];

@@ -118,7 +118,7 @@ fn invalid_utf8_is_found_in_any_block() {
     }
     for (block, chunk) in [(1, 1), (50, 7), (100_000, 1000), (BLOCK_BYTES, CHUNK_BYTES)] {
         let sizes = Sizes { block, chunk };
-        let read = load_with(names.clone(), open, &LoadOptions::default(), sizes).unwrap_err();
+        let read = load_with(names.clone(), open, &LoadOptions::default(), sizes, false).unwrap_err();
         // Mapping a window per byte is slow.
         let mapped = (block > 1).then(|| load_dir(dir.path(), &LoadOptions::default(), sizes).unwrap_err());
         for e in std::iter::once(read).chain(mapped) {
