@@ -10,9 +10,8 @@
 //!                    ends, u32 link rows), each starting on an 8-byte boundary
 //! meta:              `Meta` in postcard (serde): the load key, the directory listing, a stamp
 //!                    per file read (size, mtime, inode, ctime, xxh3 of its bytes), the columns
-//!                    loaded (all,
-//!                    or a projection), the dataset's tables, columns, warnings and links, and
-//!                    (offset, length, xxh3) of every blob
+//!                    loaded (all, or a projection), the dataset's tables, columns, warnings,
+//!                    links and row lines, and (offset, length, xxh3) of every blob
 //! ```
 //!
 //! Reading maps the file into memory and hands the columns out as views of it ([`Buf`]): nothing
@@ -49,7 +48,7 @@ use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 const MAGIC: &[u8; 8] = b"KPICACHE";
 /// Bump on any change to the layout or to what a loaded dataset holds.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 const HEADER_LEN: u64 = 40;
 
 /// Where and when to cache loaded datasets (see the module docs for the format).
@@ -318,6 +317,9 @@ struct Meta {
     tables: Vec<TableMeta>,
     /// Per table, the blob of each link's rows.
     links: Vec<Vec<u32>>,
+    /// Per table, the line of each row: the first, the count, and a blob of every row's line
+    /// when they do not follow one another.
+    lines: Vec<(u32, u64, Option<u32>)>,
     /// `(offset, length, xxh3)` of every blob.
     blobs: Vec<(u64, u64, u64)>,
 }
@@ -515,6 +517,12 @@ fn write_file(
     let links = (dataset.links.iter())
         .map(|per_table| per_table.iter().map(|l| w.u32s(l)).collect())
         .collect::<std::io::Result<_>>()?;
+    let lines = (dataset.lines.iter())
+        .map(|l| {
+            let list = if l.list.is_empty() { None } else { Some(w.u32s(&l.list)?) };
+            Ok((l.first, l.len as u64, list))
+        })
+        .collect::<std::io::Result<_>>()?;
     let warnings = (dataset.warnings.iter())
         .map(|w| WarningMeta {
             file: w.file.clone(),
@@ -535,6 +543,7 @@ fn write_file(
         files: dataset.files.clone(),
         tables,
         links,
+        lines,
         blobs: std::mem::take(&mut w.blobs),
     };
     let meta = postcard::to_stdvec(&meta).map_err(std::io::Error::other)?;
@@ -711,8 +720,18 @@ fn read_meta(
         }
         links.push(table_links);
     }
+    let mut lines = Vec::with_capacity(meta.lines.len());
+    for (ti, (first, len, list)) in meta.lines.into_iter().enumerate() {
+        let rows = tables.get(ti).map_or(0, |t| t.len);
+        let list = list.map(|l| blobs.get::<u32>(l)).transpose()?.unwrap_or_default();
+        if len != rows as u64 || !(list.is_empty() || list.len() == rows) {
+            return Err("row lines of the wrong length".into());
+        }
+        lines.push(crate::ingest::Lines { first, len: rows, list });
+    }
     // The shape must be what the evaluator expects of a loaded dataset.
     let shape_ok = tables.len() == kpi_schema::TABLES.len()
+        && lines.len() == kpi_schema::TABLES.len()
         && links.len() == kpi_schema::TABLES.len()
         && meta.files.len() == kpi_schema::TABLES.len()
         && kpi_schema::TABLES
@@ -734,6 +753,7 @@ fn read_meta(
         other_files: meta.other_files,
         links,
         files: meta.files,
+        lines,
         read: None,
     })
 }

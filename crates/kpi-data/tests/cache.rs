@@ -5,7 +5,7 @@ use kpi_data::{
 };
 use std::path::Path;
 
-const RESOURCES: &str = "id,name,team,hours_per_day,active\nR1,Ann,Desk,8,true\nR2,Bob,NOC,,false\n";
+const RESOURCES: &str = "id,name,team,hours_per_day,active\nR1,Ann,Desk,8,true\n\nR2,Bob,NOC,,false\n";
 const TICKETS: &str = "id,client_id,assigned_resource_id,created_at,completed_at,queue,estimated_hours\n\
 T1,C1,R1,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,Triage,1.5\n\
 T2,C9,R2,2026-03-03 08:00,,,\n\
@@ -28,6 +28,8 @@ fn shape(d: &Dataset) -> String {
     let mut out = format!("{:?} {:?} {:?} {:?}\n", d.timezone, d.skipped_rows, d.warnings, d.other_files);
     for t in &d.tables {
         out.push_str(&format!("{} {} {} {:?}\n", t.name, t.present, t.len, d.file_of(&t.name)));
+        let lines: Vec<Option<usize>> = (0..t.len).map(|r| d.line_of(&t.name, r)).collect();
+        out.push_str(&format!("  lines {lines:?}\n"));
         for c in &t.columns {
             out.push_str(&format!("  {} {} {:?} {:?}\n", c.name, c.custom, c.data, c.valid));
         }

@@ -275,3 +275,39 @@ pub(super) fn check_values(tables: &[Table], lines: &[Lines], files: &[String], 
         }
     }
 }
+
+/// Warnings of timestamps outside `span` (a `created_at` of 0001-01-01, an `ended_at` of 2126):
+/// the first few per column and file with their line, then a count. The rows are kept; the
+/// evaluator's default period range ignores such timestamps.
+pub fn implausible_timestamps(dataset: &crate::Dataset, span: &crate::Plausible) -> Vec<DataWarning> {
+    use crate::value::format_timestamp as ts;
+    let mut w = Warnings::default();
+    for (ti, (schema, table)) in TABLES.iter().zip(&dataset.tables).enumerate() {
+        if !table.present {
+            continue;
+        }
+        let file = dataset.files.get(ti).map_or("", |f| f.as_str());
+        let line = |row: usize| dataset.lines.get(ti).map_or(0, |l| l.get(row) as usize);
+        for column in schema.columns {
+            let Some((col, values)) = timestamps(table, column.name) else { continue };
+            for (row, &t) in values.iter().enumerate() {
+                if !span.contains(t) && col.is_valid(row) {
+                    w.push(
+                        file,
+                        column.name,
+                        line(row),
+                        format!(
+                            "{} {} is outside the plausible span {} .. {} (the row is kept; the default period range ignores it)",
+                            column.name,
+                            ts(t),
+                            span.from,
+                            span.to
+                        ),
+                    );
+                }
+            }
+            w.describe(file, column.name, format!("with {} outside the plausible span", column.name));
+        }
+    }
+    w.finish()
+}

@@ -212,7 +212,7 @@ fn fuzz_the_csv_reader_equals_the_csv_crate() {
 
 /// The whole loader (blocks, chunks, parallel parse, merge) over files whose records straddle
 /// block and chunk boundaries, read from memory and from mapped files: every row's fields as the
-/// `csv` crate reads them (an empty field is null).
+/// `csv` crate reads them (an empty field is null), and every row's line.
 #[test]
 fn fuzz_the_loader_reads_what_the_csv_crate_reads() {
     let tickets = "id,created_at\n";
@@ -249,6 +249,15 @@ fn fuzz_the_loader_reads_what_the_csv_crate_reads() {
         let d = loaded.unwrap_or_else(|e| panic!("{}", report(case, &text, &format!("{what}: {e}"))));
         let table = d.table("resources");
         assert_eq!(table.len, rows.len(), "{}", report(case, &text, &what));
+        for (r, (line, _)) in rows.iter().enumerate() {
+            let got = d.line_of("resources", r);
+            assert_eq!(
+                got,
+                Some(*line as usize),
+                "{}",
+                report(case, &text, &format!("{what}: line of row {r}"))
+            );
+        }
         for (c, name) in header.1.iter().enumerate() {
             let column = table.loaded(name.trim()).unwrap_or_else(|| panic!("column {name}"));
             let ColumnData::Text(t) = &column.data else { panic!("text") };

@@ -21,9 +21,11 @@ mod tests;
 use blocks::{Sizes, SIZES};
 use checks::Warnings;
 use discover::{Input, Opened};
-use merge::{Lines, Merged};
+pub(crate) use merge::Lines;
+use merge::Merged;
 use plan::{Header, Plan};
 
+pub use checks::implausible_timestamps;
 pub(crate) use checks::resolve_links;
 pub(crate) use discover::list_dir;
 
@@ -241,6 +243,7 @@ fn into_dataset(mut loaded: Vec<Option<Loaded>>, timezone: chrono_tz::Tz, mut wa
         other_files: Vec::new(),
         links: links.into_iter().map(|t| t.into_iter().map(crate::Buf::from).collect()).collect(),
         files,
+        lines,
         read: None,
     }
 }
