@@ -125,3 +125,60 @@ fn data_check_counts_one_warning_in_the_singular() {
     assert!(ok, "{err}");
     assert!(out.contains("\n1 warning\n") || out.ends_with("\n1 warning\n"), "{out}");
 }
+
+/// One ticket created in year 1: before, `evaluate` made one row per month since then (a
+/// 1.5 GB JSON file in 12 s on the demo data), with no warning.
+#[test]
+fn a_timestamp_in_year_one_is_a_warning_and_leaves_the_range_alone() {
+    let year_one = |t: String| {
+        let mut lines: Vec<String> = t.lines().map(str::to_string).collect();
+        let mut fields: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+        fields[3] = "0001-01-01T00:00:00Z".into();
+        lines[1] = fields.join(",");
+        lines.join("\n") + "\n"
+    };
+    let dir = demo_with("tickets.csv", year_one);
+    let clean = demo_with("tickets.csv", |t| t);
+    let started = std::time::Instant::now();
+    let (ok, out, err) = evaluate(dir.path(), &[]);
+    assert!(ok, "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert!(
+        err.contains("tickets.csv:2: warning: created_at 0001-01-01T00:00:00Z is outside the plausible span 1990-01-01 .. 2028-10-01 (the row is kept; the default period range ignores it)"),
+        "{err}"
+    );
+    let (_, clean_out, _) = evaluate(clean.path(), &[]);
+    let periods = |json: &str| {
+        let v: serde_json::Value = serde_json::from_str(json).expect("JSON");
+        let mut labels: Vec<String> = v
+            .as_array()
+            .expect("scorecards")
+            .iter()
+            .flat_map(|c| c["rows"].as_array().cloned().unwrap_or_default())
+            .filter_map(|r| r["period"]["label"].as_str().map(str::to_string))
+            .collect();
+        labels.sort();
+        labels.dedup();
+        labels
+    };
+    assert_eq!(periods(&out), periods(&clean_out));
+    assert_eq!(periods(&out), ["2026-06", "2026-07", "2026-08", "2026-09"]);
+
+    // Taken as plausible: a clear error, no output.
+    let (ok, out, err) = evaluate(dir.path(), &["--plausible-from", "0001-01-01"]);
+    assert!(!ok);
+    assert!(out.is_empty(), "{} bytes of output", out.len());
+    assert!(err.contains("the data's activity spans 0001-01-01 .. 2026-09-30 (24309 months), more than the 240 months a default range may cover: name the periods to evaluate (--from and --to)"), "{err}");
+    // With a range, as asked.
+    let (ok, _, err) = evaluate(
+        dir.path(),
+        &["--plausible-from", "0001-01-01", "--from", "2026-08-01", "--to", "2026-10-01"],
+    );
+    assert!(ok, "{err}");
+
+    // `kpi data check` warns with the line, and counts it.
+    let (ok, out, err) = data_check(dir.path(), &["--plausible-to", "2030-01-01"]);
+    assert!(ok, "{err}");
+    assert!(err.starts_with("tickets.csv:2: warning: created_at 0001-01-01T00:00:00Z is outside the plausible span 1990-01-01 .. 2030-01-01"), "{err}");
+    assert!(out.contains("created_at 0001-01-01 .. 2026-09-30"), "{out}");
+}

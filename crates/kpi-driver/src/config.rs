@@ -23,6 +23,11 @@ pub struct ClientConfig {
     pub data: Option<Spanned<String>>,
     /// The mapping profile of the client's PSA export: `autotask`, `connectwise`, or a TOML file.
     pub profile: Option<Spanned<String>>,
+    /// The plausible span of the data's timestamps: `"YYYY-MM-DD"`; default 1990-01-01 and two
+    /// years after the evaluation instant. Timestamps outside it are warned of and do not
+    /// stretch the default period range.
+    pub plausible_from: Option<Spanned<String>>,
+    pub plausible_to: Option<Spanned<String>>,
     /// Per-scorecard, per-KPI overrides: `[scorecards.tech_balanced.utilization]`.
     #[serde(default)]
     pub scorecards: BTreeMap<String, BTreeMap<String, Spanned<KpiOverride>>>,
@@ -119,6 +124,22 @@ impl Config {
             }
         }
         out
+    }
+
+    /// A date key of the plausible span (`plausible_from`, `plausible_to`).
+    pub fn plausible_date(
+        &self,
+        value: &Option<Spanned<String>>,
+        key: &str,
+    ) -> Result<Option<chrono::NaiveDate>, String> {
+        let Some(v) = value else { return Ok(None) };
+        v.get_ref().parse().map(Some).map_err(|_| {
+            format!(
+                "{}: {key} `{}` is not a date; write \"YYYY-MM-DD\"",
+                self.at(v.span().start),
+                v.get_ref()
+            )
+        })
     }
 
     pub fn holidays(&self) -> Result<Vec<chrono::NaiveDate>, String> {

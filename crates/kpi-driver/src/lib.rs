@@ -44,6 +44,11 @@ pub struct Request {
     pub to: Option<chrono::NaiveDate>,
     /// Without `to`, keep the period in progress at `as_of` too (marked partial).
     pub include_partial: bool,
+    /// The plausible span of the data's timestamps (local midnights); `None`: the config's, else
+    /// 1990-01-01 and two years after `as_of`. Timestamps outside it are warned of and do not
+    /// stretch the default period range.
+    pub plausible_from: Option<chrono::NaiveDate>,
+    pub plausible_to: Option<chrono::NaiveDate>,
     /// Only these scorecards (by id); empty: every scorecard of the root rule files.
     pub scorecards: Vec<String>,
     pub columns: Columns,
@@ -213,6 +218,8 @@ pub struct Session {
     pub cache: Option<PendingCache>,
     /// What the cache did when the dataset was loaded, and where (a hit, or why not).
     pub cache_outcome: Option<(kpi_data::CacheOutcome, PathBuf)>,
+    /// Timestamps outside the plausible span ([`EvalOptions::plausible`]), with their lines.
+    pub implausible: Vec<kpi_data::DataWarning>,
     pub timings: Timings,
 }
 
@@ -232,6 +239,18 @@ pub fn load(request: &Request, resolved: Resolved, checked: Checked) -> Result<S
         if from >= to {
             return Err(Failure::Input(format!("--from {from} is not before --to {to}")));
         }
+    }
+    let plausible = kpi_data::Plausible::around(
+        as_of,
+        request.plausible_from.or(client.plausible_from),
+        request.plausible_to.or(client.plausible_to),
+        client.timezone,
+    );
+    if plausible.from >= plausible.to {
+        return Err(Failure::Input(format!(
+            "the plausible span {} .. {} is empty: its start must be before its end (--plausible-from, --plausible-to)",
+            plausible.from, plausible.to
+        )));
     }
     let profile = client
         .profile
@@ -254,6 +273,7 @@ pub fn load(request: &Request, resolved: Resolved, checked: Checked) -> Result<S
     let loaded = data::load_data(data, &options, request.cache.as_ref());
     timings.add("load", started);
     let loaded = loaded.map_err(|errors| Failure::Data { location: data.location(), errors })?;
+    let implausible = kpi_data::implausible_timestamps(&loaded.dataset, &plausible);
     let options = EvalOptions {
         as_of,
         from: request.from,
@@ -262,6 +282,7 @@ pub fn load(request: &Request, resolved: Resolved, checked: Checked) -> Result<S
         holidays: client.holidays,
         params: client.params,
         scorecards: request.scorecards.clone(),
+        plausible,
     };
     Ok(Session {
         rules,
@@ -271,6 +292,7 @@ pub fn load(request: &Request, resolved: Resolved, checked: Checked) -> Result<S
         warnings,
         cache: loaded.pending,
         cache_outcome: loaded.outcome,
+        implausible,
         timings,
     })
 }
@@ -288,6 +310,8 @@ struct Client {
     holidays: std::collections::BTreeSet<chrono::NaiveDate>,
     params: Params,
     profile: Option<String>,
+    plausible_from: Option<chrono::NaiveDate>,
+    plausible_to: Option<chrono::NaiveDate>,
 }
 
 /// Apply the config's `[params]` and KPI overrides, then the request's params, in that order.
@@ -301,12 +325,16 @@ fn configure(
         holidays: Default::default(),
         params: Params::defaults(program),
         profile: request.profile.clone(),
+        plausible_from: None,
+        plausible_to: None,
     };
     if let Some(cfg) = config {
         if let Some(tz) = cfg.timezone()? {
             client.timezone = tz;
         }
         client.holidays = cfg.holidays()?.into_iter().collect();
+        client.plausible_from = cfg.plausible_date(&cfg.config.plausible_from, "plausible_from")?;
+        client.plausible_to = cfg.plausible_date(&cfg.config.plausible_to, "plausible_to")?;
         for (name, value) in &cfg.config.params {
             let at = cfg.at(value.span().start);
             let source = ParamSource::Config(format!("{at} params.{name}"));

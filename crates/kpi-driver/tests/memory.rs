@@ -230,3 +230,45 @@ fn config_weights_and_targets_that_are_not_finite_or_negative_are_errors_at_thei
     );
     assert!(kpi_driver::prepare(&with_config("[scorecards.desk.closed]\nweight = 0\n")).is_ok());
 }
+
+#[test]
+fn implausible_timestamps_are_warned_of_and_leave_the_default_range_alone() {
+    let mut request = request();
+    let Some(DataInput::Tables { files, .. }) = &mut request.data else { unreachable!() };
+    files[0].1.push_str("T4,C1,R1,0001-01-01T00:00:00,Open,P3\n");
+    let session = kpi_driver::prepare(&request).expect("prepared");
+    let w: Vec<String> = session.implausible.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        w,
+        ["tickets.csv:5: warning: created_at 0001-01-01T05:50:36Z is outside the plausible span 1990-01-01 .. 2028-06-01 (the row is kept; the default period range ignores it)"]
+    );
+    let results = session.evaluate().expect("evaluated");
+    let labels: Vec<_> = results[0].rows.iter().map(|r| r.period.as_ref().unwrap().label.as_str()).collect();
+    assert_eq!(labels, ["2026-05", "2026-05"]);
+    // A config that takes year 1 as plausible: the default range would be 24,305 months.
+    let mut wide = request.clone();
+    wide.config = Some(ConfigInput::Text {
+        path: "memory/client.toml".into(),
+        text: "timezone = \"America/Chicago\"\nplausible_from = \"0001-01-01\"\n".into(),
+    });
+    let session = kpi_driver::prepare(&wide).expect("prepared");
+    assert!(session.implausible.is_empty());
+    let e = session.evaluate().unwrap_err().to_string();
+    assert!(e.starts_with("scorecard `desk`: the data's activity spans 0001-01-01 .. 2026-05-06"), "{e}");
+    assert!(e.ends_with("name the periods to evaluate (--from and --to)"), "{e}");
+    // The request's span wins over the config's; an explicit range is evaluated.
+    let explicit = Request {
+        from: Some("2026-05-01".parse().unwrap()),
+        to: Some("2026-06-01".parse().unwrap()),
+        ..wide.clone()
+    };
+    assert!(kpi_driver::prepare(&explicit).expect("prepared").evaluate().is_ok());
+    let narrow = Request { plausible_from: Some("2000-01-01".parse().unwrap()), ..wide };
+    assert_eq!(kpi_driver::prepare(&narrow).expect("prepared").implausible.len(), 1);
+    // A span key that is not a date is an error at its place.
+    let text = "plausible_to = \"next year\"\n";
+    assert_eq!(
+        input_error(&with_config(text)),
+        "memory/client.toml:1:16: plausible_to `next year` is not a date; write \"YYYY-MM-DD\""
+    );
+}

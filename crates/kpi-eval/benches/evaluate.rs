@@ -30,6 +30,7 @@ fn bench(c: &mut Criterion) {
         holidays: Default::default(),
         params: Params::defaults(&program),
         scorecards: Vec::new(),
+        plausible: kpi_data::Plausible::ANY,
     };
 
     let mut group = c.benchmark_group("standard scorecards");

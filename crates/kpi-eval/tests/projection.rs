@@ -46,6 +46,7 @@ fn same_results(rules: &[PathBuf], full: &Dataset) -> usize {
             holidays: Default::default(),
             params: Params::defaults(&program),
             scorecards: ids.clone(),
+            plausible: kpi_data::Plausible::ANY,
         };
         let narrow = projected(full, &kpi_eval::columns_read(&program, &ids));
         let want = format!("{:?}", kpi_eval::evaluate(&program, full, &options));

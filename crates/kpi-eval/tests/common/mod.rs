@@ -118,6 +118,7 @@ impl<'a> Run<'a> {
             holidays,
             params,
             scorecards: vec![self.scorecard.to_string()],
+            plausible: kpi_data::Plausible::ANY,
         }
     }
 
