@@ -9,21 +9,29 @@
 //! blobs:             raw column arrays (u32 codes, i64, f64, u8 bools, dictionary bytes and u64
 //!                    ends, u32 link rows), each starting on an 8-byte boundary
 //! meta:              `Meta` in postcard (serde): the load key, the directory listing, a stamp
-//!                    per file read (size, mtime, xxh3 of its bytes), the columns loaded (all,
-//!                    or a projection), the dataset's tables, columns, warnings and links, and
-//!                    (offset, length, xxh3) of every blob
+//!                    per file read (size, mtime, inode, ctime, xxh3 of its bytes), the columns
+//!                    loaded (all, or a projection), the dataset's tables, columns, warnings,
+//!                    links and row lines, and (offset, length, xxh3) of every blob
 //! ```
 //!
 //! Reading maps the file into memory and hands the columns out as views of it ([`Buf`]): nothing
 //! is copied or decoded, and only the columns asked for are touched. Each of those is checked
 //! against its xxh3 first (about 0.1 ms per MB).
 //!
+//! The stamps describe what was parsed, not what is at the path when the cache is written: the
+//! metadata comes from the handle each file was read through (taken when it was opened, and
+//! checked again once it was read: a file written to meanwhile is not cached), the hash from the
+//! bytes parsed, the listing from the one the load worked from. A file replaced while it was
+//! loaded thus never gets a cache answering for it with the old file's data.
+//!
 //! A cache is used only when the magic, version, key and every checksum agree, the directory
 //! lists the same files and the cache holds every column asked for; a file whose size changed
-//! is stale, a file whose mtime changed is hashed again and the cache is kept only when its
-//! bytes are the same. Anything else rebuilds it from the files (loading the columns asked for
-//! and those the old cache held, so runs of different rules do not evict each other). Writes go
-//! to a temporary file renamed into place, so a mapped cache file never changes under a reader.
+//! is stale, a file whose modification time, inode or change time changed is hashed again and
+//! the cache is kept only when its bytes are the same. Anything else rebuilds it from the files
+//! (loading the columns asked for and those the old cache held, so runs of different rules do
+//! not evict each other). Writes go to a temporary file renamed into place, so a mapped cache
+//! file never changes under a reader; temporary files of runs killed while writing are removed
+//! by the next write (their process is gone, or they were untouched for 10 minutes).
 use crate::buf::{Buf, Plain};
 use crate::error::DataWarning;
 use crate::intern::Dict;
@@ -40,7 +48,7 @@ use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 const MAGIC: &[u8; 8] = b"KPICACHE";
 /// Bump on any change to the layout or to what a loaded dataset holds.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 5;
 const HEADER_LEN: u64 = 40;
 
 /// Where and when to cache loaded datasets (see the module docs for the format).
@@ -75,13 +83,36 @@ pub enum CacheOutcome {
     NotCached(String),
 }
 
-/// Size, modification time and content hash of one file read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Stamp {
-    name: String,
-    size: u64,
+/// What the file system says of a file: size, modification time, and (on Unix) inode and
+/// change time, which no program can set back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct FileMeta {
+    pub(crate) size: u64,
     mtime_ns: i128,
-    hash: u64,
+    ino: u64,
+    ctime_ns: i128,
+}
+
+impl FileMeta {
+    pub(crate) fn of(meta: &std::fs::Metadata) -> FileMeta {
+        #[cfg(unix)]
+        let (ino, ctime_ns) = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.ino(), i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()))
+        };
+        #[cfg(not(unix))]
+        let (ino, ctime_ns) = (0, 0);
+        FileMeta { size: meta.len(), mtime_ns: mtime_ns(meta), ino, ctime_ns }
+    }
+}
+
+/// One file a load read: its metadata taken from the handle it was read through (not from the
+/// path, where another file may be by now), and the hash of the bytes parsed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Stamp {
+    pub(crate) name: String,
+    pub(crate) meta: FileMeta,
+    pub(crate) hash: u64,
 }
 
 /// The cache file of `dir` under `options`.
@@ -103,10 +134,16 @@ fn load_key(options: &LoadOptions) -> String {
     )
 }
 
+/// The directory listing a cache compares: without cache files and their temporary files (a
+/// cache directory may be the dataset's).
 fn listing(dir: &Path) -> std::io::Result<Vec<String>> {
-    let mut names = crate::ingest::list_dir(dir)?;
-    names.retain(|n| !n.ends_with(".kpicache"));
-    Ok(names)
+    crate::ingest::list_dir(dir).map(without_cache_files)
+}
+
+pub(crate) fn without_cache_files(mut names: Vec<String>) -> Vec<String> {
+    let temporary = |n: &str| n.contains(".kpicache.") && n.ends_with(".tmp");
+    names.retain(|n| !n.ends_with(".kpicache") && !temporary(n));
+    names
 }
 
 fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
@@ -119,7 +156,11 @@ fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
     }
 }
 
-fn hash_file(path: &Path) -> std::io::Result<u64> {
+fn hash_file(path: &Path) -> Result<u64, String> {
+    hash_file_io(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn hash_file_io(path: &Path) -> std::io::Result<u64> {
     let mut file = File::open(path)?;
     let mut hasher = Xxh3::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -196,7 +237,7 @@ pub fn load_cached_later(
         (Some(_), Some(None)) | (None, _) => None,
         (Some(asked), None) => Some(asked.clone()),
     };
-    let dataset = crate::load(dir, &wider)?;
+    let dataset = crate::ingest::load_stamped(dir, &wider)?;
     let pending = PendingWrite { dir: dir.to_path_buf(), options: wider, cache: cache.clone(), path, reason };
     Ok((dataset, Cached::Pending(Box::new(pending))))
 }
@@ -236,28 +277,21 @@ fn write_for(
     path: &Path,
     reason: String,
 ) -> CacheOutcome {
-    let files: Vec<&str> = dataset.files.iter().filter(|f| !f.is_empty()).map(|s| s.as_str()).collect();
-    let mut stamps = Vec::new();
-    let mut total = 0;
-    for name in files {
-        let file = dir.join(name);
-        let (meta, hash) = match std::fs::metadata(&file).and_then(|m| Ok((m, hash_file(&file)?))) {
-            Ok(x) => x,
-            Err(e) => return CacheOutcome::NotCached(format!("cannot stamp {name}: {e}")),
-        };
-        total += meta.len();
-        stamps.push(Stamp { name: name.to_string(), size: meta.len(), mtime_ns: mtime_ns(&meta), hash });
+    // The stamps of what was parsed, taken while it was read: the files at the paths now may
+    // be others.
+    let Some(read) = &dataset.read else {
+        return CacheOutcome::NotCached("the dataset was not loaded for the cache".into());
+    };
+    if let Some(why) = read.unstamped.first() {
+        return CacheOutcome::NotCached(format!("{}: not cached", dir.join(why).display()));
     }
+    let total: u64 = read.stamps.iter().map(|s| s.meta.size).sum();
     if total < cache.min_bytes {
         return CacheOutcome::NotCached(format!("{total} bytes of files: below the cache's minimum"));
     }
-    let names = match listing(dir) {
-        Ok(n) => n,
-        Err(e) => return CacheOutcome::NotCached(format!("cannot list {}: {e}", dir.display())),
-    };
-    match write_cache(path, dataset, options, &names, &stamps) {
+    match write_cache(path, dataset, options, &read.names, &read.stamps) {
         Ok(()) => CacheOutcome::Rebuilt(reason),
-        Err(e) => CacheOutcome::NotCached(format!("cannot write {}: {e}", path.display())),
+        Err(e) => CacheOutcome::NotCached(e),
     }
 }
 
@@ -283,6 +317,9 @@ struct Meta {
     tables: Vec<TableMeta>,
     /// Per table, the blob of each link's rows.
     links: Vec<Vec<u32>>,
+    /// Per table, the line of each row: the first, the count, and a blob of every row's line
+    /// when they do not follow one another.
+    lines: Vec<(u32, u64, Option<u32>)>,
     /// `(offset, length, xxh3)` of every blob.
     blobs: Vec<(u64, u64, u64)>,
 }
@@ -394,26 +431,66 @@ impl<W: Write> BlobWriter<W> {
     }
 }
 
+/// Writes the cache at `path` through a temporary file renamed into place; the error names the
+/// path it concerns.
 fn write_cache(
     path: &Path,
     dataset: &Dataset,
     options: &LoadOptions,
     names: &[String],
     stamps: &[Stamp],
-) -> std::io::Result<()> {
+) -> Result<(), String> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    remove_abandoned(dir);
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
         path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         std::process::id()
     ));
     // No fsync: a cache cut short by a crash fails its checksums and is rebuilt.
-    let result = write_file(&tmp, dataset, options, names, stamps).and_then(|()| std::fs::rename(&tmp, path));
+    let result = write_file(&tmp, dataset, options, names, stamps)
+        .map_err(|e| format!("cannot write {}: {e}", tmp.display()))
+        .and_then(|()| {
+            std::fs::rename(&tmp, path)
+                .map_err(|e| format!("cannot rename {} to {}: {e}", tmp.display(), path.display()))
+        });
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// A temporary file untouched this long belongs to no write still going on.
+const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Removes the temporary files of writes that never finished (a run killed while writing):
+/// `.<name>.kpicache.<pid>.tmp` of a process that is gone (Linux) or untouched for 10 minutes.
+/// A write in progress touches its file all along; its process is alive.
+fn remove_abandoned(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .and_then(|n| n.rsplit_once(".kpicache."))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() {
+            continue;
+        }
+        let gone = cfg!(target_os = "linux") && !Path::new(&format!("/proc/{pid}")).exists();
+        let idle = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > ABANDONED_AFTER));
+        if gone || idle {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Writes the cache file at `tmp`: a blank header, the blobs, the meta, then the header.
@@ -440,6 +517,12 @@ fn write_file(
     let links = (dataset.links.iter())
         .map(|per_table| per_table.iter().map(|l| w.u32s(l)).collect())
         .collect::<std::io::Result<_>>()?;
+    let lines = (dataset.lines.iter())
+        .map(|l| {
+            let list = if l.list.is_empty() { None } else { Some(w.u32s(&l.list)?) };
+            Ok((l.first, l.len as u64, list))
+        })
+        .collect::<std::io::Result<_>>()?;
     let warnings = (dataset.warnings.iter())
         .map(|w| WarningMeta {
             file: w.file.clone(),
@@ -460,6 +543,7 @@ fn write_file(
         files: dataset.files.clone(),
         tables,
         links,
+        lines,
         blobs: std::mem::take(&mut w.blobs),
     };
     let meta = postcard::to_stdvec(&meta).map_err(std::io::Error::other)?;
@@ -536,14 +620,16 @@ impl Blobs {
 /// Reads the cache at `path` for `dir`, mapping it; `Err` says why it cannot be used.
 fn read_cache(path: &Path, dir: &Path, options: &LoadOptions) -> Result<Dataset, Miss> {
     let miss = |reason: String| (reason, None);
-    let file = File::open(path).map_err(|e| miss(format!("no cache ({e})")))?;
+    let file = File::open(path).map_err(|e| miss(format!("no cache at {} ({e})", path.display())))?;
     if cfg!(target_endian = "big") {
         return Err(miss("the cache is little-endian; this machine is not".into()));
     }
     // SAFETY: cache files are only ever replaced by a rename, never written in place, so the
     // mapped file does not change while it is mapped (see the module docs).
     #[allow(unsafe_code)]
-    let map = Arc::new(unsafe { Mmap::map(&file) }.map_err(|e| miss(format!("cannot map the cache: {e}")))?);
+    let map = Arc::new(
+        unsafe { Mmap::map(&file) }.map_err(|e| miss(format!("cannot map {}: {e}", path.display())))?,
+    );
     let file_len = map.len() as u64;
     let header = map.get(..HEADER_LEN as usize).ok_or_else(|| miss("the cache file is cut short".into()))?;
     if &header[..8] != MAGIC {
@@ -586,16 +672,18 @@ fn read_meta(
     dir: &Path,
     options: &LoadOptions,
 ) -> Result<Dataset, String> {
-    if meta.names != listing(dir).map_err(|e| e.to_string())? {
+    if meta.names != listing(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))? {
         return Err("the directory's files changed".into());
     }
     for s in &meta.stamps {
         let file = dir.join(&s.name);
-        let m = std::fs::metadata(&file).map_err(|e| format!("{}: {e}", s.name))?;
-        if m.len() != s.size {
+        let m = std::fs::metadata(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let now = FileMeta::of(&m);
+        if now.size != s.meta.size {
             return Err(format!("{} changed size", s.name));
         }
-        if mtime_ns(&m) != s.mtime_ns && hash_file(&file).map_err(|e| e.to_string())? != s.hash {
+        // Another modification time, inode or change time: the bytes decide.
+        if now != s.meta && hash_file(&file)? != s.hash {
             return Err(format!("{} changed", s.name));
         }
     }
@@ -603,10 +691,20 @@ fn read_meta(
         return Err("the cache lacks columns these rules read".into());
     }
     let timezone: chrono_tz::Tz = meta.timezone.parse().map_err(|_| "an unknown time zone".to_string())?;
+    // Blobs lie in order, each after at most 7 bytes of zeros (alignment): no byte of the file
+    // goes unchecked.
+    let mut end = HEADER_LEN;
     for &(offset, len, _) in &meta.blobs {
-        if offset < HEADER_LEN || offset.checked_add(len).is_none_or(|end| end > meta_offset) {
+        if offset < end || offset - end > 7 || offset.checked_add(len).is_none_or(|e| e > meta_offset) {
             return Err("a blob out of bounds".into());
         }
+        if map[end as usize..offset as usize].iter().any(|&b| b != 0) {
+            return Err("padding that is not zero (corrupt)".into());
+        }
+        end = offset + len;
+    }
+    if meta_offset - end > 7 || map[end as usize..meta_offset as usize].iter().any(|&b| b != 0) {
+        return Err("padding that is not zero (corrupt)".into());
     }
     let blobs = Blobs { map: Arc::clone(map), list: meta.blobs };
     let tables = view_tables(&blobs, meta.tables, &options.columns)?;
@@ -622,8 +720,18 @@ fn read_meta(
         }
         links.push(table_links);
     }
+    let mut lines = Vec::with_capacity(meta.lines.len());
+    for (ti, (first, len, list)) in meta.lines.into_iter().enumerate() {
+        let rows = tables.get(ti).map_or(0, |t| t.len);
+        let list = list.map(|l| blobs.get::<u32>(l)).transpose()?.unwrap_or_default();
+        if len != rows as u64 || !(list.is_empty() || list.len() == rows) {
+            return Err("row lines of the wrong length".into());
+        }
+        lines.push(crate::ingest::Lines { first, len: rows, list });
+    }
     // The shape must be what the evaluator expects of a loaded dataset.
     let shape_ok = tables.len() == kpi_schema::TABLES.len()
+        && lines.len() == kpi_schema::TABLES.len()
         && links.len() == kpi_schema::TABLES.len()
         && meta.files.len() == kpi_schema::TABLES.len()
         && kpi_schema::TABLES
@@ -645,6 +753,8 @@ fn read_meta(
         other_files: meta.other_files,
         links,
         files: meta.files,
+        lines,
+        read: None,
     })
 }
 

@@ -1,5 +1,5 @@
 //! A byte-level RFC 4180 record reader over text already checked as UTF-8, plus chunking for parallel parses.
-use memchr::{memchr, memchr2, memchr_iter};
+use memchr::{memchr, memchr2};
 
 /// Where a field's text is: a slice of the input, or of the reader's scratch (unescaped `""`).
 #[derive(Clone, Copy, Debug)]
@@ -191,37 +191,45 @@ fn find_comma_or_newline(b: &[u8]) -> usize {
     i + b[i..].iter().position(|&c| c == b',' || c == b'\n').unwrap_or(b.len() - i)
 }
 
-/// Pieces of `src` (records) of about `target` bytes that end at record boundaries. Quote parity
-/// is tracked so a newline inside a quoted value is never a boundary. Unless `last` (the end of
-/// `src` is the end of the file), the records after the last piece may be incomplete and are left
-/// for the next block: returns the pieces and the bytes they cover.
+/// Pieces of `src` (records) of about `target` bytes that end at record boundaries. A newline
+/// inside a quoted value is never a boundary: quotes are followed as [`CsvReader`] reads them (a
+/// quote opens a quoted value only at the start of a field, `""` inside one is a quote, and a
+/// quote inside an unquoted value such as `5" monitor` is text), not by parity, which a stray
+/// quote would flip. Unless `last` (the end of `src` is the end of the file), the records after
+/// the last piece may be incomplete and are left for the next block: returns the pieces and the
+/// bytes they cover.
 pub(crate) fn split_chunks(src: &[u8], target: usize, last: bool) -> (Vec<(usize, usize)>, usize) {
     let mut chunks = Vec::new();
     let mut start = 0;
     while start < src.len() {
-        let mut end = start + target;
+        let mut end = start.saturating_add(target);
         if end >= src.len() {
             if !last {
                 break;
             }
             end = src.len();
         } else {
-            // Most files have no quotes: finding none is cheaper than counting them.
-            let piece = &src[start..end];
-            let mut quotes = if memchr(b'"', piece).is_some() { memchr_iter(b'"', piece).count() } else { 0 };
+            // Pieces start at record boundaries, outside quotes. Most files have no quotes:
+            // finding none is cheaper than following them.
+            let mut quotes = Quotes { inside: false, start };
+            let mut p = start;
+            while let Some(off) = src.get(p..end).and_then(|piece| memchr(b'"', piece)) {
+                p = quotes.take(src, p + off);
+            }
+            // An escaped `""` may straddle `end`.
+            p = p.max(end);
             loop {
-                match memchr2(b'\n', b'"', &src[end..]) {
+                match memchr2(b'\n', b'"', &src[p..]) {
                     None if last => {
                         end = src.len();
                         break;
                     }
                     None => return (chunks, start),
+                    Some(off) if src[p + off] == b'"' => p = quotes.take(src, p + off),
                     Some(off) => {
-                        let at = end + off;
-                        end = at + 1;
-                        if src[at] == b'"' {
-                            quotes += 1;
-                        } else if quotes & 1 == 0 {
+                        p += off + 1;
+                        if !quotes.inside {
+                            end = p;
                             break;
                         }
                     }
@@ -232,6 +240,29 @@ pub(crate) fn split_chunks(src: &[u8], target: usize, last: bool) -> (Vec<(usize
         start = end;
     }
     (chunks, start)
+}
+
+/// Whether a scan over records is inside a quoted value, as [`CsvReader`] reads quotes.
+struct Quotes {
+    inside: bool,
+    /// Where the scan started: a record boundary.
+    start: usize,
+}
+
+impl Quotes {
+    /// Takes the quote at `at`; returns where to scan on (past `""` inside a quoted value).
+    #[inline]
+    fn take(&mut self, src: &[u8], at: usize) -> usize {
+        if self.inside {
+            if src.get(at + 1) == Some(&b'"') {
+                return at + 2;
+            }
+            self.inside = false;
+        } else if at == self.start || matches!(src[at - 1], b',' | b'\n') {
+            self.inside = true;
+        }
+        at + 1
+    }
 }
 
 #[cfg(test)]
@@ -291,6 +322,18 @@ mod tests {
             }
             let ids: Vec<_> = all.iter().map(|(l, f)| (*l, f.as_str())).collect();
             assert_eq!(ids, vec![(2, "1"), (4, "2"), (5, "3"), (8, "4")], "target {target}");
+        }
+    }
+
+    #[test]
+    fn a_stray_quote_does_not_flip_the_chunks() {
+        // `5" x` is text; the newline inside the quoted value on the next record is no boundary.
+        let src = "1,5\" x\n2,\"a\nb\"\n3,\"\"\"\"\n4,y\n";
+        for target in 1..src.len() + 2 {
+            let (chunks, covered) = split_chunks(src.as_bytes(), target, true);
+            assert_eq!(covered, src.len());
+            let starts: Vec<usize> = chunks.iter().map(|c| c.0).collect();
+            assert!(starts.iter().all(|&a| [0, 7, 15, 22].contains(&a)), "target {target}: {chunks:?}");
         }
     }
 

@@ -60,6 +60,8 @@ pub struct LoadErrors {
     pub errors: Vec<DataError>,
     /// Errors found but not listed.
     pub more: usize,
+    /// How many of the `more` errors concern a whole file (not one row).
+    pub more_file_level: usize,
 }
 
 impl LoadErrors {
@@ -68,7 +70,15 @@ impl LoadErrors {
             self.errors.push(e);
         } else {
             self.more += 1;
+            self.more_file_level += usize::from(!e.row_level);
         }
+    }
+
+    /// Whether every error concerns one row only: then `skip_bad_rows` would leave the rows out
+    /// and load the rest. A file-level error (a missing table or column, a bad header, invalid
+    /// UTF-8) fails the load whatever that option says.
+    pub fn row_level(&self) -> bool {
+        self.more_file_level == 0 && self.errors.iter().all(|e| e.row_level)
     }
 
     /// Total number of errors found.
@@ -90,13 +100,22 @@ impl fmt::Display for LoadErrors {
             write!(f, "{e}")?;
         }
         if self.more > 0 {
-            write!(f, "\n... and {} more errors", self.more)?;
+            write!(f, "\n... and {}", count(self.more, "more error"))?;
         }
         Ok(())
     }
 }
 
 impl std::error::Error for LoadErrors {}
+
+/// `n` and `what`, with an `s` unless `n` is 1: "1 more error", "3 more errors".
+pub(crate) fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("{n} {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
 
 /// Suspicious but usable data: the row is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]

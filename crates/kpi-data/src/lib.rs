@@ -25,6 +25,7 @@ pub use cache::{
 };
 pub use chrono_tz::Tz;
 pub use error::{DataError, DataWarning, LoadErrors};
+pub use ingest::implausible_timestamps;
 pub use ingest::{load, load_from_memory};
 pub use intern::NULL_CODE;
 pub use kpi_schema::TableId;
@@ -83,6 +84,72 @@ impl Default for LoadOptions {
     }
 }
 
+/// The span of time a dataset's timestamps can plausibly fall in, from local midnight of `from`
+/// to local midnight of `to` (excluded), in the dataset's zone. Timestamps outside it (a
+/// `created_at` of 0001-01-01, a `completed_at` of 9999-12-31) are kept but warned of
+/// ([`implausible_timestamps`]), and the evaluator's default period range ignores them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plausible {
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    /// Microseconds UTC of `from` and `to`.
+    start: i64,
+    end: i64,
+}
+
+impl Plausible {
+    /// Every instant.
+    pub const ANY: Plausible = Plausible {
+        from: chrono::NaiveDate::MIN,
+        to: chrono::NaiveDate::MAX,
+        start: i64::MIN,
+        end: i64::MAX,
+    };
+
+    /// The default start: 1990-01-01, before any PSA export a scorecard reads.
+    pub const DEFAULT_FROM: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(1990, 1, 1) {
+        Some(d) => d,
+        None => panic!("a valid date"),
+    };
+
+    /// How many years past the evaluation instant the default span ends (due dates lie ahead).
+    pub const DEFAULT_YEARS_AHEAD: u32 = 2;
+
+    /// The span from `from` to `to` (local midnights in `tz`).
+    pub fn new(from: chrono::NaiveDate, to: chrono::NaiveDate, tz: chrono_tz::Tz) -> Plausible {
+        let midnight = |d: chrono::NaiveDate| {
+            use chrono::TimeZone;
+            let t = d.and_time(chrono::NaiveTime::MIN);
+            tz.from_local_datetime(&t)
+                .earliest()
+                .map_or_else(|| t.and_utc().timestamp_micros(), |x| x.timestamp_micros())
+        };
+        Plausible { from, to, start: midnight(from), end: midnight(to) }
+    }
+
+    /// The span for an evaluation at `as_of`: `from` or [`Plausible::DEFAULT_FROM`], to `to` or
+    /// [`Plausible::DEFAULT_YEARS_AHEAD`] years after the local date of `as_of`.
+    pub fn around(
+        as_of: i64,
+        from: Option<chrono::NaiveDate>,
+        to: Option<chrono::NaiveDate>,
+        tz: chrono_tz::Tz,
+    ) -> Plausible {
+        let to = to.unwrap_or_else(|| {
+            let date = chrono::DateTime::from_timestamp_micros(as_of)
+                .map_or(chrono::NaiveDate::MAX, |t| t.with_timezone(&tz).date_naive());
+            date.checked_add_months(chrono::Months::new(12 * Plausible::DEFAULT_YEARS_AHEAD))
+                .unwrap_or(chrono::NaiveDate::MAX)
+        });
+        Plausible::new(from.unwrap_or(Plausible::DEFAULT_FROM), to, tz)
+    }
+
+    /// Whether the instant `t` (microseconds UTC) lies in the span.
+    pub fn contains(&self, t: i64) -> bool {
+        self.start <= t && t < self.end
+    }
+}
+
 /// A loaded dataset: every canonical table, typed and columnar.
 #[derive(Debug, Clone)]
 pub struct Dataset {
@@ -99,6 +166,10 @@ pub struct Dataset {
     links: Vec<Vec<Buf<u32>>>,
     /// The file each table was read from ("" when absent).
     files: Vec<String>,
+    /// The line of each row of each table (empty when not read from a file).
+    lines: Vec<ingest::Lines>,
+    /// What the files read were, for the cache: set by a load for the cache only.
+    read: Option<Box<ingest::ReadRecord>>,
 }
 
 impl Dataset {
@@ -114,6 +185,8 @@ impl Dataset {
             other_files: Vec::new(),
             files: vec![String::new(); kpi_schema::TABLES.len()],
             links: links.into_iter().map(|t| t.into_iter().map(Buf::from).collect()).collect(),
+            lines: vec![ingest::Lines::default(); kpi_schema::TABLES.len()],
+            read: None,
         }
     }
 
@@ -144,6 +217,14 @@ impl Dataset {
     /// The file `table` was read from, when present.
     pub fn file_of(&self, table: kpi_schema::TableId) -> Option<&str> {
         self.files.get(table as usize).map(|s| s.as_str()).filter(|s| !s.is_empty())
+    }
+
+    /// The 1-based line of the file where row `row` of `table` starts; `None` when unknown (a
+    /// dataset built by hand, a row out of range).
+    pub fn line_of(&self, table: &str, row: usize) -> Option<usize> {
+        let i = kpi_schema::TABLES.iter().position(|t| t.name == table)?;
+        let line = self.lines.get(i)?.get(row);
+        (line > 0).then_some(line as usize)
     }
 
     /// Rows left out of `table` by `skip_bad_rows`.

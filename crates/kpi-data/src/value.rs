@@ -29,26 +29,38 @@ pub(crate) fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// An integer: optional `-`, digits, within ±`i64::MAX` (`i64::MIN` stands for null downstream).
 pub(crate) fn parse_int(s: &str) -> Option<i64> {
     let b = trim(s).as_bytes();
     let (neg, digits) = match b.first() {
         Some(b'-') => (true, &b[1..]),
         _ => (false, b),
     };
-    if digits.is_empty() || digits.len() > 18 {
+    // 19 digits fit in a u64.
+    if digits.is_empty() || digits.len() > 19 {
         return None;
     }
-    let mut v: i64 = 0;
+    let mut v: u64 = 0;
     for &d in digits {
         if !d.is_ascii_digit() {
             return None;
         }
-        v = v * 10 + i64::from(d - b'0');
+        v = v * 10 + u64::from(d - b'0');
     }
+    let v = i64::try_from(v).ok()?;
     Some(if neg { -v } else { v })
 }
 
-/// A number as the contract allows: optional `-`, digits, optional `.` and digits.
+/// Whether `s` is written as an integer (optional `-`, digits), whatever its size.
+pub(crate) fn looks_like_int(s: &str) -> bool {
+    let b = trim(s).as_bytes();
+    let digits = b.strip_prefix(b"-").unwrap_or(b);
+    !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
+}
+
+/// A number as the contract allows: optional `-`, digits, optional `.` and digits, optional
+/// exponent (`e` or `E`, optional sign, digits). Never `NaN`; infinite when the magnitude is
+/// beyond `f64::MAX` (the caller reports it as out of range). `f64::MAX` itself is read.
 pub(crate) fn parse_number(s: &str) -> Option<f64> {
     let s = trim(s);
     let b = s.as_bytes();
@@ -61,7 +73,7 @@ pub(crate) fn parse_number(s: &str) -> Option<f64> {
     // Up to 15 digits: the digits as an integer over a power of ten, both exact, so the one
     // rounding of the division gives the same value as `parse` (Clinger's fast path).
     let (mut mantissa, mut count, mut decimals) = (0u64, 0usize, 0usize);
-    for &c in digits {
+    for (i, &c) in digits.iter().enumerate() {
         match c {
             b'0'..=b'9' => {
                 seen_digit = true;
@@ -70,6 +82,18 @@ pub(crate) fn parse_number(s: &str) -> Option<f64> {
                 decimals += usize::from(seen_dot);
             }
             b'.' if !seen_dot => seen_dot = true,
+            b'e' | b'E' if seen_digit => {
+                let exp = &digits[i + 1..];
+                let exp = match exp.first() {
+                    Some(b'+' | b'-') => &exp[1..],
+                    _ => exp,
+                };
+                if exp.is_empty() || !exp.iter().all(u8::is_ascii_digit) {
+                    return None;
+                }
+                // Only digits, a dot and an exponent get here: `parse` reads no `inf` or `NaN`.
+                return s.parse().ok();
+            }
             _ => return None,
         }
     }
@@ -129,6 +153,63 @@ fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
         v = v * 10 + u32::from(c - b'0');
     }
     Some(v)
+}
+
+/// Why a cell shaped like the contract's timestamps (`YYYY-MM-DD...`) is not one, when its date
+/// or time of day does not exist (`2026-06-31`, month 13, `24:30`); `None` for anything else.
+pub(crate) fn impossible_timestamp(s: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let b = trim(s).as_bytes();
+    let year = digits(b, 0, 4)?;
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let (month, day) = (digits(b, 5, 2)?, digits(b, 8, 2)?);
+    if b.get(10).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    if !(1..=12).contains(&month) {
+        return Some(format!("month {month:02} does not exist"));
+    }
+    let days = days_in_month(i64::from(year), month);
+    if day == 0 || day > days {
+        return Some(format!(
+            "{year:04}-{month:02}-{day:02} is a day that does not exist ({} {year} has {days} days)",
+            MONTHS[month as usize - 1]
+        ));
+    }
+    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) || b.get(13) != Some(&b':') {
+        return None;
+    }
+    let (hour, minute) = (digits(b, 11, 2)?, digits(b, 14, 2)?);
+    let second = if b.get(16) == Some(&b':') { digits(b, 17, 2) } else { None };
+    let shown = match second {
+        Some(sec) => format!("{hour:02}:{minute:02}:{sec:02}"),
+        None => format!("{hour:02}:{minute:02}"),
+    };
+    let why = if hour > 23 {
+        "hours run 00 to 23"
+    } else if minute > 59 {
+        "minutes run 00 to 59"
+    } else if second.is_some_and(|s| s > 60) {
+        "seconds run 00 to 59"
+    } else {
+        return None;
+    };
+    Some(format!("{shown} is not a time of day ({why})"))
 }
 
 /// Resolves naive local times of one zone to UTC, caching per 15-minute block (zone transitions
@@ -503,9 +584,30 @@ mod tests {
             "1234567890123456",
             "0.30000000000000004",
             "-17.0625",
+            "1e5",
+            "1.5E-3",
+            "-2.5e+10",
+            ".5e1",
+            "1.7976931348623157e308",
+            "4.9e-324",
         ] {
             assert_eq!(parse_number(s).map(f64::to_bits), s.parse::<f64>().ok().map(f64::to_bits), "{s}");
         }
+    }
+
+    #[test]
+    fn numbers_never_read_nan_and_overflow_to_infinity() {
+        for s in
+            ["NaN", "nan", "inf", "-inf", "infinity", "+1", "1e", "1e+", "e1", ".e1", "1.5.2", "1,5", "0x10"]
+        {
+            assert_eq!(parse_number(s), None, "{s}");
+        }
+        assert_eq!(parse_number("1e400"), Some(f64::INFINITY));
+        assert_eq!(parse_number(&"9".repeat(400)), Some(f64::INFINITY));
+        assert_eq!(parse_int("9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_int("-9223372036854775807"), Some(-i64::MAX));
+        assert_eq!(parse_int("-9223372036854775808"), None);
+        assert_eq!(parse_int("99999999999999999999"), None);
     }
 
     #[test]

@@ -272,3 +272,134 @@ fn duplicates_across_parallel_chunks() {
     assert_eq!(note.dict.len(), 7);
     assert_eq!(note.get(119_999), Some("n5"));
 }
+
+#[test]
+fn messages_count_in_the_singular_for_one() {
+    let mut entries = String::from("id,resource_id,started_at,ended_at,hours,billable\n");
+    for i in 0..51 {
+        entries.push_str(&format!("E{i},R1,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,x,1\n"));
+    }
+    let text = errors(&[("time_entries.csv", &entries)]);
+    assert!(text.ends_with("\n... and 1 more error"), "{text}");
+    let mut entries = String::from("id,resource_id,started_at,ended_at,hours,billable\n");
+    for i in 0..21 {
+        entries.push_str(&format!("E{i},R1,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,-1,1\n"));
+    }
+    let w = warnings(&[("time_entries.csv", &entries)]);
+    assert_eq!(w[20], "time_entries.csv: warning: 1 more row with negative hours");
+    assert_eq!(
+        errors(&[("resources.csv", "id,name,team\nR1\n")]),
+        "resources.csv:2:2: error: column `name`: the row has 1 field but the header has 3 (a truncated line?)"
+    );
+}
+
+#[test]
+fn errors_say_whether_skipping_rows_would_help() {
+    let rows = run(&[("tickets.csv", "id,created_at\nT1,never\n")], &LoadOptions::default()).unwrap_err();
+    assert!(rows.row_level(), "{rows}");
+    let file = run(&[("tickets.csv", "id\nT1\n")], &LoadOptions::default()).unwrap_err();
+    assert!(!file.row_level(), "{file}");
+    // Past the cap, the errors only counted still say what they were.
+    let mut entries = String::from("id,resource_id,started_at,ended_at,hours,billable\n");
+    for i in 0..60 {
+        entries.push_str(&format!("E{i},R1,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,x,1\n"));
+    }
+    let many =
+        run(&[("time_entries.csv", &entries), ("tickets.csv", "id\n")], &LoadOptions::default()).unwrap_err();
+    assert!(!many.row_level(), "{many}");
+    let many = run(&[("time_entries.csv", &entries)], &LoadOptions::default()).unwrap_err();
+    assert!(many.row_level(), "{many}");
+}
+
+#[test]
+fn a_day_that_does_not_exist_is_called_so() {
+    assert_eq!(
+        errors(&[("tickets.csv", "id,created_at\nT1,2026-06-31T09:00:00Z\nT2,2026-02-29\nT3,2026-13-01 10:00\nT4,2026-03-02T24:30:00Z\n")]),
+        "tickets.csv:2:2: error: column `created_at`: invalid timestamp `2026-06-31T09:00:00Z`: 2026-06-31 is a day that does not exist (June 2026 has 30 days)\n\
+         tickets.csv:3:2: error: column `created_at`: invalid timestamp `2026-02-29`: 2026-02-29 is a day that does not exist (February 2026 has 28 days)\n\
+         tickets.csv:4:2: error: column `created_at`: invalid timestamp `2026-13-01 10:00`: month 13 does not exist\n\
+         tickets.csv:5:2: error: column `created_at`: invalid timestamp `2026-03-02T24:30:00Z`: 24:30:00 is not a time of day (hours run 00 to 23)"
+    );
+}
+
+#[test]
+fn the_json_error_of_a_first_line_is_reported() {
+    let text = errors(&[("-resources.csv", ""), ("resources.jsonl", "{\"id\": \"R1\", \"name\": \"Ann\"\n")]);
+    assert!(text.starts_with("resources.jsonl:1: error: invalid JSON: "), "{text}");
+    let text = errors(&[
+        ("-resources.csv", ""),
+        ("resources.jsonl", "{\"id\": \"R1\" \"name\": \"Ann\"}\n{\"id\": \"R2\", \"name\": \"Bob\"}\n"),
+    ]);
+    assert!(text.starts_with("resources.jsonl:1: error: invalid JSON: "), "{text}");
+}
+
+#[test]
+fn cr_line_endings_are_named() {
+    let expect = "resources.csv:1: error: the file uses CR line endings (classic Mac OS): kpi reads LF or CRLF line endings; re-save the export with Unix (LF) or Windows (CRLF) line endings";
+    assert_eq!(errors(&[("resources.csv", "id,name\rR1,Ann\rR2,Bob\r")]), expect);
+    assert_eq!(errors(&[("resources.csv", "id,name\rR1,Ann\rR1,Bob\r")]), expect);
+    assert_eq!(
+        errors(&[
+            ("-resources.csv", ""),
+            ("resources.jsonl", "{\"id\": \"R1\", \"name\": \"Ann\"}\r{\"id\": \"R2\", \"name\": \"Bob\"}\r")
+        ]),
+        expect.replace("resources.csv", "resources.jsonl")
+    );
+}
+
+fn hours(d: &Dataset) -> Vec<f64> {
+    match &d.table(kpi_schema::TableId::TimeEntries).column("hours").unwrap().data {
+        kpi_data::ColumnData::Number(v) => v.to_vec(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn numbers_that_overflow_are_errors_and_the_largest_finite_is_read() {
+    let entry = |h: &str| {
+        format!("id,resource_id,started_at,ended_at,hours,billable\nE1,R1,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,{h},1\n")
+    };
+    let nines = "9".repeat(400);
+    for (h, want) in [
+        ("1.7976931348623157e308", f64::MAX),
+        ("-1.7976931348623157E+308", -f64::MAX),
+        ("2.5e-3", 0.0025),
+        ("1e-400", 0.0),
+        (&nines[..300], nines[..300].parse().unwrap()),
+    ] {
+        let d = run(&[("time_entries.csv", &entry(h))], &LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{h}: {e}"));
+        assert_eq!(hours(&d), [want], "{h}");
+    }
+    let shown = format!("{}...", &nines[..60]);
+    for (h, shown) in [(nines.as_str(), shown.as_str()), ("1e400", "1e400"), ("-1.8e308", "-1.8e308")] {
+        assert_eq!(
+            errors(&[("time_entries.csv", &entry(h))]),
+            format!("time_entries.csv:2:5: error: column `hours`: number `{shown}` is out of range: its magnitude exceeds the largest number (about 1.8e308)")
+        );
+    }
+    for h in ["NaN", "nan", "inf", "-inf", "Infinity", "1e", "e5", "1.5.2", "+-1"] {
+        assert_eq!(
+            errors(&[("time_entries.csv", &entry(h))]),
+            format!("time_entries.csv:2:5: error: column `hours`: invalid number `{h}`: expected a number like 1.5 (`.` as decimal separator)")
+        );
+    }
+    // JSON Lines: numbers keep their JSON form (an exponent), huge ones are errors.
+    let jsonl = |h: &str| {
+        format!("{{\"id\":\"E1\",\"resource_id\":\"R1\",\"started_at\":\"2026-03-02T09:00:00Z\",\"ended_at\":\"2026-03-02T10:00:00Z\",\"hours\":{h},\"billable\":true}}\n")
+    };
+    let d = run(
+        &[("-time_entries.csv", ""), ("time_entries.jsonl", &jsonl("1.7976931348623157e308"))],
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(hours(&d), [f64::MAX]);
+    let e = errors(&[("-time_entries.csv", ""), ("time_entries.jsonl", &jsonl("1e400"))]);
+    assert!(e.starts_with("time_entries.jsonl:1: error: "), "{e}");
+    // Integers too large for 64 bits.
+    let tickets = "id,created_at,reopen_count\nT1,2026-03-02T09:00:00Z,9223372036854775807\nT2,2026-03-02T09:00:00Z,99999999999999999999\n";
+    assert_eq!(
+        errors(&[("tickets.csv", tickets)]),
+        "tickets.csv:3:3: error: column `reopen_count`: integer `99999999999999999999` is out of range: it does not fit in 64 bits"
+    );
+}

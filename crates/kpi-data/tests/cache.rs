@@ -1,8 +1,11 @@
 //! The columnar cache: a hit gives the same dataset; a stale or corrupt cache is rebuilt, never trusted.
-use kpi_data::{cache_path, load, load_cached, CacheOptions, CacheOutcome, ColumnData, Dataset, LoadOptions};
+use kpi_data::{
+    cache_path, load, load_cached, load_cached_later, CacheOptions, CacheOutcome, Cached, ColumnData,
+    Dataset, LoadOptions,
+};
 use std::path::Path;
 
-const RESOURCES: &str = "id,name,team,hours_per_day,active\nR1,Ann,Desk,8,true\nR2,Bob,NOC,,false\n";
+const RESOURCES: &str = "id,name,team,hours_per_day,active\nR1,Ann,Desk,8,true\n\nR2,Bob,NOC,,false\n";
 const TICKETS: &str = "id,client_id,assigned_resource_id,created_at,completed_at,queue,estimated_hours\n\
 T1,C1,R1,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,Triage,1.5\n\
 T2,C9,R2,2026-03-03 08:00,,,\n\
@@ -31,6 +34,8 @@ fn shape(d: &Dataset) -> String {
             t.len,
             kpi_schema::TableId::from_name(&t.name).and_then(|id| d.file_of(id))
         ));
+        let lines: Vec<Option<usize>> = (0..t.len).map(|r| d.line_of(&t.name, r)).collect();
+        out.push_str(&format!("  lines {lines:?}\n"));
         for c in &t.columns {
             out.push_str(&format!("  {} {} {:?} {:?}\n", c.name, c.custom, c.data, c.valid));
         }
@@ -244,4 +249,93 @@ fn a_projected_cache_serves_the_columns_it_holds_and_widens_for_others() {
     assert_eq!(outcome, CacheOutcome::Hit);
     assert_eq!(shape(&all), shape(&kpi_data::load(data.path(), &options()).unwrap()));
     assert_eq!(load(&hours).1, CacheOutcome::Hit);
+}
+
+fn queue_of(d: &Dataset, row: usize) -> String {
+    let ColumnData::Text(q) = &d.table(kpi_schema::TableId::Tickets).column("queue").unwrap().data else {
+        panic!()
+    };
+    q.get(row).unwrap_or("").to_string()
+}
+
+/// A file replaced between the parse and the cache write (an export tool renaming a new file
+/// into place): the cache holds what was parsed, stamped as such, so the next run sees a file
+/// other than the one cached and parses it.
+#[test]
+fn a_file_replaced_between_the_parse_and_the_cache_write_is_parsed_again() {
+    let (data, _c, cache) = setup();
+    let (parsed, later) = load_cached_later(data.path(), &options(), &cache).unwrap();
+    assert_eq!(queue_of(&parsed, 0), "Triage");
+    let Cached::Pending(write) = later else { panic!("nothing to write") };
+    // Same size, other bytes, written beside and renamed into place.
+    let tickets = data.path().join("tickets.csv");
+    std::fs::write(data.path().join("tickets.new"), TICKETS.replace("Triage", "Triagf")).unwrap();
+    std::fs::rename(data.path().join("tickets.new"), &tickets).unwrap();
+    assert!(matches!(write.write(&parsed), CacheOutcome::Rebuilt(_)));
+    let (d, outcome) = cached(data.path(), &cache);
+    assert!(matches!(&outcome, CacheOutcome::Rebuilt(r) if r.contains("tickets.csv")), "{outcome:?}");
+    assert_eq!(queue_of(&d, 0), "Triagf");
+    assert_eq!(cached(data.path(), &cache).1, CacheOutcome::Hit);
+
+    // Rewritten in place (same size, same inode), its modification time set back.
+    std::fs::remove_file(cache_path(data.path(), &options(), &cache)).unwrap();
+    let (parsed, later) = load_cached_later(data.path(), &options(), &cache).unwrap();
+    assert_eq!(queue_of(&parsed, 0), "Triagf");
+    let Cached::Pending(write) = later else { panic!("nothing to write") };
+    let mtime = std::fs::metadata(&tickets).unwrap().modified().unwrap();
+    std::fs::write(&tickets, TICKETS).unwrap();
+    std::fs::File::options().write(true).open(&tickets).unwrap().set_modified(mtime).unwrap();
+    assert!(matches!(write.write(&parsed), CacheOutcome::Rebuilt(_)));
+    let (d, outcome) = cached(data.path(), &cache);
+    assert!(matches!(&outcome, CacheOutcome::Rebuilt(r) if r.contains("tickets.csv")), "{outcome:?}");
+    assert_eq!(queue_of(&d, 0), "Triage");
+}
+
+/// Temporary files that killed runs left in the cache directory are removed by the next write;
+/// a fresh one of a live process is left alone.
+#[test]
+fn temporary_files_of_killed_runs_are_cleaned_up() {
+    let (data, c, cache) = setup();
+    let name =
+        cache_path(data.path(), &options(), &cache).file_name().unwrap().to_string_lossy().into_owned();
+    // A process id above Linux's maximum (2^22) never runs; one of a live process, made old.
+    let dead = c.path().join(format!(".{name}.4194305.tmp"));
+    let live = c.path().join(format!(".other.kpicache.{}.tmp", std::process::id()));
+    std::fs::write(&dead, "half a cache").unwrap();
+    let old_live = c.path().join(".old.kpicache.1.tmp");
+    std::fs::write(&old_live, "half a cache").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&old_live)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+        .unwrap();
+    std::fs::write(&live, "being written").unwrap();
+    let unrelated = c.path().join("notes.tmp");
+    std::fs::write(&unrelated, "not ours").unwrap();
+    assert!(matches!(cached(data.path(), &cache).1, CacheOutcome::Rebuilt(_)));
+    if cfg!(target_os = "linux") {
+        assert!(!dead.exists(), "a dead process's file is removed");
+    }
+    assert!(!old_live.exists(), "a file untouched for an hour is removed");
+    assert!(live.exists(), "a fresh file of a live process stays");
+    assert!(unrelated.exists(), "files not of the cache stay");
+}
+
+/// Every I/O error of the cache names the path it concerns.
+#[test]
+fn cache_io_errors_name_the_path() {
+    let (data, c, _) = setup();
+    // The cache directory is a file: nothing can be written under it.
+    let blocker = c.path().join("not-a-dir");
+    std::fs::write(&blocker, "").unwrap();
+    let cache = CacheOptions { dir: blocker.join("kpi"), min_bytes: 0 };
+    let (_, outcome) = cached(data.path(), &cache);
+    let CacheOutcome::NotCached(why) = &outcome else { panic!("{outcome:?}") };
+    assert!(why.contains(&blocker.join("kpi").display().to_string()), "{why}");
+    // No cache yet: the reason names where it was looked for.
+    let cache = CacheOptions { dir: c.path().join("fresh"), min_bytes: 0 };
+    let (_, outcome) = cached(data.path(), &cache);
+    let CacheOutcome::Rebuilt(why) = &outcome else { panic!("{outcome:?}") };
+    assert!(why.contains(&cache_path(data.path(), &options(), &cache).display().to_string()), "{why}");
 }

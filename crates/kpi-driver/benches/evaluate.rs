@@ -31,6 +31,7 @@ fn bench(c: &mut Criterion) {
         params: Params::defaults(&program),
         scorecards: Vec::new(),
         script_budget: kpi_eval::DEFAULT_SCRIPT_BUDGET,
+        plausible: kpi_data::Plausible::ANY,
     };
 
     let mut group = c.benchmark_group("standard scorecards");

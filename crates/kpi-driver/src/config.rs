@@ -25,6 +25,11 @@ pub struct ClientConfig {
     pub profile: Option<Spanned<String>>,
     /// The rhai time each KPI may spend per run, a duration such as `"90s"` or `"2m"`; default 60 s.
     pub script_budget: Option<Spanned<String>>,
+    /// The plausible span of the data's timestamps: `"YYYY-MM-DD"`; default 1990-01-01 and two
+    /// years after the evaluation instant. Timestamps outside it are warned of and do not
+    /// stretch the default period range.
+    pub plausible_from: Option<Spanned<String>>,
+    pub plausible_to: Option<Spanned<String>>,
     /// Per-scorecard, per-KPI overrides: `[scorecards.tech_balanced.utilization]`.
     #[serde(default)]
     pub scorecards: BTreeMap<String, BTreeMap<String, Spanned<KpiOverride>>>,
@@ -34,8 +39,9 @@ pub struct ClientConfig {
 #[serde(deny_unknown_fields)]
 pub struct KpiOverride {
     /// `">= 75%"`, `"75%"` (keeps the rule's comparison), `"24h"` or a number.
-    pub target: Option<TargetValue>,
-    pub weight: Option<f64>,
+    pub target: Option<Spanned<TargetValue>>,
+    /// A number of 0 or more.
+    pub weight: Option<Spanned<f64>>,
     /// `false` switches the KPI off for this client.
     pub enabled: Option<bool>,
 }
@@ -109,17 +115,33 @@ impl Config {
                 out.push(kpi_check::KpiOverride {
                     scorecard: card.clone(),
                     kpi: kpi.clone(),
-                    target: o.target.as_ref().map(|t| match t {
+                    target: o.target.as_ref().map(|t| match t.get_ref() {
                         TargetValue::Text(s) => s.clone(),
                         TargetValue::Number(x) => x.to_string(),
                     }),
-                    weight: o.weight,
+                    weight: o.weight.as_ref().map(|w| *w.get_ref()),
                     enabled: o.enabled,
                     source: format!("{at} scorecards.{card}.{kpi}"),
                 });
             }
         }
         out
+    }
+
+    /// A date key of the plausible span (`plausible_from`, `plausible_to`).
+    pub fn plausible_date(
+        &self,
+        value: &Option<Spanned<String>>,
+        key: &str,
+    ) -> Result<Option<chrono::NaiveDate>, String> {
+        let Some(v) = value else { return Ok(None) };
+        v.get_ref().parse().map(Some).map_err(|_| {
+            format!(
+                "{}: {key} `{}` is not a date; write \"YYYY-MM-DD\"",
+                self.at(v.span().start),
+                v.get_ref()
+            )
+        })
     }
 
     pub fn holidays(&self) -> Result<Vec<chrono::NaiveDate>, String> {
@@ -157,7 +179,78 @@ pub fn parse(path: &Path, text: String) -> Result<Config, String> {
         let hint = did_you_mean_key(&message);
         format!("{}: {message}{hint}", location.unwrap_or_else(|| path.display().to_string()))
     })?;
-    Ok(Config { path: path.to_path_buf(), text, config })
+    let config = Config { path: path.to_path_buf(), text, config };
+    config.check_numbers()?;
+    Ok(config)
+}
+
+impl Config {
+    /// Weights and numeric targets of KPI overrides that no scorecard can use: not finite, or a
+    /// negative weight. (Params are checked as they are applied, see [`param_value`] and
+    /// [`check_param`].)
+    fn check_numbers(&self) -> Result<(), String> {
+        for kpis in self.config.scorecards.values() {
+            for o in kpis.values() {
+                if let Some(w) = &o.get_ref().weight {
+                    let x = *w.get_ref();
+                    if !x.is_finite() || x < 0.0 {
+                        return Err(format!(
+                            "{}: weight `{}` is not a number a weight can take (write a number of 0 or more)",
+                            self.at(w.span().start),
+                            toml_number(x)
+                        ));
+                    }
+                }
+                if let Some(t) = &o.get_ref().target {
+                    if let TargetValue::Number(x) = t.get_ref() {
+                        if !x.is_finite() {
+                            return Err(format!(
+                                "{}: target `{}` is not a number a target can take (write a finite number)",
+                                self.at(t.span().start),
+                                toml_number(*x)
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A float as TOML writes it (`nan`, `inf`, `-inf`, `-0.5`).
+fn toml_number(x: f64) -> String {
+    match x {
+        _ if x.is_nan() => "nan".into(),
+        f64::INFINITY => "inf".into(),
+        f64::NEG_INFINITY => "-inf".into(),
+        _ => x.to_string(),
+    }
+}
+
+fn finite(x: f64) -> Result<f64, String> {
+    if x.is_finite() {
+        Ok(x)
+    } else {
+        Err(format!("`{}` is not a number a param can take (write a finite number)", toml_number(x)))
+    }
+}
+
+/// What a param's value must be beyond its type, whoever sets it (config, `--param`, a caller):
+/// numbers are finite, and `hours_per_day` (the evaluator's capacity of a technician without
+/// their own) is in (0, 24].
+pub fn check_param(name: &str, value: &kpi_hir::Value) -> Result<(), String> {
+    match value {
+        kpi_hir::Value::Number(x) => {
+            finite(*x)?;
+            if name == "hours_per_day" && !(*x > 0.0 && *x <= 24.0) {
+                return Err(format!("hours_per_day must be more than 0 and at most 24, not {x}"));
+            }
+        }
+        kpi_hir::Value::List(items) => items.iter().try_for_each(|i| check_param("", i))?,
+        _ => {}
+    }
+    Ok(())
 }
 
 /// serde lists the expected keys; point at the closest one.
@@ -173,7 +266,7 @@ pub fn param_value(value: &toml::Value) -> Result<ParamInput, String> {
     Ok(match value {
         toml::Value::String(s) => ParamInput::Text(s.clone()),
         toml::Value::Integer(i) => ParamInput::Value(kpi_hir::Value::Number(*i as f64)),
-        toml::Value::Float(f) => ParamInput::Value(kpi_hir::Value::Number(*f)),
+        toml::Value::Float(f) => ParamInput::Value(kpi_hir::Value::Number(finite(*f)?)),
         toml::Value::Boolean(b) => ParamInput::Value(kpi_hir::Value::Bool(*b)),
         toml::Value::Array(items) => ParamInput::Value(kpi_hir::Value::List(
             items
@@ -181,7 +274,7 @@ pub fn param_value(value: &toml::Value) -> Result<ParamInput, String> {
                 .map(|i| match i {
                     toml::Value::String(s) => Ok(kpi_hir::Value::Text(s.clone())),
                     toml::Value::Integer(i) => Ok(kpi_hir::Value::Number(*i as f64)),
-                    toml::Value::Float(f) => Ok(kpi_hir::Value::Number(*f)),
+                    toml::Value::Float(f) => Ok(kpi_hir::Value::Number(finite(*f)?)),
                     _ => Err("list items must be text or numbers".to_string()),
                 })
                 .collect::<Result<_, _>>()?,

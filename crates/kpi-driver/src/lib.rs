@@ -44,6 +44,11 @@ pub struct Request {
     pub to: Option<chrono::NaiveDate>,
     /// Without `to`, keep the period in progress at `as_of` too (marked partial).
     pub include_partial: bool,
+    /// The plausible span of the data's timestamps (local midnights); `None`: the config's, else
+    /// 1990-01-01 and two years after `as_of`. Timestamps outside it are warned of and do not
+    /// stretch the default period range.
+    pub plausible_from: Option<chrono::NaiveDate>,
+    pub plausible_to: Option<chrono::NaiveDate>,
     /// Only these scorecards (by id); empty: every scorecard of the root rule files.
     pub scorecards: Vec<String>,
     pub columns: Columns,
@@ -217,6 +222,8 @@ pub struct Session {
     pub cache: Option<PendingCache>,
     /// What the cache did when the dataset was loaded, and where (a hit, or why not).
     pub cache_outcome: Option<(kpi_data::CacheOutcome, PathBuf)>,
+    /// Timestamps outside the plausible span ([`EvalOptions::plausible`]), with their lines.
+    pub implausible: Vec<kpi_data::DataWarning>,
     pub timings: Timings,
 }
 
@@ -236,6 +243,18 @@ pub fn load(request: &Request, resolved: Resolved, checked: Checked) -> Result<S
         if from >= to {
             return Err(Failure::Input(format!("--from {from} is not before --to {to}")));
         }
+    }
+    let plausible = kpi_data::Plausible::around(
+        as_of,
+        request.plausible_from.or(client.plausible_from),
+        request.plausible_to.or(client.plausible_to),
+        client.timezone,
+    );
+    if plausible.from >= plausible.to {
+        return Err(Failure::Input(format!(
+            "the plausible span {} .. {} is empty: its start must be before its end (--plausible-from, --plausible-to)",
+            plausible.from, plausible.to
+        )));
     }
     let profile = client
         .profile
@@ -258,6 +277,7 @@ pub fn load(request: &Request, resolved: Resolved, checked: Checked) -> Result<S
     let loaded = data::load_data(data, &options, request.cache.as_ref());
     timings.add("load", started);
     let loaded = loaded.map_err(|errors| Failure::Data { location: data.location(), errors })?;
+    let implausible = kpi_data::implausible_timestamps(&loaded.dataset, &plausible);
     let options = EvalOptions {
         as_of,
         from: request.from,
@@ -267,6 +287,7 @@ pub fn load(request: &Request, resolved: Resolved, checked: Checked) -> Result<S
         params: client.params,
         scorecards: request.scorecards.clone(),
         script_budget: client.script_budget,
+        plausible,
     };
     Ok(Session {
         rules,
@@ -276,6 +297,7 @@ pub fn load(request: &Request, resolved: Resolved, checked: Checked) -> Result<S
         warnings,
         cache: loaded.pending,
         cache_outcome: loaded.outcome,
+        implausible,
         timings,
     })
 }
@@ -294,6 +316,8 @@ struct Client {
     params: Params,
     profile: Option<String>,
     script_budget: Duration,
+    plausible_from: Option<chrono::NaiveDate>,
+    plausible_to: Option<chrono::NaiveDate>,
 }
 
 /// Apply the config's `[params]` and KPI overrides, then the request's params, in that order.
@@ -308,16 +332,20 @@ fn configure(
         params: Params::defaults(program),
         profile: request.profile.clone(),
         script_budget: kpi_eval::DEFAULT_SCRIPT_BUDGET,
+        plausible_from: None,
+        plausible_to: None,
     };
     if let Some(cfg) = config {
         if let Some(tz) = cfg.timezone()? {
             client.timezone = tz;
         }
         client.holidays = cfg.holidays()?.into_iter().collect();
+        client.plausible_from = cfg.plausible_date(&cfg.config.plausible_from, "plausible_from")?;
+        client.plausible_to = cfg.plausible_date(&cfg.config.plausible_to, "plausible_to")?;
         for (name, value) in &cfg.config.params {
             let at = cfg.at(value.span().start);
             let source = ParamSource::Config(format!("{at} params.{name}"));
-            let input = config::param_value(value.get_ref())?;
+            let input = config::param_value(value.get_ref()).map_err(|e| format!("{at}: {e}"))?;
             set_param(&mut client.params, program, name, input, source).map_err(|e| format!("{at}: {e}"))?;
         }
         kpi_check::apply_overrides(program, &cfg.overrides())?;
@@ -378,6 +406,7 @@ fn set_param(
         ParamInput::Text(text) => kpi_check::params::param_value_from_text(def, &text)?,
         ParamInput::Value(v) => v,
     };
+    config::check_param(name, &value)?;
     params.set_value(def, value, source)
 }
 

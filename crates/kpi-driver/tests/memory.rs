@@ -161,3 +161,114 @@ fn utilization_counts_working_days_to_date_in_a_month_in_progress() {
     let row = card.rows.iter().find(|r| r.group.as_deref() == Some("R1")).expect("R1");
     assert_eq!(row.kpis[index].value, Some(1.0));
 }
+
+/// The client config of [`request`] with `text` instead, over rules with an `hours_per_day` param.
+fn with_config(text: &str) -> Request {
+    let mut request = request();
+    let rules = request.rules[0].clone();
+    request.overlay.insert(rules, format!("param hours_per_day = 8\n{RULES}"));
+    request.config = Some(ConfigInput::Text { path: "memory/client.toml".into(), text: text.into() });
+    request
+}
+
+fn input_error(request: &Request) -> String {
+    match kpi_driver::prepare(request) {
+        Err(Failure::Input(message)) => message,
+        Err(other) => panic!("expected an input error, got {other}"),
+        Ok(_) => panic!("expected an input error, got a session"),
+    }
+}
+
+#[test]
+fn config_numbers_that_are_not_finite_or_out_of_range_are_errors_at_their_place() {
+    for (value, why) in [
+        ("nan", "`nan` is not a number a param can take (write a finite number)"),
+        ("inf", "`inf` is not a number a param can take (write a finite number)"),
+        ("-inf", "`-inf` is not a number a param can take (write a finite number)"),
+        ("-8", "hours_per_day must be more than 0 and at most 24, not -8"),
+        ("0", "hours_per_day must be more than 0 and at most 24, not 0"),
+        ("25.0", "hours_per_day must be more than 0 and at most 24, not 25"),
+    ] {
+        let text = format!("timezone = \"UTC\"\n[params]\nhours_per_day = {value}\n");
+        assert_eq!(input_error(&with_config(&text)), format!("memory/client.toml:3:17: {why}"), "{value}");
+    }
+    // A list param's items too.
+    let text = "[params]\nreactive = [1.0, nan]\n";
+    let message = input_error(&with_config(text));
+    assert!(message.starts_with("memory/client.toml:2:12: "), "{message}");
+    assert!(message.contains("`nan` is not a number"), "{message}");
+    // The same checks for --param.
+    let mut request = with_config("");
+    request.params = vec![ParamOverride {
+        name: "hours_per_day".into(),
+        value: ParamInput::Text("-8".into()),
+        source: ParamSource::CommandLine,
+    }];
+    assert_eq!(
+        input_error(&request),
+        "--param hours_per_day=-8: hours_per_day must be more than 0 and at most 24, not -8"
+    );
+    // Sound values pass.
+    assert!(kpi_driver::prepare(&with_config("[params]\nhours_per_day = 7.5\n")).is_ok());
+}
+
+#[test]
+fn config_weights_and_targets_that_are_not_finite_or_negative_are_errors_at_their_place() {
+    for (value, why) in [
+        ("nan", "weight `nan` is not a number a weight can take (write a number of 0 or more)"),
+        ("inf", "weight `inf` is not a number a weight can take (write a number of 0 or more)"),
+        ("-1", "weight `-1` is not a number a weight can take (write a number of 0 or more)"),
+        ("-0.5", "weight `-0.5` is not a number a weight can take (write a number of 0 or more)"),
+    ] {
+        let text = format!("[scorecards.desk.closed]\nweight = {value}\n");
+        assert_eq!(input_error(&with_config(&text)), format!("memory/client.toml:2:10: {why}"), "{value}");
+    }
+    let text = "[scorecards.desk.closed]\ntarget = nan\n";
+    assert_eq!(
+        input_error(&with_config(text)),
+        "memory/client.toml:2:10: target `nan` is not a number a target can take (write a finite number)"
+    );
+    assert!(kpi_driver::prepare(&with_config("[scorecards.desk.closed]\nweight = 0\n")).is_ok());
+}
+
+#[test]
+fn implausible_timestamps_are_warned_of_and_leave_the_default_range_alone() {
+    let mut request = request();
+    let Some(DataInput::Tables { files, .. }) = &mut request.data else { unreachable!() };
+    files[0].1.push_str("T4,C1,R1,0001-01-01T00:00:00,Open,P3\n");
+    let session = kpi_driver::prepare(&request).expect("prepared");
+    let w: Vec<String> = session.implausible.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        w,
+        ["tickets.csv:5: warning: created_at 0001-01-01T05:50:36Z is outside the plausible span 1990-01-01 .. 2028-06-01 (the row is kept; the default period range ignores it)"]
+    );
+    let results = session.evaluate().expect("evaluated");
+    let labels: Vec<_> = results[0].rows.iter().map(|r| r.period.as_ref().unwrap().label.as_str()).collect();
+    assert_eq!(labels, ["2026-05", "2026-05"]);
+    // A config that takes year 1 as plausible: the default range would be 24,305 months.
+    let mut wide = request.clone();
+    wide.config = Some(ConfigInput::Text {
+        path: "memory/client.toml".into(),
+        text: "timezone = \"America/Chicago\"\nplausible_from = \"0001-01-01\"\n".into(),
+    });
+    let session = kpi_driver::prepare(&wide).expect("prepared");
+    assert!(session.implausible.is_empty());
+    let e = session.evaluate().unwrap_err().to_string();
+    assert!(e.starts_with("scorecard `desk`: the data's activity spans 0001-01-01 .. 2026-05-06"), "{e}");
+    assert!(e.ends_with("name the periods to evaluate (--from and --to)"), "{e}");
+    // The request's span wins over the config's; an explicit range is evaluated.
+    let explicit = Request {
+        from: Some("2026-05-01".parse().unwrap()),
+        to: Some("2026-06-01".parse().unwrap()),
+        ..wide.clone()
+    };
+    assert!(kpi_driver::prepare(&explicit).expect("prepared").evaluate().is_ok());
+    let narrow = Request { plausible_from: Some("2000-01-01".parse().unwrap()), ..wide };
+    assert_eq!(kpi_driver::prepare(&narrow).expect("prepared").implausible.len(), 1);
+    // A span key that is not a date is an error at its place.
+    let text = "plausible_to = \"next year\"\n";
+    assert_eq!(
+        input_error(&with_config(text)),
+        "memory/client.toml:1:16: plausible_to `next year` is not a date; write \"YYYY-MM-DD\""
+    );
+}

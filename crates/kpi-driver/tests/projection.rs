@@ -47,6 +47,7 @@ fn same_results(rules: &[PathBuf], full: &Dataset) -> usize {
             params: Params::defaults(&program),
             scorecards: ids.clone(),
             script_budget: kpi_eval::DEFAULT_SCRIPT_BUDGET,
+            plausible: kpi_data::Plausible::ANY,
         };
         let narrow = projected(full, &kpi_eval::columns_read(&program, &ids));
         let want = format!("{:?}", kpi_eval::evaluate(&program, full, &options));

@@ -35,7 +35,15 @@ pub enum EvalError {
     Plan { kpi: String, message: String },
     #[error("no scorecard `{id}` in the rules{hint}")]
     UnknownScorecard { id: String, hint: String },
+    /// The periods to evaluate cannot be settled: a default range over too long a span.
+    #[error("scorecard `{scorecard}`: {message}")]
+    Range { scorecard: String, message: String },
 }
+
+/// The longest span, in months, a default range (one not given by both `from` and `to`) may
+/// cover: 20 years. Longer spans come from bad timestamps more often than from history, and
+/// would mean thousands of rows per group; they need an explicit range.
+pub const MAX_DEFAULT_MONTHS: u32 = 240;
 
 /// What to evaluate, and when.
 #[derive(Debug, Clone)]
@@ -51,6 +59,9 @@ pub struct EvalOptions {
     pub include_partial: bool,
     pub holidays: BTreeSet<NaiveDate>,
     pub params: Params,
+    /// Timestamps outside this span do not stretch the default range (they are warned of when
+    /// the data is loaded; see [`kpi_data::implausible_timestamps`]).
+    pub plausible: kpi_data::Plausible,
     /// Only these scorecards (by id); empty means every scorecard of the root rule files.
     pub scorecards: Vec<String>,
     /// The rhai time each KPI may spend in this run, over all its calls ([`DEFAULT_SCRIPT_BUDGET`]).
@@ -131,7 +142,8 @@ pub fn evaluate(
     options: &EvalOptions,
 ) -> Result<Vec<ScorecardResult>, EvalError> {
     let selected = selected_scorecards(program, options)?;
-    let frames: Vec<Frame> = selected.par_iter().map(|card| Frame::new(card, dataset, options)).collect();
+    let frames: Vec<Frame> =
+        selected.par_iter().map(|card| Frame::new(card, dataset, options)).collect::<Result<_, _>>()?;
     // Scorecards are compiled one after the other, sharing indexes; each KPI starts running as
     // soon as it is compiled, while the next scorecard compiles. Results land in one slot per
     // KPI, in declared order.
@@ -194,7 +206,8 @@ fn selected_scorecards<'p>(
 /// builds the indexes they share, without running them. Returns how many KPIs were compiled.
 pub fn plan(program: &Program, dataset: &Dataset, options: &EvalOptions) -> Result<usize, EvalError> {
     let selected = selected_scorecards(program, options)?;
-    let frames: Vec<Frame> = selected.iter().map(|card| Frame::new(card, dataset, options)).collect();
+    let frames: Vec<Frame> =
+        selected.iter().map(|card| Frame::new(card, dataset, options)).collect::<Result<_, _>>()?;
     let mut indexes = compile::Indexes::default();
     let mut compiled = 0;
     for (card, frame) in selected.iter().zip(&frames) {
@@ -232,11 +245,12 @@ struct Frame {
 }
 
 impl Frame {
-    fn new(card: &ScorecardDef, dataset: &Dataset, options: &EvalOptions) -> Frame {
-        let periods = scorecard_periods(card.grain, dataset, options);
+    fn new(card: &ScorecardDef, dataset: &Dataset, options: &EvalOptions) -> Result<Frame, EvalError> {
+        let periods = scorecard_periods(card.grain, dataset, options)
+            .map_err(|message| EvalError::Range { scorecard: card.id.clone(), message })?;
         let groups = groups::groups(dataset, card.group_by);
         let facts = period_facts(card, &periods, &groups, dataset, options);
-        Frame { periods, groups, facts }
+        Ok(Frame { periods, groups, facts })
     }
 }
 
@@ -388,7 +402,8 @@ pub fn explain(
         let ids: Vec<&str> = program.scorecards.iter().map(|s| s.id.as_str()).collect();
         format!("no scorecard `{scorecard}`; the scorecards are: {}", ids.join(", "))
     })?;
-    let periods = scorecard_periods(card.grain, dataset, options);
+    let periods = scorecard_periods(card.grain, dataset, options)
+        .map_err(|message| EvalError::Range { scorecard: card.id.clone(), message }.to_string())?;
     let p = if card.grain == Grain::Snapshot {
         0
     } else {
@@ -417,7 +432,7 @@ pub fn explain(
             })?
         }
     };
-    let frame = Frame::new(card, dataset, options);
+    let frame = Frame::new(card, dataset, options).map_err(|e| e.to_string())?;
     let (kpis, _) = compile_card(card, &program.functions, dataset, options, &frame, Default::default())
         .map_err(|e| e.to_string())?;
     let tz = dataset.timezone;
@@ -439,35 +454,49 @@ fn normalize_zero(x: f64) -> f64 {
 }
 
 /// The periods to evaluate: those starting in [from, to), or those the data's activity touches
-/// (ticket creation and time entry starts), up to `as_of`. A snapshot has one pseudo-period.
-fn scorecard_periods(grain: Grain, dataset: &Dataset, options: &EvalOptions) -> Vec<Period> {
+/// (ticket creation and time entry starts within the plausible span), up to `as_of`. A snapshot
+/// has one pseudo-period. A range not given by both `from` and `to` may cover at most
+/// [`MAX_DEFAULT_MONTHS`]; a longer one is an error saying to name the range.
+fn scorecard_periods(grain: Grain, dataset: &Dataset, options: &EvalOptions) -> Result<Vec<Period>, String> {
     let tz = dataset.timezone;
     if grain == Grain::Snapshot {
         let date = periods::local_date(options.as_of, tz);
-        return vec![Period {
+        return Ok(vec![Period {
             label: String::new(),
             start_date: date,
             end_date: date,
             start: options.as_of,
             end: options.as_of,
-        }];
+        }]);
     }
     match (options.from, options.to) {
-        (Some(from), Some(to)) => periods::periods_between(grain, tz, from, to),
+        (Some(from), Some(to)) => Ok(periods::periods_between(grain, tz, from, to)),
         (from, to) => {
             let mut range: Option<(i64, i64)> = None;
             for column in [col::TICKET_CREATED_AT, col::TIME_ENTRY_STARTED_AT] {
                 if let Some(c) = dataset.table(column.table).column(column.name) {
                     if let ColumnData::Timestamp(v) = &c.data {
                         for (r, &t) in v.iter().enumerate() {
-                            if c.is_valid(r) && t <= options.as_of {
+                            if c.is_valid(r) && t <= options.as_of && options.plausible.contains(t) {
                                 range = Some(range.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
                             }
                         }
                     }
                 }
             }
-            let Some((first, last)) = range else { return Vec::new() };
+            let Some((first, last)) = range else { return Ok(Vec::new()) };
+            // Checked before the periods are made: a year-1 timestamp taken as plausible would
+            // make hundreds of thousands of them.
+            let (start, end) = (
+                from.unwrap_or_else(|| periods::local_date(first, tz)),
+                to.map_or_else(|| periods::local_date(last, tz), |t| t.pred_opt().unwrap_or(t)),
+            );
+            let months = months_spanned(start, end);
+            if months > MAX_DEFAULT_MONTHS {
+                return Err(format!(
+                    "the data's activity spans {start} .. {end} ({months} months), more than the {MAX_DEFAULT_MONTHS} months a default range may cover: name the periods to evaluate (--from and --to)"
+                ));
+            }
             let mut ps = periods::periods_covering(grain, tz, first, last);
             ps.retain(|p| from.is_none_or(|f| p.start_date >= f) && to.is_none_or(|t| p.start_date < t));
             if let (Some(from), None) = (from, to) {
@@ -479,9 +508,17 @@ fn scorecard_periods(grain: Grain, dataset: &Dataset, options: &EvalOptions) -> 
             if to.is_none() && !options.include_partial {
                 ps.retain(|p| !p.is_partial(options.as_of));
             }
-            ps
+            Ok(ps)
         }
     }
+}
+
+/// Calendar months from the month of `start` to that of `end`, both counted (0 when `end` is
+/// before `start`).
+fn months_spanned(start: NaiveDate, end: NaiveDate) -> u32 {
+    use chrono::Datelike;
+    let month = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
+    (month(end) - month(start) + 1).clamp(0, i64::from(u32::MAX)) as u32
 }
 
 fn period_facts(

@@ -24,6 +24,12 @@ pub enum DataCommand {
         /// Parse the files even when the columnar cache holds them (and do not write it).
         #[arg(long)]
         no_cache: bool,
+        /// Timestamps before this day are warned of as implausible (default 1990-01-01).
+        #[arg(long, value_name = "DATE")]
+        plausible_from: Option<chrono::NaiveDate>,
+        /// Timestamps from this day on are warned of as implausible (default: two years from today).
+        #[arg(long, value_name = "DATE")]
+        plausible_to: Option<chrono::NaiveDate>,
     },
 }
 
@@ -137,26 +143,44 @@ impl Drop for Progress {
 }
 
 pub fn run(cmd: DataCommand) -> Result<Outcome, Box<dyn std::error::Error>> {
-    let DataCommand::Check { data, profile, timezone, skip_bad_rows, no_cache } = cmd;
+    let DataCommand::Check { data, profile, timezone, skip_bad_rows, no_cache, plausible_from, plausible_to } =
+        cmd;
     let timezone: kpi_data::Tz = timezone
         .parse()
         .map_err(|_| format!("unknown time zone `{timezone}` (use an IANA name like America/New_York)"))?;
     let profile = profile.map(|p| Profile::from_name_or_file(&p)).transpose()?;
     let options = LoadOptions { timezone, skip_bad_rows, profile, ..LoadOptions::default() };
+    let plausible = kpi_data::Plausible::around(
+        chrono::Utc::now().timestamp_micros(),
+        plausible_from,
+        plausible_to,
+        timezone,
+    );
+    if plausible.from >= plausible.to {
+        return Err(format!(
+            "the plausible span {} .. {} is empty: --plausible-from must be before --plausible-to",
+            plausible.from, plausible.to
+        )
+        .into());
+    }
     let started = std::time::Instant::now();
-    let dataset = match load_dataset(&data, &options, no_cache) {
+    let mut dataset = match load_dataset(&data, &options, no_cache) {
         Ok(d) => d,
         Err(errors) => {
             eprintln!("{errors}");
             eprintln!(
-                "{}: {} errors; nothing loaded (use --skip-bad-rows to leave bad rows out)",
+                "{}: {}; nothing loaded{}",
                 data.display(),
-                errors.count()
+                count(errors.count(), "error"),
+                skip_hint(&errors, skip_bad_rows, "(use --skip-bad-rows to leave bad rows out)")
             );
             return Ok(Outcome::Failed);
         }
     };
     let elapsed = started.elapsed();
+    // Implausible timestamps first: they are what a consultant fixes before evaluating.
+    let implausible = kpi_data::implausible_timestamps(&dataset, &plausible);
+    dataset.warnings.splice(0..0, implausible);
     for w in &dataset.warnings {
         eprintln!("{w}");
     }
@@ -230,6 +254,21 @@ fn render(dataset: &kpi_data::Dataset) -> String {
         out.push_str(&format!("other files, not read: {}\n", dataset.other_files.join(", ")));
     }
     let warnings: usize = dataset.warnings.iter().map(|w| w.count).sum();
-    out.push_str(&format!("{warnings} warnings"));
+    out.push_str(&count(warnings, "warning"));
     out
+}
+
+/// `n` and `what`, with an `s` unless `n` is 1.
+pub fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// ` hint` when every load error concerns one row (so `--skip-bad-rows` would leave the rows
+/// out) and the flag was not given; nothing when it cannot help.
+pub fn skip_hint(errors: &kpi_data::LoadErrors, skip_bad_rows: bool, hint: &str) -> String {
+    if errors.row_level() && !skip_bad_rows {
+        format!(" {hint}")
+    } else {
+        String::new()
+    }
 }

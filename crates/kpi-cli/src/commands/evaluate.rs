@@ -36,6 +36,14 @@ pub struct Inputs {
     /// Without --to, keep the period still in progress at --as-of (marked partial).
     #[arg(long)]
     pub include_partial: bool,
+    /// Timestamps before this day are implausible: warned of, and left out of the default
+    /// range (default: the config's `plausible_from`, else 1990-01-01).
+    #[arg(long, value_name = "DATE")]
+    pub plausible_from: Option<chrono::NaiveDate>,
+    /// Timestamps from this day on are implausible (default: the config's `plausible_to`, else
+    /// two years after --as-of).
+    #[arg(long, value_name = "DATE")]
+    pub plausible_to: Option<chrono::NaiveDate>,
     /// The evaluation instant (RFC 3339); default now. Fix it for reproducible output.
     #[arg(long, value_name = "TIMESTAMP")]
     pub as_of: Option<String>,
@@ -102,6 +110,8 @@ impl Inputs {
             from: self.from,
             to: self.to,
             include_partial: self.include_partial,
+            plausible_from: self.plausible_from,
+            plausible_to: self.plausible_to,
             scorecards,
             columns,
             skip_bad_rows: self.skip_bad_rows,
@@ -135,6 +145,7 @@ pub fn prepare(request: Request) -> Result<Option<Session>, Box<dyn std::error::
     let shown = checked.timings.0.len();
     // The bar follows the bytes of the files parsed (a cache hit parses none, quickly).
     let taken = Arc::new(AtomicU64::new(0));
+    let skip_bad_rows = request.skip_bad_rows;
     let request = Request { progress: Some(taken.clone()), ..request };
     let started = std::time::Instant::now();
     let progress = match &data {
@@ -152,10 +163,14 @@ pub fn prepare(request: Request) -> Result<Option<Session>, Box<dyn std::error::
         Err(Failure::Data { location, errors }) => {
             eprintln!("{errors}");
             eprintln!(
-                "{}: {} data error{}; nothing evaluated (fix the export, or pass --skip-bad-rows to leave bad rows out)",
+                "{}: {}; nothing evaluated{}",
                 location.display(),
-                errors.count(),
-                if errors.count() == 1 { "" } else { "s" }
+                super::data::count(errors.count(), "data error"),
+                super::data::skip_hint(
+                    &errors,
+                    skip_bad_rows,
+                    "(fix the export, or pass --skip-bad-rows to leave bad rows out)"
+                )
             );
             return Ok(None);
         }
@@ -165,7 +180,7 @@ pub fn prepare(request: Request) -> Result<Option<Session>, Box<dyn std::error::
     if let Some((outcome, path)) = &session.cache_outcome {
         super::data::debug_cache(outcome, path, started);
     }
-    report_data_warnings(&session.dataset);
+    report_data_warnings(&session.dataset, &session.implausible);
     Ok(Some(session))
 }
 
@@ -274,16 +289,18 @@ pub fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), Box<dyn 
     Ok(())
 }
 
-/// Data warnings on stderr: the first few, and how many in all.
-fn report_data_warnings(dataset: &kpi_data::Dataset) {
+/// Data warnings on stderr: implausible timestamps first (they leave the default range), then
+/// the first few of the load's, and how many in all.
+fn report_data_warnings(dataset: &kpi_data::Dataset, implausible: &[kpi_data::DataWarning]) {
     const SHOWN: usize = 10;
-    for w in dataset.warnings.iter().take(SHOWN) {
+    let all: Vec<&kpi_data::DataWarning> = implausible.iter().chain(&dataset.warnings).collect();
+    for w in all.iter().take(SHOWN) {
         eprintln!("{w}");
     }
-    if dataset.warnings.len() > SHOWN {
+    if all.len() > SHOWN {
         eprintln!(
-            "... and {} more data warnings (`kpi data check --data DIR` lists them all)",
-            dataset.warnings.len() - SHOWN
+            "... and {} (`kpi data check --data DIR` lists them all)",
+            super::data::count(all.len() - SHOWN, "more data warning")
         );
     }
 }

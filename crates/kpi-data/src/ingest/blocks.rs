@@ -4,6 +4,7 @@ use crate::buf::FileWindow;
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use xxhash_rust::xxh3::Xxh3;
 
 /// Bytes read from a CSV file at a time; a record straddling a block's end moves to the next.
 pub(super) const BLOCK_BYTES: usize = 16 << 20;
@@ -44,6 +45,10 @@ pub(super) struct Blocks<'a> {
     spare: Vec<u8>,
     /// Bytes taken in so far, across files (a progress bar reads it).
     progress: Option<Arc<AtomicU64>>,
+    /// The hash of every byte taken in, in order, when the file is stamped for the cache.
+    hasher: Option<Box<Xxh3>>,
+    /// Bytes taken in.
+    read: u64,
 }
 
 enum Feed<'a> {
@@ -57,27 +62,42 @@ impl<'a> Blocks<'a> {
             Input::File(file) => Feed::Map { file, len },
             Input::Reader(r) => Feed::Read(r),
         };
-        Blocks { src, eof: false, size, spare: Vec::new(), progress }
+        Blocks { src, eof: false, size, spare: Vec::new(), progress, hasher: None, read: 0 }
     }
 
-    fn taken(&self, bytes: usize) {
+    /// Hash every byte taken in from now on (call before [`Blocks::first`]).
+    pub(super) fn hash(&mut self) {
+        self.hasher = Some(Box::new(Xxh3::new()));
+    }
+
+    /// The hash of the bytes taken in and how many there were, when hashed.
+    pub(super) fn digest(&self) -> Option<(u64, u64)> {
+        self.hasher.as_ref().map(|h| (h.digest(), self.read))
+    }
+
+    /// New bytes taken in: counted for the progress bar, hashed for the cache's stamp.
+    fn taken(&mut self, bytes: &[u8]) {
         if let Some(p) = &self.progress {
-            p.fetch_add(bytes as u64, Ordering::Relaxed);
+            p.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         }
+        if let Some(h) = &mut self.hasher {
+            h.update(bytes);
+        }
+        self.read += bytes.len() as u64;
     }
 
     /// The first window of the file.
     pub(super) fn first(&mut self) -> std::io::Result<Window> {
         if let Feed::Map { file, len } = &self.src {
-            let n = (*len).min(self.size as u64) as usize;
+            let (n, len) = ((*len).min(self.size as u64) as usize, *len);
             if n == 0 {
                 self.eof = true;
                 return Ok(Window::Read(Vec::new()));
             }
             match FileWindow::map(file, 0, n) {
                 Ok(w) => {
-                    self.eof = n as u64 == *len;
-                    self.taken(n);
+                    self.eof = n as u64 == len;
+                    self.taken(w.bytes());
                     return Ok(Window::Mapped(w));
                 }
                 // Read it instead (the file is still at its start).
@@ -95,7 +115,7 @@ impl<'a> Blocks<'a> {
     /// The window after `cur`: its bytes from `from` on, then up to a block more.
     pub(super) fn next(&mut self, cur: &Window, from: usize) -> std::io::Result<Window> {
         let rest = &cur.bytes()[from..];
-        match (&mut self.src, cur) {
+        let window = match (&mut self.src, cur) {
             (Feed::Map { file, len }, Window::Mapped(w)) => {
                 let offset = w.offset() + from as u64;
                 let n = (*len - offset).min((rest.len() + self.size) as u64) as usize;
@@ -103,9 +123,7 @@ impl<'a> Blocks<'a> {
                 if n == 0 {
                     return Ok(Window::Read(Vec::new()));
                 }
-                let window = FileWindow::map(file, offset, n)?;
-                self.taken(n - rest.len());
-                Ok(Window::Mapped(window))
+                Window::Mapped(FileWindow::map(file, offset, n)?)
             }
             (Feed::Read(src), _) => {
                 let mut buf = std::mem::take(&mut self.spare);
@@ -115,16 +133,17 @@ impl<'a> Blocks<'a> {
                 if !self.eof {
                     let n = src.take(self.size as u64).read_to_end(&mut buf)?;
                     self.eof = n < self.size;
-                    self.taken(n);
                 }
-                Ok(Window::Read(buf))
+                Window::Read(buf)
             }
             (Feed::Map { .. }, Window::Read(v)) => {
                 // Only the empty first window of an empty file.
                 debug_assert!(v.is_empty() && self.eof);
-                Ok(Window::Read(Vec::new()))
+                return Ok(Window::Read(Vec::new()));
             }
-        }
+        };
+        self.taken(&window.bytes()[rest.len()..]);
+        Ok(window)
     }
 
     /// Takes back a window done with, to reuse its buffer.

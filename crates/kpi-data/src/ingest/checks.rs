@@ -2,7 +2,7 @@
 use super::chunk::shown_value;
 use super::merge::Lines;
 use super::Loaded;
-use crate::error::{DataError, DataWarning, LoadErrors, ERROR_CAP};
+use crate::error::{count, DataError, DataWarning, LoadErrors, ERROR_CAP};
 use crate::{Column, ColumnData, Table};
 use kpi_schema::TABLES;
 use rayon::prelude::*;
@@ -43,7 +43,7 @@ pub(super) fn row_errors(
                 loaded.iter().flatten().next().map_or("", |l| l.plan.file.as_str()),
                 "skipped-more",
                 0,
-                format!("{more_row_errors} more rows left out for errors"),
+                format!("{} left out for errors", count(more_row_errors, "more row")),
             );
         }
     } else {
@@ -152,7 +152,7 @@ impl Warnings {
                 self.list.push(DataWarning {
                     file: file.clone(),
                     line: 0,
-                    message: format!("{} more rows {what}", n - WARNING_CAP),
+                    message: format!("{} {what}", count(n - WARNING_CAP, "more row")),
                     count: n - WARNING_CAP,
                 });
             }
@@ -274,4 +274,40 @@ pub(super) fn check_values(tables: &[Table], lines: &[Lines], files: &[String], 
             }
         }
     }
+}
+
+/// Warnings of timestamps outside `span` (a `created_at` of 0001-01-01, an `ended_at` of 2126):
+/// the first few per column and file with their line, then a count. The rows are kept; the
+/// evaluator's default period range ignores such timestamps.
+pub fn implausible_timestamps(dataset: &crate::Dataset, span: &crate::Plausible) -> Vec<DataWarning> {
+    use crate::value::format_timestamp as ts;
+    let mut w = Warnings::default();
+    for (ti, (schema, table)) in TABLES.iter().zip(&dataset.tables).enumerate() {
+        if !table.present {
+            continue;
+        }
+        let file = dataset.files.get(ti).map_or("", |f| f.as_str());
+        let line = |row: usize| dataset.lines.get(ti).map_or(0, |l| l.get(row) as usize);
+        for column in schema.columns {
+            let Some((col, values)) = timestamps(table, column.name) else { continue };
+            for (row, &t) in values.iter().enumerate() {
+                if !span.contains(t) && col.is_valid(row) {
+                    w.push(
+                        file,
+                        column.name,
+                        line(row),
+                        format!(
+                            "{} {} is outside the plausible span {} .. {} (the row is kept; the default period range ignores it)",
+                            column.name,
+                            ts(t),
+                            span.from,
+                            span.to
+                        ),
+                    );
+                }
+            }
+            w.describe(file, column.name, format!("with {} outside the plausible span", column.name));
+        }
+    }
+    w.finish()
 }

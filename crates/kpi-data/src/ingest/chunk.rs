@@ -3,10 +3,11 @@ use super::plan::{plan_columns, Plan, SourceFields};
 use super::read::utf8_error;
 use crate::build::{ColBuf, Staged};
 use crate::csv::CsvReader;
-use crate::error::DataError;
+use crate::error::{count, DataError};
 use crate::profile::ColumnMapping;
 use crate::value::{
-    parse_bool, parse_int, parse_number, parse_timestamp_format, parse_timestamp_with, trim, ZoneResolver,
+    impossible_timestamp, looks_like_int, parse_bool, parse_int, parse_number, parse_timestamp_format,
+    parse_timestamp_with, trim, ZoneResolver,
 };
 use kpi_schema::ColumnType;
 
@@ -202,7 +203,8 @@ impl Chunk {
             let value = match col.ty {
                 ColumnType::Text => Some(Staged::Text(raw)),
                 ColumnType::Int => parse_int(raw).map(Staged::Int),
-                ColumnType::Number => parse_number(raw).map(Staged::Number),
+                // An overflow to infinity is no number (the cold path says why).
+                ColumnType::Number => parse_number(raw).filter(|x| x.is_finite()).map(Staged::Number),
                 ColumnType::Bool => {
                     parse_bool(raw).map(|b| Staged::Bool(b != src.mapping.is_some_and(|m| m.invert)))
                 }
@@ -242,7 +244,8 @@ impl Chunk {
                 Some(n),
                 plan.header.get(n).cloned(),
                 format!(
-                    "the row has {n} fields but the header has {} (a truncated line?)",
+                    "the row has {} but the header has {} (a truncated line?)",
+                    count(n, "field"),
                     plan.header.len()
                 ),
             )
@@ -251,7 +254,8 @@ impl Chunk {
                 Some(plan.header.len()),
                 None,
                 format!(
-                    "the row has {n} fields but the header has {} (an unquoted `,` inside a value?)",
+                    "the row has {} but the header has {} (an unquoted `,` inside a value?)",
+                    count(n, "field"),
                     plan.header.len()
                 ),
             )
@@ -264,10 +268,21 @@ impl Chunk {
     #[cold]
     fn invalid_value(&mut self, plan: &Plan, line: usize, field: Option<usize>, ci: usize, raw: &str) {
         let (col, src) = (&plan.schema.columns[ci], &plan.sources[ci]);
-        let mut msg = format!("invalid {} `{}`: expected {}", col.ty, shown_value(raw), expected(col.ty));
+        let impossible = (col.ty == ColumnType::Timestamp).then(|| impossible_timestamp(raw)).flatten();
+        let shown = shown_value(raw);
+        let mut msg = match &impossible {
+            Some(why) => format!("invalid {} `{shown}`: {why}", col.ty),
+            None if col.ty == ColumnType::Number && parse_number(raw).is_some() => format!(
+                "number `{shown}` is out of range: its magnitude exceeds the largest number (about 1.8e308)"
+            ),
+            None if col.ty == ColumnType::Int && looks_like_int(raw) => {
+                format!("integer `{shown}` is out of range: it does not fit in 64 bits")
+            }
+            None => format!("invalid {} `{shown}`: expected {}", col.ty, expected(col.ty)),
+        };
         let fmts: Vec<&String> =
             src.mapping.map(|m| &m.format[..]).unwrap_or(&[]).iter().chain(plan.formats).collect();
-        if col.ty == ColumnType::Timestamp && !fmts.is_empty() {
+        if col.ty == ColumnType::Timestamp && !fmts.is_empty() && impossible.is_none() {
             let fmts: Vec<String> = fmts.iter().map(|f| format!("`{f}`")).collect();
             msg.push_str(&format!(", or the profile's format {}", fmts.join(", ")));
         }

@@ -4,15 +4,18 @@ use super::plan::{plan_columns, Plan, SourceFields};
 use crate::build::{ColBuf, Values};
 use crate::error::DataError;
 use crate::intern::NULL_CODE;
+use crate::Buf;
 use crate::{Column, Table};
 
 /// The line of each row of a table: `first + row` while rows follow line after line (no blank
-/// lines, multi-line values or rows left out), then a list.
-#[derive(Default)]
-pub(super) struct Lines {
-    first: u32,
-    pub(super) len: usize,
-    list: Vec<u32>,
+/// lines, multi-line values or rows left out), then a list. Kept in the dataset (and its cache)
+/// for messages about rows after the load.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Lines {
+    pub(crate) first: u32,
+    pub(crate) len: usize,
+    /// Every row's line, once rows stop following line after line; empty before.
+    pub(crate) list: Buf<u32>,
 }
 
 impl Lines {
@@ -25,13 +28,14 @@ impl Lines {
                 self.len += 1;
                 return;
             }
-            self.list = (0..self.len as u32).map(|r| self.first + r).collect();
+            self.list = (0..self.len as u32).map(|r| self.first + r).collect::<Vec<_>>().into();
         }
-        self.list.push(line);
+        self.list.to_mut().push(line);
         self.len += 1;
     }
 
-    pub(super) fn get(&self, row: usize) -> u32 {
+    /// The line of `row`; 0 when unknown.
+    pub(crate) fn get(&self, row: usize) -> u32 {
         match self.list.get(row) {
             Some(&line) => line,
             None if self.list.is_empty() && row < self.len => self.first + row as u32,

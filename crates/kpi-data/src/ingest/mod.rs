@@ -1,4 +1,5 @@
 //! Loading a dataset directory: discover files, plan columns, read blocks, parse chunks, merge, check.
+use crate::cache::{FileMeta, Stamp};
 use crate::error::{DataError, LoadErrors};
 use crate::{Dataset, LoadOptions, Table};
 use kpi_schema::TABLES;
@@ -9,6 +10,8 @@ mod blocks;
 mod checks;
 mod chunk;
 mod discover;
+#[cfg(test)]
+mod fuzz;
 mod merge;
 mod plan;
 mod read;
@@ -18,9 +21,11 @@ mod tests;
 use blocks::{Sizes, SIZES};
 use checks::Warnings;
 use discover::{Input, Opened};
-use merge::{Lines, Merged};
+pub(crate) use merge::Lines;
+use merge::Merged;
 use plan::{Header, Plan};
 
+pub use checks::implausible_timestamps;
 pub(crate) use checks::resolve_links;
 pub(crate) use discover::list_dir;
 
@@ -31,6 +36,16 @@ pub fn load(dir: &Path, options: &LoadOptions) -> Result<Dataset, LoadErrors> {
 }
 
 fn load_dir(dir: &Path, options: &LoadOptions, sizes: Sizes) -> Result<Dataset, LoadErrors> {
+    load_dir_as(dir, options, sizes, false)
+}
+
+/// [`load`] for the cache: each file read is stamped from its open handle and the bytes parsed
+/// ([`Dataset::read`]), so that the cache answers only for the files that were parsed.
+pub(crate) fn load_stamped(dir: &Path, options: &LoadOptions) -> Result<Dataset, LoadErrors> {
+    load_dir_as(dir, options, SIZES, true)
+}
+
+fn load_dir_as(dir: &Path, options: &LoadOptions, sizes: Sizes, stamp: bool) -> Result<Dataset, LoadErrors> {
     let shown = dir.display().to_string();
     let names = match list_dir(dir) {
         Ok(n) => n,
@@ -40,7 +55,12 @@ fn load_dir(dir: &Path, options: &LoadOptions, sizes: Sizes) -> Result<Dataset, 
             return Err(errors);
         }
     };
-    load_with(names, |name| discover::open_in(dir, name), options, sizes)
+    let listing = crate::cache::without_cache_files(names.clone());
+    let mut dataset = load_with(names, |name| discover::open_in(dir, name), options, sizes, stamp)?;
+    if let Some(read) = &mut dataset.read {
+        read.names = listing;
+    }
+    Ok(dataset)
 }
 
 /// Loads a dataset from in-memory files `(file name, contents)`, as [`load`] does a directory.
@@ -57,13 +77,27 @@ fn from_memory(files: &[(&str, &str)], options: &LoadOptions, sizes: Sizes) -> R
             None => Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
         }
     };
-    load_with(names, open, options, sizes)
+    load_with(names, open, options, sizes, false)
 }
 
 /// A table read from its file.
 struct Loaded<'p> {
     plan: Plan<'p>,
     table: Merged,
+    /// The hash of the bytes parsed and how many, when stamped.
+    read: Option<(u64, u64)>,
+}
+
+/// What the cache must know of the files a load read (see [`load_stamped`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ReadRecord {
+    /// The directory listing the load worked from (cache files left out).
+    pub(crate) names: Vec<String>,
+    /// Each file read: its metadata taken from the open handle, the hash of the bytes parsed.
+    pub(crate) stamps: Vec<Stamp>,
+    /// Why some file cannot be stamped (it changed while it was read, or is not a regular
+    /// file): then no cache may answer for the load.
+    pub(crate) unstamped: Vec<String>,
 }
 
 /// The load of files `names`, opened by `open`. A CSV file is taken in blocks (`blocks`): a
@@ -79,15 +113,17 @@ fn load_with<'a>(
     open: impl Fn(&str) -> std::io::Result<Opened<'a>>,
     options: &LoadOptions,
     sizes: Sizes,
+    stamp: bool,
 ) -> Result<Dataset, LoadErrors> {
     let mut errors = LoadErrors::default();
     let mut warnings = Warnings::default();
     let mut used = vec![false; names.len()];
+    let mut record = stamp.then(ReadRecord::default);
 
     // Find, read and parse every table's file, one after the other (each in parallel chunks).
     let mut loaded: Vec<Option<Loaded>> = (0..TABLES.len()).map(|_| None).collect();
     for (ti, slot) in loaded.iter_mut().enumerate() {
-        match read_table(ti, &names, &open, options, sizes) {
+        match read_table(ti, &names, &open, options, sizes, record.as_mut()) {
             Ok(Some((i, l))) => {
                 used[i] = true;
                 if l.table.records == 0 {
@@ -107,6 +143,7 @@ fn load_with<'a>(
     let mut dataset = into_dataset(loaded, options.timezone, warnings);
     dataset.skipped_rows = skipped_rows;
     dataset.other_files = other_files;
+    dataset.read = record.map(Box::new);
     Ok(dataset)
 }
 
@@ -118,6 +155,7 @@ fn read_table<'a, 'o>(
     open: &impl Fn(&str) -> std::io::Result<Opened<'a>>,
     options: &'o LoadOptions,
     sizes: Sizes,
+    record: Option<&mut ReadRecord>,
 ) -> Result<Option<(usize, Loaded<'o>)>, Vec<DataError>> {
     let schema = &TABLES[ti];
     let mapping = options.profile.as_ref().and_then(|p| p.table(schema.name));
@@ -128,21 +166,45 @@ fn read_table<'a, 'o>(
         Err(e) => return Err(vec![e]),
     };
     let file = names[i].as_str();
-    let source = open(file).map_err(|e| vec![DataError::file(file, format!("cannot read: {e}"))])?;
+    let cannot_read = |e: std::io::Error| vec![DataError::file(file, format!("cannot read: {e}"))];
+    let source = open(file).map_err(cannot_read)?;
+    // The handle's metadata at open, and a second handle to the same file to compare after.
+    let opened = match (&record, &source.0) {
+        (Some(_), Input::File(f)) => {
+            let meta = f.metadata().map_err(cannot_read)?;
+            Some((f.try_clone().map_err(cannot_read)?, FileMeta::of(&meta)))
+        }
+        _ => None,
+    };
     let wanted = options.columns.as_ref().map(|p| plan::wanted_columns(schema, p));
     let formats: &[String] = options.profile.as_ref().map_or(&[], |p| &p.timestamp_formats);
     let header = Header { table: ti, file, mapping, formats, wanted: wanted.as_ref() };
+    let stamp = record.is_some();
     let loaded = if discover::is_jsonl(file) {
         let len = source.1;
-        let loaded = read::load_jsonl(header, source.0.into_reader(), options.timezone);
+        let loaded = read::load_jsonl(header, source.0.into_reader(), options.timezone, stamp);
         if let Some(p) = &options.progress {
             p.fetch_add(len, std::sync::atomic::Ordering::Relaxed);
         }
         loaded
     } else {
-        read::load_csv(header, source, options.timezone, sizes, options.progress.clone())
-    };
-    loaded.map(|l| Some((i, l)))
+        read::load_csv(header, source, options.timezone, sizes, options.progress.clone(), stamp)
+    }?;
+    if let Some(record) = record {
+        match (opened, loaded.read) {
+            (Some((handle, at_open)), Some((hash, size))) => {
+                // Metadata of the same file (not of the path) after reading it: any write
+                // meanwhile shows in its size, modification or change time.
+                let after = handle.metadata().map(|m| FileMeta::of(&m));
+                if after.as_ref().ok() != Some(&at_open) || size != at_open.size {
+                    record.unstamped.push(format!("{file} changed while it was read"));
+                }
+                record.stamps.push(Stamp { name: file.to_string(), meta: at_open, hash });
+            }
+            _ => record.unstamped.push(format!("{file} is not a regular file")),
+        }
+    }
+    Ok(Some((i, loaded)))
 }
 
 /// The dataset of the tables read: tables built, links resolved, references and values checked
@@ -181,5 +243,7 @@ fn into_dataset(mut loaded: Vec<Option<Loaded>>, timezone: chrono_tz::Tz, mut wa
         other_files: Vec::new(),
         links: links.into_iter().map(|t| t.into_iter().map(crate::Buf::from).collect()).collect(),
         files,
+        lines,
+        read: None,
     }
 }

@@ -21,11 +21,15 @@ pub(super) fn load_csv<'p>(
     tz: chrono_tz::Tz,
     sizes: Sizes,
     progress: Option<Arc<AtomicU64>>,
+    stamp: bool,
 ) -> Result<Loaded<'p>, Vec<DataError>> {
     let file = h.file;
     let cannot_read = |e: std::io::Error| vec![DataError::file(file, format!("cannot read: {e}"))];
     let source_len = source.1;
     let mut blocks = Blocks::new(source, sizes.block, progress);
+    if stamp {
+        blocks.hash();
+    }
     // `window[start..]`: read, not parsed yet.
     let (mut window, mut start, header, body_line) = csv_header(h, &mut blocks)?;
     let plan = plan(h, header)?;
@@ -88,7 +92,7 @@ pub(super) fn load_csv<'p>(
     if let Some(e) = table.failed.take() {
         return Err(vec![e]);
     }
-    Ok(Loaded { plan, table })
+    Ok(Loaded { plan, table, read: blocks.digest() })
 }
 
 /// The first window of a CSV file, where its body starts in it, the header's fields and the
@@ -116,6 +120,9 @@ fn csv_header(h: Header, blocks: &mut Blocks) -> Result<(Window, usize, Vec<Stri
             file,
             format!("{what}: expected a header row naming the columns (at least {})", cols.join(", ")),
         )]);
+    }
+    if lone_cr(&window.bytes()[start..]) {
+        return Err(vec![cr_endings(file)]);
     }
     let (header, body_start, body_line) = loop {
         match read_header(file, &window.bytes()[start..], blocks.eof) {
@@ -158,37 +165,78 @@ pub(super) fn load_jsonl<'p>(
     h: Header<'_, 'p>,
     mut src: Box<dyn Read + Send + '_>,
     tz: chrono_tz::Tz,
+    stamp: bool,
 ) -> Result<Loaded<'p>, Vec<DataError>> {
     let file = h.file;
     let mut bytes = Vec::new();
     if let Err(e) = src.read_to_end(&mut bytes) {
         return Err(vec![DataError::file(file, format!("cannot read: {e}"))]);
     }
+    let read = stamp.then(|| (xxhash_rust::xxh3::xxh3_64(&bytes), bytes.len() as u64));
     let text = into_text(file, bytes).map_err(|e| vec![e])?;
     if text.trim().is_empty() {
         return Err(vec![DataError::file(file, "the file is empty: expected one JSON object per line")]);
     }
+    if lone_cr(text.as_bytes()) {
+        return Err(vec![cr_endings(file)]);
+    }
     // The header is every key in order of first appearance (lines may omit null keys).
     let mut header: Vec<String> = Vec::new();
     let mut seen: HashMap<String, ()> = HashMap::new();
-    for line in text.lines() {
-        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(line) {
-            for k in map.keys() {
-                if seen.insert(k.clone(), ()).is_none() {
-                    header.push(k.clone());
+    // Lines that are not JSON objects, reported when no plan can be made without them.
+    let mut bad_lines = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(serde_json::Value::Object(map)) => {
+                for k in map.keys() {
+                    if seen.insert(k.clone(), ()).is_none() {
+                        header.push(k.clone());
+                    }
                 }
             }
+            _ if line.trim().is_empty() => {}
+            Ok(_) if bad_lines.len() < 10 => {
+                bad_lines.push(DataError::at(file, i + 1, "expected a JSON object on this line"))
+            }
+            Err(e) if bad_lines.len() < 10 => {
+                bad_lines.push(DataError::at(file, i + 1, format!("invalid JSON: {e}")))
+            }
+            _ => {}
         }
     }
-    let plan = plan(h, header)?;
+    // Without a plan the lines are never parsed: their errors say why the keys are missing.
+    let plan =
+        plan(h, header.clone()).map_err(|errors| match header.is_empty() && !bad_lines.is_empty() {
+            true => bad_lines.clone(),
+            false => bad_lines.iter().cloned().chain(errors).collect(),
+        })?;
     let mut table = Merged::new(&plan);
     let mut chunk = Chunk::new(&plan, tz);
     chunk.parse_jsonl(&plan, &text, 1);
     table.append(&mut chunk, &plan);
-    Ok(Loaded { plan, table })
+    Ok(Loaded { plan, table, read })
 }
 
 const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
+
+/// Whether the first line of `data` holds a carriage return that does not end it: the line
+/// endings of classic Mac OS (CR only), which would make the whole file one line.
+fn lone_cr(data: &[u8]) -> bool {
+    let first = match memchr::memchr(b'\n', data) {
+        Some(end) => &data[..end],
+        None => data,
+    };
+    let first = first.strip_suffix(b"\r").unwrap_or(first);
+    memchr::memchr(b'\r', first).is_some()
+}
+
+fn cr_endings(file: &str) -> DataError {
+    DataError::at(
+        file,
+        1,
+        "the file uses CR line endings (classic Mac OS): kpi reads LF or CRLF line endings; re-save the export with Unix (LF) or Windows (CRLF) line endings",
+    )
+}
 
 /// Checks UTF-8 and strips a byte-order mark.
 fn into_text(file: &str, mut bytes: Vec<u8>) -> Result<String, DataError> {

@@ -125,7 +125,7 @@ fn invalid_utf8_is_found_in_any_block() {
     }
     for (block, chunk) in [(1, 1), (50, 7), (100_000, 1000), (BLOCK_BYTES, CHUNK_BYTES)] {
         let sizes = Sizes { block, chunk };
-        let read = load_with(names.clone(), open, &LoadOptions::default(), sizes).unwrap_err();
+        let read = load_with(names.clone(), open, &LoadOptions::default(), sizes, false).unwrap_err();
         // Mapping a window per byte is slow.
         let mapped = (block > 1).then(|| load_dir(dir.path(), &LoadOptions::default(), sizes).unwrap_err());
         for e in std::iter::once(read).chain(mapped) {
@@ -134,6 +134,34 @@ fn invalid_utf8_is_found_in_any_block() {
                 "time_entries.csv:3436: error: invalid UTF-8 (byte 0xF6 at character 38): save the export as UTF-8 (Excel: \"CSV UTF-8\")",
                 "block {block}, chunk {chunk}"
             );
+        }
+    }
+}
+
+/// A quote inside an unquoted value (`27" monitor`) is text; it must not flip the chunk
+/// splitter's idea of being inside quotes, which would cut a later quoted value in two.
+#[test]
+fn a_quote_inside_an_unquoted_value_does_not_move_chunk_boundaries() {
+    let mut resources = String::from("id,name,note\n");
+    for i in 0..200 {
+        let note = match i % 5 {
+            0 => "27\" monitor".to_string(),
+            1 => "\"two\nlines, \"\"quoted\"\"\"".to_string(),
+            _ => format!("n{i}"),
+        };
+        resources += &format!("R{i},Name {i},{note}\n");
+    }
+    let tickets = "id,created_at\n";
+    let entries = "id,resource_id,started_at,ended_at,hours,billable\n";
+    let files =
+        [("resources.csv", resources.as_str()), ("tickets.csv", tickets), ("time_entries.csv", entries)];
+    let want = shown(&files, &LoadOptions::default(), SIZES);
+    assert!(!want.starts_with("errors"), "{want}");
+    for chunk in [1, 7, 30, 64, 100, 1000] {
+        for skip in [false, true] {
+            let options = LoadOptions { skip_bad_rows: skip, ..LoadOptions::default() };
+            let got = shown(&files, &options, Sizes { block: 4096, chunk });
+            assert!(got == want, "chunk {chunk}, skip {skip}:\n{}", &got[..got.len().min(600)]);
         }
     }
 }

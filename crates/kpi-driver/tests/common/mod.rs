@@ -119,6 +119,7 @@ impl<'a> Run<'a> {
             params,
             scorecards: vec![self.scorecard.to_string()],
             script_budget: kpi_eval::DEFAULT_SCRIPT_BUDGET,
+            plausible: kpi_data::Plausible::ANY,
         }
     }
 
