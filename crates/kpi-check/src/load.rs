@@ -58,6 +58,7 @@ pub fn load_with(paths: &[PathBuf], overlay: &Overlay) -> Rules {
 
 /// Parse rule text that is not on disk (tests, `kpi test` inline rules).
 pub fn load_text(path: &str, text: &str) -> Rules {
+    let text = kpi_syntax::strip_bom(text);
     let mut rules = Rules::default();
     let file = rules.sources.add(path, text);
     let (module, diags) = parse(file, text);

@@ -32,9 +32,13 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::prefix(Rule::op_neg))
 });
 
-/// Decode a rule file; invalid UTF-8 is a diagnostic at the first bad byte.
+/// Decode a rule file; invalid UTF-8 is a diagnostic at the first bad byte. A UTF-8 byte order
+/// mark at the start (some Windows editors write one) is dropped.
 #[allow(clippy::result_large_err)] // once per file, on the error path; boxing buys nothing
-pub fn decode(file: FileId, bytes: Vec<u8>) -> Result<String, (String, Diagnostic)> {
+pub fn decode(file: FileId, mut bytes: Vec<u8>) -> Result<String, (String, Diagnostic)> {
+    if bytes.starts_with(BOM) {
+        bytes.drain(..BOM.len());
+    }
     String::from_utf8(bytes).map_err(|err| {
         let at = err.utf8_error().valid_up_to();
         let lossy = String::from_utf8_lossy(err.as_bytes()).into_owned();
@@ -46,19 +50,39 @@ pub fn decode(file: FileId, bytes: Vec<u8>) -> Result<String, (String, Diagnosti
     })
 }
 
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `text` without a leading byte order mark (for rule text that did not come through [`decode`]).
+pub fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{FEFF}').unwrap_or(text)
+}
+
 /// Parse one rule file. Always returns a module: what could be parsed, plus every error found.
 pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
     let mut builder = Builder::new(file, text);
-    if let Some(diag) = check_nesting(file, text) {
+    let brackets = scan_brackets(file, text);
+    if let Some(diag) = brackets.too_deep {
         return (Module::default(), vec![diag]);
     }
-    let module = match KpiParser::parse(Rule::file, text) {
+    let mut module = match KpiParser::parse(Rule::file, text) {
         Ok(mut pairs) => builder.build_file(pairs.next().expect("file rule yields one pair")),
         Err(err) => {
             builder.syntax_error(err, 0);
             Module::default()
         }
     };
+    if let Some((at, diag)) = brackets.unclosed {
+        // Stop at the `{` left open: what follows it was read out of its block, and every error
+        // there would be a consequence. The syntax errors before its line stand; the module is
+        // left empty, so that checking blames nothing on the declarations it swallowed.
+        let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1) as u32;
+        builder.diags.retain(|d| d.primary.as_ref().is_some_and(|p| p.span.start < line_start));
+        builder.syntax_errors = builder.diags.len();
+        module = Module::default();
+        builder.diags.push(diag);
+        builder.syntax_errors += 1;
+    }
     if builder.syntax_errors > MAX_SYNTAX_ERRORS {
         let more = builder.syntax_errors - MAX_SYNTAX_ERRORS;
         builder.diags.push(
@@ -86,47 +110,142 @@ pub(crate) fn parse_expr(file: FileId, text: &str) -> (Option<Expr>, Vec<Diagnos
     (expr, builder.diags)
 }
 
+/// What a lexical pass over the brackets finds before pest runs.
+#[derive(Default)]
+struct Brackets {
+    /// Nested deeper than [`MAX_NESTING`]: pest's recursion is bounded by nesting, so this is
+    /// found before pest runs.
+    too_deep: Option<Diagnostic>,
+    /// The `{` left open in a file with more `{` than `}`, and the diagnostic that says so.
+    unclosed: Option<(usize, Diagnostic)>,
+}
+
 /// Reject bracket nesting deeper than [`MAX_NESTING`] before pest recurses into it.
 fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
+    scan_brackets(file, text).too_deep
+}
+
+/// One pass over the brackets outside strings, comments and rhai bodies: how deep they nest,
+/// and, when some `{` is never closed, which one. Pest's recovery would otherwise read the KPIs
+/// after a missing `}` as clauses of the KPI above it and blame every one of them. The `{` left
+/// open is the one whose block a `}` less indented than its own line closes (the indentation says
+/// the `}` was meant for an outer block), or else the innermost still open at the end.
+fn scan_brackets(file: FileId, text: &str) -> Brackets {
     let bytes = text.as_bytes();
     let (mut depth, mut i) = (0usize, 0usize);
+    // Open `{`: (offset, indentation of its line).
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    let mut closes = 0usize;
+    let mut misplaced_close: Option<(usize, usize)> = None;
+    // Where the current line starts, and whether code was seen on it yet.
+    let (mut line_start, mut code_on_line) = (0usize, false);
+    let indent_at = |line_start: usize| {
+        bytes[line_start..].iter().take_while(|&&b| b == b' ' || b == b'\t').count()
+    };
     while i < bytes.len() {
-        match bytes[i] {
+        let b = bytes[i];
+        let first_on_line = !code_on_line && !b.is_ascii_whitespace();
+        if !b.is_ascii_whitespace() {
+            code_on_line = true;
+        }
+        match b {
+            b'\n' => {
+                line_start = i + 1;
+                code_on_line = false;
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                // A rhai body: its own brackets are rhai's business.
+                i = text[i + 3..].find("\"\"\"").map_or(bytes.len(), |n| i + 3 + n + 2);
+            }
             b'"' => {
                 i += 1;
                 while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
                     i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                if bytes.get(i) == Some(&b'\n') {
+                    continue;
                 }
             }
             b'#' => {
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
                 }
+                continue;
             }
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
                 }
+                continue;
             }
             b'(' | b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Some(
-                        Diagnostic::error(
-                            codes::TOO_DEEP,
-                            format!("brackets nested more than {MAX_NESTING} deep"),
-                        )
-                        .at(file, Span::new(i, i + 1), "too deep here")
-                        .help("split the expression into smaller KPIs or params"),
-                    );
+                    let diag = Diagnostic::error(
+                        codes::TOO_DEEP,
+                        format!("brackets nested more than {MAX_NESTING} deep"),
+                    )
+                    .at(file, Span::new(i, i + 1), "too deep here")
+                    .help("split the expression into smaller KPIs or params");
+                    return Brackets { too_deep: Some(diag), unclosed: None };
+                }
+                if b == b'{' {
+                    open.push((i, indent_at(line_start)));
                 }
             }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                if b == b'}' {
+                    closes += 1;
+                    if let Some((at, indent)) = open.pop() {
+                        if first_on_line && indent > indent_at(line_start) && misplaced_close.is_none() {
+                            misplaced_close = Some((at, indent));
+                        }
+                    }
+                }
+            }
             _ => {}
         }
         i += 1;
     }
-    None
+    let opens = closes + open.len();
+    if opens <= closes {
+        return Brackets::default();
+    }
+    let Some((at, indent)) = misplaced_close.or_else(|| open.last().copied()) else {
+        return Brackets::default();
+    };
+    Brackets { too_deep: None, unclosed: Some((at, unclosed_brace(file, text, at, indent))) }
+}
+
+/// "unclosed `{` opened at L:C", with where its `}` belongs: before the next line that is not
+/// indented deeper than the line of the `{`.
+fn unclosed_brace(file: FileId, text: &str, at: usize, indent: usize) -> Diagnostic {
+    let (line, col) = crate::diagnostic::line_col(text, at);
+    let after = text[at..].find('\n').map_or(text.len(), |n| at + n + 1);
+    let mut offset = after;
+    let mut next = None;
+    for l in text[after..].split_inclusive('\n') {
+        let code = l.trim();
+        let is_comment = code.starts_with('#') || code.starts_with("//");
+        let depth = l.len() - l.trim_start_matches([' ', '\t']).len();
+        if !code.is_empty() && !is_comment && depth <= indent {
+            next = Some((offset, code));
+            break;
+        }
+        offset += l.len();
+    }
+    let help = match next {
+        Some((offset, code)) => {
+            let (next_line, _) = crate::diagnostic::line_col(text, offset);
+            let code: String = code.chars().take(40).collect();
+            format!("add the `}}` that closes it before line {next_line} (`{code}`)")
+        }
+        None => "add the `}` that closes it at the end of the file".to_string(),
+    };
+    Diagnostic::error(codes::SYNTAX, format!("unclosed `{{` opened at {line}:{col}"))
+        .at(file, Span::new(at, at + 1), "this `{` is never closed")
+        .help(help)
 }
 
 struct Builder<'a> {
@@ -602,6 +721,13 @@ impl<'a> Builder<'a> {
             (line_start, &self.text[line_start..pair.as_span().end()])
         };
         let text = text.trim_end();
+        let code_at = from + (text.len() - text.trim_start().len());
+        if let Some(diag) = non_ascii(self.file, text.trim_start(), code_at)
+            .or_else(|| param_annotation(self.file, text.trim_start(), code_at))
+        {
+            self.push_syntax(diag);
+            return;
+        }
         match KpiParser::parse(Rule::strict_line, text.trim_start()) {
             Ok(mut pairs) => {
                 // `docs` come before the declarations they may document: the rule is the next.
@@ -618,6 +744,17 @@ impl<'a> Builder<'a> {
                 let at = from + (text.len() - text.trim_start().len());
                 let found = found_token(self.text, at);
                 let (expected, words) = context.line_starts();
+                let word = &self.text[at..at + found_len(self.text, at)];
+                if let Some(shape) = line_shape(word) {
+                    // The keyword is right; what follows it is not.
+                    let end = from + text.len();
+                    self.push_syntax(
+                        Diagnostic::error(codes::SYNTAX, format!("this `{word}` line does not parse"))
+                            .at(self.file, Span::new(at, end), format!("expected {shape}"))
+                            .help(format!("write it as {shape}; see `{word}` in docs/language.md")),
+                    );
+                    return;
+                }
                 let help = match crate::suggest(found.trim_matches('`'), words.iter().copied()) {
                     Some(word) => format!("did you mean `{word}`?"),
                     None => context.help().to_string(),
@@ -744,6 +881,119 @@ fn misplaced(rule: Option<Rule>, context: Context, text: &str) -> Diagnostic {
         ),
     };
     Diagnostic::error(codes::SYNTAX, message).help(help)
+}
+
+/// The shape of a line that starts with `keyword`, for a line whose keyword is right but whose
+/// rest is not.
+fn line_shape(keyword: &str) -> Option<&'static str> {
+    Some(match keyword {
+        "import" => "`import \"file.kpi\"`",
+        "param" => "`param NAME = VALUE`",
+        "fn" => "`fn NAME(x: number) -> bool = rhai \"\"\" ... \"\"\"`",
+        "scorecard" => "`scorecard ID \"Title\" {`",
+        "kpi" => "`kpi ID \"Title\" {`",
+        "use" => "`use ID`, `use ID \"Title\"` or `use ID { ... }`",
+        "period" => "`period month`",
+        "per" => "`per resource`",
+        "remove" => "`remove ID`",
+        "from" => "`from TABLE`, `from TABLE by COLUMN` or `from TABLE open at INSTANT`",
+        "where" => "`where CONDITION`",
+        "value" => "`value EXPRESSION`",
+        "unit" => "`unit ratio`",
+        "target" => "`target >= VALUE`",
+        "weight" => "`weight NUMBER`",
+        "scoring" => "`scoring attainment`, `scoring pass_fail` or `scoring bands [...]`",
+        "min_rows" => "`min_rows NUMBER`",
+        _ => return None,
+    })
+}
+
+/// A character outside strings and comments that is not ASCII: names are ASCII, and typographic
+/// quotes, dashes and comparison signs are not operators. `line` starts at byte `at` of the file.
+fn non_ascii(file: FileId, line: &str, at: usize) -> Option<Diagnostic> {
+    let b = line.as_bytes();
+    let mut i = 0;
+    let found = loop {
+        if i >= b.len() {
+            return None;
+        }
+        match b[i] {
+            b'"' if line[i..].starts_with("\"\"\"") => {
+                i = line[i + 3..].find("\"\"\"").map_or(b.len(), |n| i + 3 + n + 3);
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'#' => return None,
+            b'/' if b.get(i + 1) == Some(&b'/') => return None,
+            c if c.is_ascii() => i += 1,
+            _ => break i,
+        }
+    };
+    let c = line[found..].chars().next()?;
+    let is_name_char = |c: char| c.is_alphanumeric() || c == '_';
+    if c.is_alphanumeric() {
+        let start = line[..found].rfind(|c: char| !is_name_char(c)).map_or(0, |k| k + 1);
+        let end = line[found..].find(|c: char| !is_name_char(c)).map_or(line.len(), |k| found + k);
+        let word = &line[start..end];
+        return Some(
+            Diagnostic::error(codes::SYNTAX, format!("`{word}` is not a name: `{c}` is not ASCII"))
+                .at(file, Span::new(at + start, at + end), "not a name")
+                .help("names (of params, KPIs, scorecards, fields) are ASCII letters, digits and `_`; text with accents belongs in a string, \"like this\""),
+        );
+    }
+    let help = match c {
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{2018}' | '\u{2019}' | '\u{00AB}' | '\u{00BB}' => {
+            "a typographic quote: write text between straight double quotes, \"like this\"".to_string()
+        }
+        '\u{2013}' | '\u{2014}' | '\u{2212}' => "a typographic dash: write `-`".to_string(),
+        '\u{2265}' => "write `>=`".to_string(),
+        '\u{2264}' => "write `<=`".to_string(),
+        '\u{2260}' => "write `!=`".to_string(),
+        '\u{00D7}' => "write `*`".to_string(),
+        '\u{00F7}' => "write `/`".to_string(),
+        '\u{00A0}' | '\u{2000}'..='\u{200B}' | '\u{202F}' | '\u{3000}' => {
+            "a non-breaking or typographic space: write a plain space".to_string()
+        }
+        _ => "outside strings and comments, rule files are ASCII".to_string(),
+    };
+    let shown = if c.is_whitespace() || c.is_control() { String::new() } else { format!("`{c}` ") };
+    Some(
+        Diagnostic::error(codes::SYNTAX, format!("unexpected character {shown}(U+{:04X})", c as u32))
+            .at(file, Span::new(at + found, at + found + c.len_utf8()), "not allowed here")
+            .help(help),
+    )
+}
+
+/// `param x: ratio = 50%`: a param's type is its default's, so it takes no annotation.
+fn param_annotation(file: FileId, line: &str, at: usize) -> Option<Diagnostic> {
+    let rest = line.strip_prefix("param")?;
+    let name_start = rest.len() - rest.trim_start().len();
+    if name_start == 0 {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let name_len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+    let name = &rest[..name_len];
+    let after = rest[name_len..].trim_start();
+    if name.is_empty() || !after.starts_with(':') {
+        return None;
+    }
+    let colon = line.len() - after.len();
+    let (end, value) = match after.find('=') {
+        Some(eq) => (colon + eq, after[eq + 1..].trim()),
+        None => (line.len(), "VALUE"),
+    };
+    let annotation_end = colon + line[colon..end].trim_end().len();
+    Some(
+        Diagnostic::error(codes::SYNTAX, format!("param `{name}` takes no type annotation"))
+            .at(file, Span::new(at + colon, at + annotation_end), "remove this")
+            .help(format!("a param's type is its default's: write `param {name} = {value}`")),
+    )
 }
 
 fn found_len(text: &str, start: usize) -> usize {

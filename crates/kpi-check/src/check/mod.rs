@@ -94,6 +94,9 @@ struct Checker<'a> {
     kpis: HashMap<String, KpiSource<'a>>,
     used_params: BTreeSet<String>,
     used_kpis: BTreeSet<String>,
+    /// rhai functions declared but not compiled (already reported): calls to them are not
+    /// "unknown functions".
+    failed_functions: BTreeSet<String>,
 }
 
 /// Where an expression stands, which decides what its names mean.

@@ -32,6 +32,8 @@ pub fn run(args: FmtArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
         let mut sources = kpi_syntax::SourceMap::default();
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let shown = path.display().to_string();
+        // `decode` drops a byte order mark; the canonical layout has none.
+        let had_bom = bytes.starts_with(b"\xEF\xBB\xBF");
         let text = match kpi_syntax::decode(kpi_syntax::FileId(0), bytes) {
             Ok(text) => text,
             Err((lossy, diagnostic)) => {
@@ -43,7 +45,7 @@ pub fn run(args: FmtArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
         };
         let file = sources.add(shown.clone(), text.clone());
         match format(file, &text) {
-            Ok(formatted) if formatted == text => {}
+            Ok(formatted) if formatted == text && !had_bom => {}
             Ok(formatted) => {
                 changed += 1;
                 if args.check {
