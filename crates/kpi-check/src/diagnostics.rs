@@ -356,6 +356,28 @@ pub(crate) fn wrong_unit(
         })
 }
 
+/// A plain number `x` outside 0 to 1 as the `what` (target, band) of a ratio: `>= 80` for `>= 80%`.
+/// `param` names the param it came from, with its default.
+pub(crate) fn plain_ratio(file: FileId, span: Span, what: &str, x: f64, param: Option<&str>) -> Diagnostic {
+    let pct = crate::params::as_percent(x);
+    let label = match param {
+        Some(name) => format!("param `{name}` is {x}, a plain number"),
+        None => "a plain number".to_string(),
+    };
+    let fix = match param {
+        Some(name) => format!("write `param {name} = {pct}`."),
+        None => format!("did you mean `{pct}`?"),
+    };
+    Diagnostic::error(
+        codes::PLAIN_RATIO,
+        format!("the {what} is {x}, but the value is a ratio (a share from 0 to 1)"),
+    )
+    .at(file, span, label)
+    .help(format!(
+        "{fix} A ratio {what} is a percentage; a plain number from 0 to 1 is read as a fraction (0.8 is 80%)"
+    ))
+}
+
 pub(crate) fn constant_not_number(file: FileId, span: Span, what: &str, ty: &Type) -> Diagnostic {
     Diagnostic::error(codes::TYPE_MISMATCH, format!("the {what} must be a number, not {}", ty.describe()))
         .at(file, span, format!("this is {}", ty.describe()))

@@ -1,5 +1,5 @@
 //! Client config overrides of a checked program: KPI targets, weights, and KPIs switched off.
-use crate::params::parse_literal;
+use crate::params::{as_percent, is_fraction, parse_literal};
 use kpi_hir::{CmpOp, Program, TExpr, TKind, Type, Unit, Value};
 use kpi_syntax::suggest;
 
@@ -82,7 +82,18 @@ fn parse_target(text: &str, unit: Unit) -> Result<(Option<CmpOp>, f64), String> 
         _ => "a number such as `<= 5`",
     };
     match parse_literal(rest.trim()) {
-        Some((Value::Number(x), lit)) if lit.compatible(unit) => Ok((op, x)),
+        Some((Value::Number(x), lit)) if lit.compatible(unit) => {
+            if unit == Unit::Ratio && matches!(lit, Unit::Plain | Unit::Number) && !is_fraction(x) {
+                let written = text.strip_suffix(rest).unwrap_or("").trim();
+                let space = if written.is_empty() { "" } else { " " };
+                return Err(format!(
+                    "target `{text}` is a plain number but this KPI's value is a ratio: did you mean `{written}{space}{}`? \
+                     A ratio target is a percentage; a plain number from 0 to 1 is read as a fraction (0.8 is 80%)",
+                    as_percent(x)
+                ));
+            }
+            Ok((op, x))
+        }
         _ => Err(format!(
             "target `{text}` does not fit this KPI (its value is in {}): write {example}",
             unit.name()

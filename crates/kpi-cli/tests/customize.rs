@@ -326,3 +326,44 @@ fn script_syntax_errors_point_into_the_rule_file() {
     assert!(err.contains("client.kpi:7:1"), "{err}");
     assert!(err.contains("risk.rhai:1:"), "{err}");
 }
+
+/// A plain number where a percentage is meant, in a config target, a config param and `--param`:
+/// each is an error that says `80%`, not a scorecard where every technician misses.
+#[test]
+fn plain_numbers_for_percentages_are_errors_everywhere() {
+    let c = Client::new();
+    c.write("client.kpi", EXTENDED);
+    c.write("target.toml", "[scorecards.client_tech.utilization]\ntarget = \">= 80\"\n");
+    let out = c.kpi(&["evaluate", "client.kpi", "--config", "target.toml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("did you mean `>= 80%`?"), "{}", stderr(&out));
+    c.write("number.toml", "[scorecards.client_tech.utilization]\ntarget = 80\n");
+    let out = c.kpi(&["evaluate", "client.kpi", "--config", "number.toml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("did you mean `80%`?"), "{}", stderr(&out));
+    // A fraction is a fraction.
+    c.write("fraction.toml", "[scorecards.client_tech.utilization]\ntarget = \">= 0.8\"\n");
+    assert_eq!(
+        kpi(&c.json(&["evaluate", "client.kpi", "--config", "fraction.toml"]), "utilization")["target"]
+            ["value"],
+        0.8
+    );
+
+    c.write(
+        "goal.kpi",
+        &format!("{EXTENDED}\nparam goal = 90%\n").replace("target >= 70%", "target >= goal"),
+    );
+    c.write("param.toml", "[params]\ngoal = 80\n");
+    let out = c.kpi(&["evaluate", "goal.kpi", "--config", "param.toml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("param.toml:2:8"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("did you mean `80%`?"), "{}", stderr(&out));
+    let out = c.kpi(&["evaluate", "goal.kpi", "--param", "goal=80"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--param goal=80: "), "{}", stderr(&out));
+    assert!(stderr(&out).contains("did you mean `80%`?"), "{}", stderr(&out));
+    // A duration for a count.
+    let out = c.kpi(&["evaluate", "client.kpi", "--param", "backlog_max=3h"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("expected a count such as 5"), "{}", stderr(&out));
+}

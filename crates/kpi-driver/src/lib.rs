@@ -338,10 +338,11 @@ fn set_param(
     value: ParamInput,
     source: ParamSource,
 ) -> Result<(), String> {
-    let def = kpi_check::params::find_param(program, name)?;
-    let value = match value {
-        ParamInput::Text(text) => kpi_check::params::param_value_from_text(def, &text)?,
-        ParamInput::Value(v) => v,
+    use kpi_check::params::{find_param, param_value, Written};
+    let def = find_param(program, name)?;
+    let value = match &value {
+        ParamInput::Text(text) => param_value(program, def, Written::Text(text))?,
+        ParamInput::Value(v) => param_value(program, def, Written::Value(v))?,
     };
     params.set_value(def, value, source)
 }

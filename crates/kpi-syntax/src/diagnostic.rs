@@ -253,6 +253,8 @@ pub mod codes {
     pub const BAD_PLACEMENT: &str = "E0208";
     /// A declared unit that contradicts the value's.
     pub const DECLARED_UNIT: &str = "E0209";
+    /// A plain number above 1 (or below 0) where a ratio is meant: `target >= 80` for `80%`.
+    pub const PLAIN_RATIO: &str = "E0210";
     /// Two declarations with the same id.
     pub const DUPLICATE_ID: &str = "E0301";
     /// A clause given twice.

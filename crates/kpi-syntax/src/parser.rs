@@ -139,9 +139,8 @@ fn scan_brackets(file: FileId, text: &str) -> Brackets {
     let mut misplaced_close: Option<(usize, usize)> = None;
     // Where the current line starts, and whether code was seen on it yet.
     let (mut line_start, mut code_on_line) = (0usize, false);
-    let indent_at = |line_start: usize| {
-        bytes[line_start..].iter().take_while(|&&b| b == b' ' || b == b'\t').count()
-    };
+    let indent_at =
+        |line_start: usize| bytes[line_start..].iter().take_while(|&&b| b == b' ' || b == b'\t').count();
     while i < bytes.len() {
         let b = bytes[i];
         let first_on_line = !code_on_line && !b.is_ascii_whitespace();
@@ -1263,8 +1262,18 @@ fn check_date(text: &str) -> Result<(), String> {
     let (year, month, day) = (num(0..4), num(5..7), num(8..10));
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
     const MONTHS: [&str; 12] = [
-        "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-        "November", "December",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     ];
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,

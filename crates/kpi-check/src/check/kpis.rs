@@ -164,6 +164,7 @@ impl<'a> Checker<'a> {
         };
         let t = self.check_expr(e, Scope::Const, file);
         self.expect_unit(&t, unit, file, e.span, "target", codes::TARGET_UNIT);
+        self.expect_fraction(&t, unit, file, e.span, "target");
         Some((Target { op: op.lower(), value: t }, origin(file, *span)))
     }
 
@@ -256,6 +257,7 @@ impl<'a> Checker<'a> {
         for (value, attainment) in points {
             let v = self.check_expr(value, Scope::Const, file);
             self.expect_unit(&v, unit, file, value.span, "band", codes::TARGET_UNIT);
+            let typo = self.expect_fraction(&v, unit, file, value.span, "band");
             let a = self.check_expr(attainment, Scope::Const, file);
             self.expect_number(&a, file, attainment.span, "an attainment");
             if let Some(x) = self.const_number(&a) {
@@ -263,11 +265,16 @@ impl<'a> Checker<'a> {
                     self.error(diag::attainment_out_of_range(file, attainment.span, x));
                 }
             }
-            if let Some(x) = self.const_number(&v) {
-                if previous.is_some_and(|p| x <= p) {
-                    self.error(diag::bands_not_increasing(file, value.span));
+            match self.const_number(&v) {
+                // `80` for `80%`: already reported, and no guide to the order of the next band.
+                _ if typo => previous = None,
+                Some(x) => {
+                    if previous.is_some_and(|p| x <= p) {
+                        self.error(diag::bands_not_increasing(file, value.span));
+                    }
+                    previous = Some(x);
                 }
-                previous = Some(x);
+                None => {}
             }
             checked.push((v, a));
         }
