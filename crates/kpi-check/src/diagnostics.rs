@@ -185,9 +185,10 @@ pub(crate) fn duplicate_clause(keyword: &str, span: Span, file: FileId, first: S
         .help("keep one of them")
 }
 
-pub(crate) fn weights_sum(file: FileId, id: &Ident, total: f64) -> Diagnostic {
-    Diagnostic::warning(codes::WEIGHTS_SUM, format!("the weights of `{}` sum to {}", id.name, total))
-        .at(file, id.span, "weights do not sum to 100")
+/// W0001 for scorecard `name`, whose id is at `span`.
+pub(crate) fn weights_sum(file: FileId, span: Span, name: &str, total: f64) -> Diagnostic {
+    Diagnostic::warning(codes::WEIGHTS_SUM, format!("the weights of `{name}` sum to {total}"))
+        .at(file, span, "weights do not sum to 100")
         .help("scores are normalised by the weights present, but a sum of 100 reads as percentages")
 }
 

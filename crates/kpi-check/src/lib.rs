@@ -11,4 +11,4 @@ pub mod params;
 
 pub use check::{check, Checked};
 pub use load::{load, load_text, load_with, Overlay, Rules};
-pub use overrides::{apply_overrides, KpiOverride};
+pub use overrides::{apply_overrides, recheck_weights, weight_warnings, KpiOverride};

@@ -207,7 +207,7 @@ pub struct Session {
     pub program: kpi_hir::Program,
     pub dataset: kpi_data::Dataset,
     pub options: EvalOptions,
-    /// Warnings of the checker.
+    /// Warnings of the checker, after the client config (see [`Configured::warnings`]).
     pub warnings: Vec<Diagnostic>,
     /// The columnar cache of a dataset just parsed, still to be written (see [`PendingCache`]).
     pub cache: Option<PendingCache>,
@@ -216,15 +216,116 @@ pub struct Session {
     pub timings: Timings,
 }
 
-/// Apply the client config and the params to the checked program, and load the data.
-pub fn load(request: &Request, resolved: Resolved, checked: Checked) -> Result<Session, Failure> {
+/// Checked rules with the client config and the params applied: everything but the data. This
+/// is what `kpi check --config` validates, and what [`load`] reads the data for.
+#[derive(Debug)]
+pub struct Configured {
+    pub rules: kpi_check::Rules,
+    /// The checked program with the config's KPI overrides applied.
+    pub program: kpi_hir::Program,
+    /// Warnings of the checker, checked again where the config can change them: W0001 (weights
+    /// that do not sum to 100) reflects the config's weights, switched-off KPIs and params.
+    pub warnings: Vec<Diagnostic>,
+    pub timezone: chrono_tz::Tz,
+    pub holidays: std::collections::BTreeSet<chrono::NaiveDate>,
+    /// Every param's effective value: rule default, then the config's `[params]`, then the request's.
+    pub params: Params,
+    /// The mapping profile, read and parsed (the request's, else the config's).
+    pub profile: Option<kpi_data::Profile>,
+    pub timings: Timings,
+}
+
+/// Apply the client config (time zone, holidays, `[params]`, KPI overrides, profile) and the
+/// request's params to checked rules, without reading any data. Every error of the config and the
+/// params is found, not only the first: [`Failure::Input`] lists them one per line.
+pub fn configure(request: &Request, resolved: &Resolved, checked: Checked) -> Result<Configured, Failure> {
     let Checked { rules, mut program, warnings, mut timings } = checked;
+    let started = Instant::now();
+    let mut errors: Vec<String> = Vec::new();
+    let mut configured = Configured {
+        warnings: Vec::new(),
+        timezone: chrono_tz::UTC,
+        holidays: Default::default(),
+        params: Params::defaults(&program),
+        profile: None,
+        rules,
+        program: kpi_hir::Program::default(),
+        timings: Timings::default(),
+    };
+    let mut profile = request.profile.clone();
+    if let Some(cfg) = resolved.config.as_ref() {
+        match cfg.timezone() {
+            Ok(Some(tz)) => configured.timezone = tz,
+            Ok(None) => {}
+            Err(e) => errors.push(e),
+        }
+        match cfg.holidays() {
+            Ok(days) => configured.holidays = days.into_iter().collect(),
+            Err(e) => errors.push(e),
+        }
+        for (name, value) in &cfg.config.params {
+            let at = cfg.at(value.span().start);
+            let source = ParamSource::Config(format!("{at} params.{name}"));
+            let set = config::param_value(value.get_ref())
+                .and_then(|input| set_param(&mut configured.params, &program, name, input, source));
+            if let Err(e) = set {
+                errors.push(format!("{at}: {e}"));
+            }
+        }
+        for o in cfg.overrides() {
+            if let Err(e) = kpi_check::apply_overrides(&mut program, std::slice::from_ref(&o)) {
+                errors.push(e);
+            }
+        }
+        if profile.is_none() {
+            profile = cfg.profile();
+        }
+    }
+    for p in &request.params {
+        let set = set_param(&mut configured.params, &program, &p.name, p.value.clone(), p.source.clone());
+        if let Err(e) = set {
+            errors.push(match (&p.source, &p.value) {
+                (ParamSource::CommandLine, ParamInput::Text(text)) => {
+                    format!("--param {}={text}: {e}", p.name)
+                }
+                _ => e,
+            });
+        }
+    }
+    match profile.as_deref().map(kpi_data::Profile::from_name_or_file).transpose() {
+        Ok(p) => configured.profile = p,
+        Err(e) => errors.push(e.to_string()),
+    }
+    if !errors.is_empty() {
+        return Err(Failure::Input(errors.join("\n")));
+    }
+    let params = &configured.params;
+    configured.warnings = kpi_check::recheck_weights(warnings, &program, &|name| params.value(name));
+    configured.program = program;
+    timings.add("configure", started);
+    configured.timings = timings;
+    Ok(configured)
+}
+
+/// Apply the client config and the params to the checked program ([`configure`]), and load the data.
+pub fn load(request: &Request, resolved: Resolved, checked: Checked) -> Result<Session, Failure> {
+    let configured = configure(request, &resolved, checked)?;
+    load_configured(request, resolved, configured)
+}
+
+/// Load the data for rules already configured ([`configure`]).
+pub fn load_configured(
+    request: &Request,
+    resolved: Resolved,
+    configured: Configured,
+) -> Result<Session, Failure> {
+    let Configured { rules, program, warnings, timezone, holidays, params, profile, mut timings } =
+        configured;
     let data = resolved.require_data()?;
-    let client = configure(request, resolved.config.as_ref(), &mut program)?;
     let as_of = match &request.as_of {
         AsOf::Micros(micros) => *micros,
         AsOf::Now => chrono::Utc::now().timestamp_micros(),
-        AsOf::Text(text) => kpi_data::parse_timestamp(text, client.timezone).ok_or_else(|| {
+        AsOf::Text(text) => kpi_data::parse_timestamp(text, timezone).ok_or_else(|| {
             format!("--as-of `{text}` is not a timestamp; write RFC 3339, e.g. 2026-04-01T00:00:00Z")
         })?,
     };
@@ -233,18 +334,12 @@ pub fn load(request: &Request, resolved: Resolved, checked: Checked) -> Result<S
             return Err(Failure::Input(format!("--from {from} is not before --to {to}")));
         }
     }
-    let profile = client
-        .profile
-        .as_deref()
-        .map(kpi_data::Profile::from_name_or_file)
-        .transpose()
-        .map_err(|e| Failure::Input(e.to_string()))?;
     let columns = match request.columns {
         Columns::Read => Some(kpi_eval::columns_read(&program, &request.scorecards)),
         Columns::All => None,
     };
     let options = kpi_data::LoadOptions {
-        timezone: client.timezone,
+        timezone,
         skip_bad_rows: request.skip_bad_rows,
         profile,
         columns,
@@ -259,8 +354,8 @@ pub fn load(request: &Request, resolved: Resolved, checked: Checked) -> Result<S
         from: request.from,
         to: request.to,
         include_partial: request.include_partial,
-        holidays: client.holidays,
-        params: client.params,
+        holidays,
+        params,
         scorecards: request.scorecards.clone(),
     };
     Ok(Session {
@@ -280,55 +375,6 @@ pub fn prepare(request: &Request) -> Result<Session, Failure> {
     let resolved = resolve(request)?;
     let checked = check(request, &resolved)?;
     load(request, resolved, checked)
-}
-
-/// What the client config and the params settle.
-struct Client {
-    timezone: chrono_tz::Tz,
-    holidays: std::collections::BTreeSet<chrono::NaiveDate>,
-    params: Params,
-    profile: Option<String>,
-}
-
-/// Apply the config's `[params]` and KPI overrides, then the request's params, in that order.
-fn configure(
-    request: &Request,
-    config: Option<&Config>,
-    program: &mut kpi_hir::Program,
-) -> Result<Client, Failure> {
-    let mut client = Client {
-        timezone: chrono_tz::UTC,
-        holidays: Default::default(),
-        params: Params::defaults(program),
-        profile: request.profile.clone(),
-    };
-    if let Some(cfg) = config {
-        if let Some(tz) = cfg.timezone()? {
-            client.timezone = tz;
-        }
-        client.holidays = cfg.holidays()?.into_iter().collect();
-        for (name, value) in &cfg.config.params {
-            let at = cfg.at(value.span().start);
-            let source = ParamSource::Config(format!("{at} params.{name}"));
-            let input = config::param_value(value.get_ref())?;
-            set_param(&mut client.params, program, name, input, source).map_err(|e| format!("{at}: {e}"))?;
-        }
-        kpi_check::apply_overrides(program, &cfg.overrides())?;
-        if client.profile.is_none() {
-            client.profile = cfg.profile();
-        }
-    }
-    for p in &request.params {
-        set_param(&mut client.params, program, &p.name, p.value.clone(), p.source.clone()).map_err(
-            |e| match (&p.source, &p.value) {
-                (ParamSource::CommandLine, ParamInput::Text(text)) => {
-                    format!("--param {}={text}: {e}", p.name)
-                }
-                _ => e,
-            },
-        )?;
-    }
-    Ok(client)
 }
 
 fn set_param(
