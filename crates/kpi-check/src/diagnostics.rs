@@ -67,6 +67,19 @@ pub(crate) fn import_not_found(file: FileId, span: Span, target: &Path) -> Diagn
         .help("import paths are relative to the file that imports them")
 }
 
+/// W0003: "... and N more" diagnostics of a file (`None`: without a place) that are not shown.
+pub(crate) fn more_not_shown(path: Option<&str>, errors: usize, warnings: usize) -> Diagnostic {
+    let plural = |n: usize, what: &str| format!("{n} more {what}{}", if n == 1 { "" } else { "s" });
+    let what = match (errors, warnings) {
+        (e, 0) => plural(e, "error"),
+        (0, w) => plural(w, "warning"),
+        (e, w) => format!("{} and {}", plural(e, "error"), plural(w, "warning")),
+    };
+    let place = path.map_or_else(String::new, |p| format!(" in `{p}`"));
+    Diagnostic::warning(codes::TOO_MANY, format!("... and {what}{place} not shown"))
+        .help("fix the errors shown first: one mistake often causes many; is every file a rule file?")
+}
+
 // ---- Declarations: params, functions, duplicates.
 
 pub(crate) fn default_not_literal(file: FileId, span: Span) -> Diagnostic {

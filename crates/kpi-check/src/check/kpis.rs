@@ -7,7 +7,7 @@ use kpi_hir::{
 };
 use kpi_schema::{self as schema, ColumnType, Grouping, TableSchema};
 use kpi_syntax::ast::{self, ClauseKind, Ident, Span};
-use kpi_syntax::{codes, Diagnostic, FileId};
+use kpi_syntax::{codes, FileId};
 use std::collections::HashMap;
 
 /// A clause in effect and the file it was written in.
@@ -106,14 +106,11 @@ impl<'a> Checker<'a> {
             .filter(|keyword| !effective.iter().any(|(_, c)| c.kind.keyword() == *keyword))
             .collect();
         // A clause lost to a syntax error is already reported; "missing" would blame the wrong line.
-        let syntax_error_inside = |diags: &[Diagnostic]| {
-            diags.iter().filter(|d| d.code == codes::SYNTAX).filter_map(|d| d.primary.as_ref()).any(|p| {
-                layered.layers.iter().any(|(file, _, span)| {
-                    p.file == *file && span.start <= p.span.start && p.span.start < span.end
-                })
-            })
-        };
-        if !missing.is_empty() && !syntax_error_inside(&self.diags) {
+        let syntax_error_inside = layered.layers.iter().any(|(file, _, span)| {
+            let from = self.syntax_errors.partition_point(|&at| at < (*file, span.start));
+            self.syntax_errors.get(from).is_some_and(|&(f, at)| f == *file && at < span.end)
+        });
+        if !missing.is_empty() && !syntax_error_inside {
             let list = missing.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
             self.error(diag::missing_clauses(layered.site_file, layered.id.span, &layered.id.name, &list));
         }

@@ -33,7 +33,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
     if args.config.is_none() && args.param.is_empty() {
         let rules = kpi_check::load(&args.rules);
         let checked = kpi_check::check(&rules);
-        return Ok(summary(&rules, &checked.diagnostics, None));
+        return Ok(summary(&rules, &checked.diagnostics, Some(checked.counts()), None));
     }
     let params = args
         .param
@@ -59,11 +59,11 @@ pub fn run(args: CheckArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
     let config = args.config.as_ref().map(|c| c.display().to_string());
     let checked = match kpi_driver::check(&request, &resolved) {
         Ok(checked) => checked,
-        Err(Failure::Rules { rules, diagnostics }) => return Ok(summary(&rules, &diagnostics, config)),
+        Err(Failure::Rules { rules, diagnostics }) => return Ok(summary(&rules, &diagnostics, None, config)),
         Err(other) => return Err(other.into()),
     };
     match kpi_driver::configure(&request, &resolved, checked) {
-        Ok(configured) => Ok(summary(&configured.rules, &configured.warnings, config)),
+        Ok(configured) => Ok(summary(&configured.rules, &configured.warnings, None, config)),
         Err(Failure::Input(errors)) => {
             for e in errors.lines() {
                 eprintln!("error: {e}");
@@ -76,12 +76,20 @@ pub fn run(args: CheckArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
     }
 }
 
-/// Print the diagnostics and the count line; failed when there are errors.
-fn summary(rules: &kpi_check::Rules, diagnostics: &[Diagnostic], config: Option<String>) -> Outcome {
+/// Print the diagnostics and the count line (`counts`: errors and warnings found, shown or not;
+/// by default those shown); failed when there are errors.
+fn summary(
+    rules: &kpi_check::Rules,
+    diagnostics: &[Diagnostic],
+    counts: Option<(usize, usize)>,
+    config: Option<String>,
+) -> Outcome {
     report(rules, diagnostics);
     let files = rules.sources.files().count();
-    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
-    let warnings = diagnostics.len() - errors;
+    let (errors, warnings) = counts.unwrap_or_else(|| {
+        let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+        (errors, diagnostics.len() - errors)
+    });
     let config = config.map(|c| format!(" and {c}")).unwrap_or_default();
     eprintln!(
         "checked {files} file{}{config}: {errors} error{}, {warnings} warning{}",
