@@ -388,11 +388,11 @@ impl Diagnostic {
 
 /// Stable diagnostic codes. Codes are never reused; `docs/diagnostics.md` explains each.
 pub mod codes {
-    /// The file is not valid UTF-8.
+    /// The file is not valid UTF-8, or not text at all.
     pub const INVALID_UTF8: &str = "E0001";
     /// Brackets or prefix operators nested deeper than the parser allows.
     pub const TOO_DEEP: &str = "E0002";
-    /// The file cannot be read.
+    /// The file cannot be read, or is not a rule file (a device, another kind of file).
     pub const UNREADABLE: &str = "E0003";
     /// A syntax error.
     pub const SYNTAX: &str = "E0100";
@@ -412,6 +412,8 @@ pub mod codes {
     pub const IMPORT_NOT_FOUND: &str = "E0107";
     /// Files that import each other in a cycle.
     pub const IMPORT_CYCLE: &str = "E0108";
+    /// An import of something that is not a `.kpi` rule file (another kind of file, a device).
+    pub const IMPORT_NOT_RULES: &str = "E0109";
     /// Operands of the wrong type for an operator or function.
     pub const TYPE_MISMATCH: &str = "E0201";
     /// Operands with different units (hours plus a ratio).

@@ -143,10 +143,21 @@ impl<'a> Checker<'a> {
                     .parent()
                     .unwrap_or(std::path::Path::new(""))
                     .join(&path.value);
-                let code = match std::fs::read_to_string(&full) {
-                    Ok(code) => code,
+                if full.extension().is_none_or(|e| e != "rhai") {
+                    self.error(diag::script_not_rhai(file, path.span, &full));
+                    return None;
+                }
+                let bytes = match crate::load::read_regular(&full, crate::load::MAX_SCRIPT_BYTES) {
+                    Ok(bytes) => bytes,
                     Err(err) => {
                         self.error(diag::unreadable_script(file, path.span, &full, &err));
+                        return None;
+                    }
+                };
+                let code = match String::from_utf8(bytes) {
+                    Ok(code) if crate::load::is_text(code.as_bytes()) => code,
+                    _ => {
+                        self.error(diag::script_not_text(file, path.span, &full));
                         return None;
                     }
                 };
