@@ -49,6 +49,62 @@ pub(crate) fn unreadable_file(shown: &str, err: &std::io::Error) -> Diagnostic {
         .help("check the path; rules are .kpi files or directories of them")
 }
 
+/// A path named on the command line that is a device, a FIFO, a socket.
+pub(crate) fn not_a_file(shown: &str, kind: &str) -> Diagnostic {
+    Diagnostic::error(codes::UNREADABLE, format!("`{shown}` is {kind}, not a rule file"))
+        .help("rules are .kpi files or directories of them; only regular files are read")
+}
+
+/// A file named on the command line without the `.kpi` extension.
+pub(crate) fn not_a_rule_file(path: &Path) -> Diagnostic {
+    let shown = path.display();
+    if path.extension().is_some_and(|e| e == "toml") {
+        return Diagnostic::error(
+            codes::UNREADABLE,
+            format!("`{shown}` is a client config, not a rule file"),
+        )
+        .help(format!("check it with `kpi check --config {shown}`"));
+    }
+    Diagnostic::error(codes::UNREADABLE, format!("`{shown}` is not a .kpi rule file"))
+        .help("rules are .kpi files or directories of them; rename the file if it holds rules")
+}
+
+/// A file that holds NUL bytes: binary, not rules. Nothing of it is quoted.
+pub(crate) fn not_text(shown: &str) -> Diagnostic {
+    Diagnostic::error(codes::INVALID_UTF8, format!("`{shown}` is not a text file"))
+        .help("it holds NUL bytes; rule files are plain UTF-8 text (its content is not shown)")
+}
+
+pub(crate) fn import_not_kpi(file: FileId, span: Span, target: &Path) -> Diagnostic {
+    Diagnostic::error(
+        codes::IMPORT_NOT_RULES,
+        format!("cannot import `{}`: only .kpi files can be imported", target.display()),
+    )
+    .at(file, span, "not a .kpi file")
+    .help("import rule files (.kpi); a rhai script is named by `fn ... = rhai file \"x.rhai\"`")
+}
+
+pub(crate) fn import_unreadable(
+    file: FileId,
+    span: Span,
+    shown: &str,
+    err: &crate::load::ReadError,
+) -> Diagnostic {
+    let code = match err {
+        crate::load::ReadError::Io(_) => codes::IMPORT_NOT_FOUND,
+        _ => codes::IMPORT_NOT_RULES,
+    };
+    let why = match err {
+        crate::load::ReadError::TooLarge(bytes) => {
+            format!("it is {bytes} bytes; rule files are limited to {MAX_FILE_BYTES}")
+        }
+        err => err.to_string(),
+    };
+    Diagnostic::error(code, format!("cannot import `{shown}`: {why}"))
+        .at(file, span, "imported here")
+        .help("import paths are relative to the file that imports them; only regular .kpi files are read")
+}
+
 pub(crate) fn import_cycle(file: FileId, span: Span, chain: &[String]) -> Diagnostic {
     Diagnostic::error(codes::IMPORT_CYCLE, format!("import cycle: {}", chain.join(" -> ")))
         .at(file, span, "this import closes the cycle")
@@ -65,6 +121,19 @@ pub(crate) fn import_not_found(file: FileId, span: Span, target: &Path) -> Diagn
     Diagnostic::error(codes::IMPORT_NOT_FOUND, format!("cannot find `{}`", target.display()))
         .at(file, span, "imported here")
         .help("import paths are relative to the file that imports them")
+}
+
+/// W0003: "... and N more" diagnostics of a file (`None`: without a place) that are not shown.
+pub(crate) fn more_not_shown(path: Option<&str>, errors: usize, warnings: usize) -> Diagnostic {
+    let plural = |n: usize, what: &str| format!("{n} more {what}{}", if n == 1 { "" } else { "s" });
+    let what = match (errors, warnings) {
+        (e, 0) => plural(e, "error"),
+        (0, w) => plural(w, "warning"),
+        (e, w) => format!("{} and {}", plural(e, "error"), plural(w, "warning")),
+    };
+    let place = path.map_or_else(String::new, |p| format!(" in `{p}`"));
+    Diagnostic::warning(codes::TOO_MANY, format!("... and {what}{place} not shown"))
+        .help("fix the errors shown first: one mistake often causes many; is every file a rule file?")
 }
 
 // ---- Declarations: params, functions, duplicates.
@@ -106,10 +175,36 @@ pub(crate) fn text_result(file: FileId, span: Span) -> Diagnostic {
         .help("return a number or a bool; compare text inside the script")
 }
 
-pub(crate) fn unreadable_script(file: FileId, span: Span, path: &Path, err: &std::io::Error) -> Diagnostic {
-    Diagnostic::error(codes::SCRIPT, format!("cannot read `{}`: {err}", path.display()))
+pub(crate) fn unreadable_script(
+    file: FileId,
+    span: Span,
+    path: &Path,
+    err: &crate::load::ReadError,
+) -> Diagnostic {
+    let why = match err {
+        crate::load::ReadError::TooLarge(bytes) => {
+            format!("it is {bytes} bytes; scripts are limited to {}", crate::load::MAX_SCRIPT_BYTES)
+        }
+        err => err.to_string(),
+    };
+    Diagnostic::error(codes::SCRIPT, format!("cannot read `{}`: {why}", path.display()))
         .at(file, span, "script file")
         .help("script files are relative to the rule file that names them")
+}
+
+pub(crate) fn script_not_rhai(file: FileId, span: Span, path: &Path) -> Diagnostic {
+    Diagnostic::error(
+        codes::SCRIPT,
+        format!("cannot read `{}`: only .rhai files hold rhai functions", path.display()),
+    )
+    .at(file, span, "not a .rhai file")
+    .help("name a .rhai file beside the rule file, e.g. rhai file \"bands.rhai\"")
+}
+
+pub(crate) fn script_not_text(file: FileId, span: Span, path: &Path) -> Diagnostic {
+    Diagnostic::error(codes::SCRIPT, format!("`{}` is not UTF-8 text", path.display()))
+        .at(file, span, "script file")
+        .help("rhai scripts are plain UTF-8 text (its content is not shown)")
 }
 
 pub(crate) fn script_error(file: FileId, span: Span, label: String, message: &str) -> Diagnostic {
@@ -185,9 +280,10 @@ pub(crate) fn duplicate_clause(keyword: &str, span: Span, file: FileId, first: S
         .help("keep one of them")
 }
 
-pub(crate) fn weights_sum(file: FileId, id: &Ident, total: f64) -> Diagnostic {
-    Diagnostic::warning(codes::WEIGHTS_SUM, format!("the weights of `{}` sum to {}", id.name, total))
-        .at(file, id.span, "weights do not sum to 100")
+/// W0001 for scorecard `name`, whose id is at `span`.
+pub(crate) fn weights_sum(file: FileId, span: Span, name: &str, total: f64) -> Diagnostic {
+    Diagnostic::warning(codes::WEIGHTS_SUM, format!("the weights of `{name}` sum to {total}"))
+        .at(file, span, "weights do not sum to 100")
         .help("scores are normalised by the weights present, but a sum of 100 reads as percentages")
 }
 
@@ -354,6 +450,28 @@ pub(crate) fn wrong_unit(
             Unit::Hours => "write a duration target with a unit, e.g. `<= 24h` or `<= 30m`",
             _ => "write a plain number, e.g. `<= 5`",
         })
+}
+
+/// A plain number `x` outside 0 to 1 as the `what` (target, band) of a ratio: `>= 80` for `>= 80%`.
+/// `param` names the param it came from, with its default.
+pub(crate) fn plain_ratio(file: FileId, span: Span, what: &str, x: f64, param: Option<&str>) -> Diagnostic {
+    let pct = crate::params::as_percent(x);
+    let label = match param {
+        Some(name) => format!("param `{name}` is {x}, a plain number"),
+        None => "a plain number".to_string(),
+    };
+    let fix = match param {
+        Some(name) => format!("write `param {name} = {pct}`."),
+        None => format!("did you mean `{pct}`?"),
+    };
+    Diagnostic::error(
+        codes::PLAIN_RATIO,
+        format!("the {what} is {x}, but the value is a ratio (a share from 0 to 1)"),
+    )
+    .at(file, span, label)
+    .help(format!(
+        "{fix} A ratio {what} is a percentage; a plain number from 0 to 1 is read as a fraction (0.8 is 80%)"
+    ))
 }
 
 pub(crate) fn constant_not_number(file: FileId, span: Span, what: &str, ty: &Type) -> Diagnostic {

@@ -1,12 +1,105 @@
 //! Reading rule files from disk: directories, imports relative to the importing file, cycles.
+//!
+//! What rule files may read: rule files are `.kpi` files, named on the command line, found in a
+//! directory named there, or imported; `rhai file` reads `.rhai` files. Only regular files are
+//! read (not devices, FIFOs, sockets or directories), their size is checked before reading and
+//! the read is bounded. Imports may leave the directory of the importing file (`../shared.kpi`,
+//! an absolute path), but only to `.kpi` files. A file that is not text is said to be so, and
+//! never quoted.
 use crate::diagnostics as diag;
 use kpi_syntax::ast::{Item, Module, Span};
 use kpi_syntax::{decode, parse, Diagnostic, FileId, SourceMap};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 /// Rule files larger than this are refused before parsing (real rule files are a few kilobytes).
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// `rhai file` scripts larger than this are refused.
+pub const MAX_SCRIPT_BYTES: u64 = 1024 * 1024;
+
+/// Why a file was not read.
+#[derive(Debug)]
+pub enum ReadError {
+    /// Not a regular file: "a directory", "a character device", "a FIFO", ...
+    NotAFile(&'static str),
+    /// Larger than the limit: its size (or the limit plus one, for a file that grew while read).
+    TooLarge(u64),
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::NotAFile(kind) => write!(f, "it is {kind}, not a file"),
+            ReadError::TooLarge(bytes) => write!(f, "it is {bytes} bytes"),
+            ReadError::Io(err) => write!(f, "{err}"),
+        }
+    }
+}
+
+/// The bytes of the regular file `path` (symbolic links followed), at most `limit` of them.
+/// Devices, FIFOs, sockets and directories are refused from their metadata, before they are
+/// opened (reading `/dev/zero` never ends; opening a FIFO waits for a writer); the size is
+/// checked before reading, and the read stops at `limit` + 1 bytes, so a file that grows while
+/// it is read (or a `/proc` file, whose size reads 0) cannot exhaust memory.
+pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
+    if !meta.is_file() {
+        return Err(ReadError::NotAFile(file_kind(&meta)));
+    }
+    if meta.len() > limit {
+        return Err(ReadError::TooLarge(meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    // The path may have changed between the two looks: judge what was opened.
+    let opened = file.metadata().map_err(ReadError::Io)?;
+    if !opened.is_file() {
+        return Err(ReadError::NotAFile(file_kind(&opened)));
+    }
+    let mut bytes = Vec::with_capacity(opened.len().min(limit) as usize);
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(ReadError::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// What a file that is not a regular file is, in words.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let ty = meta.file_type();
+    if ty.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ty.is_char_device() {
+            return "a character device";
+        }
+        if ty.is_block_device() {
+            return "a block device";
+        }
+        if ty.is_fifo() {
+            return "a FIFO";
+        }
+        if ty.is_socket() {
+            return "a socket";
+        }
+    }
+    "not a regular file"
+}
+
+/// Text holds no NUL byte: a file that does is binary (or a `/proc` file such as `environ`), and
+/// is reported without being quoted.
+pub fn is_text(bytes: &[u8]) -> bool {
+    !bytes.contains(&0)
+}
+
+/// Does `path` name a file of extension `ext`?
+fn has_extension(path: &Path, ext: &str) -> bool {
+    path.extension().is_some_and(|e| e == ext)
+}
 /// Longest chain of imports followed: loading recurses once per import, and so does the stack.
 pub const MAX_IMPORT_DEPTH: usize = 64;
 
@@ -40,17 +133,26 @@ pub fn load_with(paths: &[PathBuf], overlay: &Overlay) -> Rules {
     let overlay: HashMap<PathBuf, &str> = overlay.iter().map(|(p, t)| (normalize(p), t.as_str())).collect();
     let mut loader = Loader { overlay, ..Loader::default() };
     for path in paths {
-        if !loader.overlay.contains_key(&normalize(path)) && path.is_dir() {
+        let in_memory = loader.overlay.contains_key(&normalize(path));
+        if !in_memory && path.is_dir() {
             let mut files = Vec::new();
-            collect_kpi_files(path, &mut files, &mut loader.rules.diagnostics);
+            collect_kpi_files(path, &mut files, &mut loader.rules.diagnostics, &mut HashSet::new());
             if files.is_empty() {
                 loader.rules.diagnostics.push(diag::no_kpi_files(path));
             }
             for file in files {
-                loader.load_file(&file, true, &mut Vec::new());
+                loader.load_file(&file, None, &mut Vec::new());
             }
+        } else if !in_memory && !has_extension(path, "kpi") {
+            let diag = match std::fs::metadata(path) {
+                Ok(meta) if !meta.is_file() => {
+                    diag::not_a_file(&path.display().to_string(), file_kind(&meta))
+                }
+                _ => diag::not_a_rule_file(path),
+            };
+            loader.rules.diagnostics.push(diag);
         } else {
-            loader.load_file(path, true, &mut Vec::new());
+            loader.load_file(path, None, &mut Vec::new());
         }
     }
     loader.rules
@@ -58,6 +160,7 @@ pub fn load_with(paths: &[PathBuf], overlay: &Overlay) -> Rules {
 
 /// Parse rule text that is not on disk (tests, `kpi test` inline rules).
 pub fn load_text(path: &str, text: &str) -> Rules {
+    let text = kpi_syntax::strip_bom(text);
     let mut rules = Rules::default();
     let file = rules.sources.add(path, text);
     let (module, diags) = parse(file, text);
@@ -82,7 +185,18 @@ fn normalize(path: &Path) -> PathBuf {
     out.iter().collect()
 }
 
-fn collect_kpi_files(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
+/// The `.kpi` files under `dir`, in name order, each directory walked once: `visited` holds the
+/// real paths of the directories seen, so that a symbolic link back up the tree ends the walk
+/// there instead of looping.
+fn collect_kpi_files(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    diags: &mut Vec<Diagnostic>,
+    visited: &mut HashSet<PathBuf>,
+) {
+    if !visited.insert(dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf())) {
+        return;
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) => {
@@ -94,8 +208,8 @@ fn collect_kpi_files(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnos
     paths.sort();
     for path in paths {
         if path.is_dir() {
-            collect_kpi_files(&path, out, diags);
-        } else if path.extension().is_some_and(|e| e == "kpi") {
+            collect_kpi_files(&path, out, diags, visited);
+        } else if has_extension(&path, "kpi") && path.is_file() {
             out.push(path);
         }
     }
@@ -119,24 +233,35 @@ impl Loader<'_> {
         path.canonicalize().unwrap_or(normal)
     }
 
-    /// The bytes of a rule file, from the overlay or the disk (refusing huge files).
-    fn read(&self, path: &Path) -> Result<Vec<u8>, Box<Diagnostic>> {
+    /// The bytes of a rule file, from the overlay or the disk (regular files of at most
+    /// [`MAX_FILE_BYTES`]); `import` is where it was imported, for the error.
+    fn read(&self, path: &Path, import: Option<(FileId, Span)>) -> Result<Vec<u8>, Box<Diagnostic>> {
         if let Some(text) = self.overlay.get(&normalize(path)) {
             return Ok(text.as_bytes().to_vec());
         }
-        let shown = path.display();
-        let bytes = match std::fs::metadata(path) {
-            Ok(meta) if meta.len() > MAX_FILE_BYTES => {
-                return Err(Box::new(diag::file_too_large(&shown.to_string(), meta.len())));
-            }
-            Ok(_) => std::fs::read(path),
-            Err(err) => Err(err),
-        };
-        bytes.map_err(|err| Box::new(diag::unreadable_file(&shown.to_string(), &err)))
+        let shown = path.display().to_string();
+        read_regular(path, MAX_FILE_BYTES).map_err(|err| {
+            Box::new(match (import, err) {
+                (Some((file, span)), ReadError::Io(err)) if err.kind() == std::io::ErrorKind::NotFound => {
+                    diag::import_not_found(file, span, path)
+                }
+                (Some((file, span)), err) => diag::import_unreadable(file, span, &shown, &err),
+                (None, ReadError::TooLarge(bytes)) => diag::file_too_large(&shown, bytes),
+                (None, ReadError::NotAFile(kind)) => diag::not_a_file(&shown, kind),
+                (None, ReadError::Io(err)) => diag::unreadable_file(&shown, &err),
+            })
+        })
     }
 
-    /// Load one file and, depth first, what it imports. `stack` is the import chain that led here.
-    fn load_file(&mut self, path: &Path, root: bool, stack: &mut Vec<PathBuf>) -> Option<FileId> {
+    /// Load one file and, depth first, what it imports. `import` is where it was imported from
+    /// (`None`: named on the command line); `stack` is the import chain that led here.
+    fn load_file(
+        &mut self,
+        path: &Path,
+        import: Option<(FileId, Span)>,
+        stack: &mut Vec<PathBuf>,
+    ) -> Option<FileId> {
+        let root = import.is_none();
         let canonical = self.canonical(path);
         if let Some(&index) = self.loaded.get(&canonical) {
             let module = &mut self.rules.modules[index];
@@ -144,7 +269,7 @@ impl Loader<'_> {
             return Some(module.file);
         }
         let shown = path.display().to_string();
-        let bytes = match self.read(path) {
+        let bytes = match self.read(path, import) {
             Ok(bytes) => bytes,
             Err(diag) => {
                 self.rules.diagnostics.push(*diag);
@@ -152,6 +277,14 @@ impl Loader<'_> {
             }
         };
         let next_id = FileId(self.rules.sources.files().count() as u32);
+        if !is_text(&bytes) {
+            // Binary, or a /proc file through a link: say so, and keep none of it to quote.
+            let file = self.rules.sources.add(shown.clone(), "");
+            self.rules.diagnostics.push(diag::not_text(&shown));
+            self.loaded.insert(canonical, self.rules.modules.len());
+            self.rules.modules.push(LoadedModule { file, module: Module::default(), root });
+            return Some(file);
+        }
         let text = match decode(next_id, bytes) {
             Ok(text) => text,
             Err((lossy, diag)) => {
@@ -195,11 +328,11 @@ impl Loader<'_> {
                 self.rules.diagnostics.push(diag::imports_too_deep(file, span));
                 continue;
             }
-            if !self.overlay.contains_key(&target) && !target.is_file() {
-                self.rules.diagnostics.push(diag::import_not_found(file, span, &target));
+            if !has_extension(&target, "kpi") {
+                self.rules.diagnostics.push(diag::import_not_kpi(file, span, &target));
                 continue;
             }
-            self.load_file(&target, false, stack);
+            self.load_file(&target, Some((file, span)), stack);
         }
         stack.pop();
         Some(file)

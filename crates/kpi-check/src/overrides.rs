@@ -1,7 +1,8 @@
-//! Client config overrides of a checked program: KPI targets, weights, and KPIs switched off.
-use crate::params::parse_literal;
+//! Client config overrides of a checked program: KPI targets, weights, and KPIs switched off;
+//! and the checks that depend on them, run again after them.
+use crate::params::{as_percent, is_fraction, parse_literal};
 use kpi_hir::{CmpOp, Program, TExpr, TKind, Type, Unit, Value};
-use kpi_syntax::suggest;
+use kpi_syntax::{codes, suggest, Diagnostic};
 
 /// One KPI's overrides, as a client config writes them.
 #[derive(Debug, Clone, Default)]
@@ -82,10 +83,56 @@ fn parse_target(text: &str, unit: Unit) -> Result<(Option<CmpOp>, f64), String> 
         _ => "a number such as `<= 5`",
     };
     match parse_literal(rest.trim()) {
-        Some((Value::Number(x), lit)) if lit.compatible(unit) => Ok((op, x)),
+        Some((Value::Number(x), lit)) if lit.compatible(unit) => {
+            if unit == Unit::Ratio && matches!(lit, Unit::Plain | Unit::Number) && !is_fraction(x) {
+                let written = text.strip_suffix(rest).unwrap_or("").trim();
+                let space = if written.is_empty() { "" } else { " " };
+                return Err(format!(
+                    "target `{text}` is a plain number but this KPI's value is a ratio: did you mean `{written}{space}{}`? \
+                     A ratio target is a percentage; a plain number from 0 to 1 is read as a fraction (0.8 is 80%)",
+                    as_percent(x)
+                ));
+            }
+            Ok((op, x))
+        }
         _ => Err(format!(
             "target `{text}` does not fit this KPI (its value is in {}): write {example}",
             unit.name()
         )),
     }
+}
+
+/// W0001 for every scorecard of `program` whose weights, with the params' values from `param`,
+/// do not sum to 100: run after a client config changed weights, switched KPIs off or set the
+/// params weights are written with, it warns exactly as the same edit in a `.kpi` file would.
+pub fn weight_warnings(program: &Program, param: &dyn Fn(&str) -> Option<Value>) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for card in &program.scorecards {
+        let total: f64 = card
+            .kpis
+            .iter()
+            .filter_map(|k| match kpi_hir::eval_const(&k.weight, param) {
+                Some(Value::Number(x)) => Some(x),
+                _ => None,
+            })
+            .sum();
+        if !card.kpis.is_empty() && (total - 100.0).abs() > 1e-9 {
+            let (file, span) = crate::lower::site(card.origin.file, card.origin.span);
+            out.push(crate::diagnostics::weights_sum(file, span, &card.id, total));
+        }
+    }
+    out
+}
+
+/// `diagnostics` without the W0001 warnings of the checker, with those of [`weight_warnings`]
+/// instead, in the checker's order (file, position, code, message).
+pub fn recheck_weights(
+    diagnostics: Vec<Diagnostic>,
+    program: &Program,
+    param: &dyn Fn(&str) -> Option<Value>,
+) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = diagnostics.into_iter().filter(|d| d.code != codes::WEIGHTS_SUM).collect();
+    out.extend(weight_warnings(program, param));
+    out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()).then_with(|| a.message.cmp(&b.message)));
+    out
 }

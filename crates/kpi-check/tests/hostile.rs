@@ -20,6 +20,20 @@ fn check_text(text: String) -> Vec<Diagnostic> {
         .expect("parse and check must not panic")
 }
 
+/// As [`check_text`], with the loaded rules and the whole result.
+fn check_rules(text: String) -> (kpi_check::Rules, kpi_check::Checked) {
+    std::thread::Builder::new()
+        .stack_size(TEST_STACK)
+        .spawn(move || {
+            let rules = kpi_check::load_text("hostile.kpi", &text);
+            let checked = kpi_check::check(&rules);
+            (rules, checked)
+        })
+        .expect("spawn")
+        .join()
+        .expect("parse and check must not panic")
+}
+
 fn codes_of(diags: &[Diagnostic]) -> Vec<&'static str> {
     diags.iter().map(|d| d.code).collect()
 }
@@ -125,15 +139,86 @@ fn ten_megabytes_of_kpis() {
     assert!(diags.is_empty(), "{:#?}", &diags[..diags.len().min(3)]);
 }
 
-/// Ten megabytes of the same KPI: one duplicate-id error per copy, found quickly.
+/// Ten megabytes of the same KPI: one duplicate-id error per copy, found quickly; the first 50
+/// are shown, the rest counted.
 #[test]
 fn ten_megabytes_of_duplicates() {
     let kpi = "kpi k {\n  from tickets\n  value count()\n  target >= 1\n  weight 1\n}\n";
     let text = kpi.repeat((10 << 20) / kpi.len());
     let copies = (10 << 20) / kpi.len();
-    let diags = timed(Duration::from_secs(60), || check_text(text));
-    assert_eq!(diags.len(), copies - 1);
-    assert!(diags.iter().all(|d| d.code == codes::DUPLICATE_ID));
+    let checked = timed(Duration::from_secs(60), || check_rules(text).1);
+    let shown = kpi_check::MAX_DIAGNOSTICS_PER_FILE;
+    assert_eq!(checked.diagnostics.len(), shown + 1);
+    assert!(checked.diagnostics[..shown].iter().all(|d| d.code == codes::DUPLICATE_ID));
+    assert_eq!(checked.diagnostics[shown].code, codes::TOO_MANY);
+    assert_eq!(checked.counts(), (copies - 1, 0));
+}
+
+/// 16,000 duplicate KPIs, checked and every diagnostic shown rendered as `kpi check` prints
+/// them: each diagnostic shows the lines it needs, not the whole file, and at most 50 of a file
+/// are rendered (19 s in release before; see docs/reliability.md).
+#[test]
+fn sixteen_thousand_duplicates_check_and_render_quickly() {
+    let kpi = "kpi dup {\n  from tickets by completed_at\n  value count()\n  target >= 1\n  weight 1\n}\n";
+    let text = kpi.repeat(16_000);
+    let (rendered, checked) = timed(Duration::from_secs(5), || {
+        let (rules, checked) = check_rules(text);
+        let rendered: String = checked.diagnostics.iter().map(|d| d.render(&rules.sources, false)).collect();
+        (rendered, checked)
+    });
+    assert_eq!(checked.counts(), (15_999, 0));
+    assert_eq!(checked.diagnostics.len(), kpi_check::MAX_DIAGNOSTICS_PER_FILE + 1);
+    assert!(
+        rendered.contains("warning[W0003]: ... and 15949 more errors in `hostile.kpi` not shown"),
+        "{rendered}"
+    );
+    // Far-apart lines keep their numbers.
+    assert!(rendered.contains(" 301 │ kpi dup {"), "{rendered}");
+}
+
+/// Several files: at most 200 diagnostics in all, the rest counted per file.
+#[test]
+fn diagnostics_are_capped_per_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for i in 0..10 {
+        let params: String = (0..60).map(|p| format!("param p{i}_{p} = {p}\n")).collect();
+        std::fs::write(dir.path().join(format!("f{i}.kpi")), params).expect("write");
+    }
+    let rules = kpi_check::load(&[dir.path().to_path_buf()]);
+    let checked = kpi_check::check(&rules);
+    let shown = checked.diagnostics.iter().filter(|d| d.code == codes::UNUSED_PARAM).count();
+    assert_eq!(shown, kpi_check::MAX_DIAGNOSTICS_PER_RUN);
+    assert_eq!(checked.counts(), (0, 600));
+    let summaries: Vec<&str> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == codes::TOO_MANY)
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(summaries.len(), 10, "{summaries:#?}");
+    assert!(summaries[0].starts_with("... and 10 more warnings in"), "{summaries:#?}");
+    assert!(summaries[9].starts_with("... and 60 more warnings in"), "{summaries:#?}");
+}
+
+/// Errors are shown before warnings when a file has more than the cap: an error is never hidden
+/// behind 50 warnings.
+#[test]
+fn errors_come_before_warnings_in_what_is_shown() {
+    let params: String = (0..60).map(|p| format!("param p{p} = {p}\n")).collect();
+    let (_, checked) = check_rules(format!("{params}kpi k {{ }}\n"));
+    assert!(checked.diagnostics.iter().any(|d| d.code == codes::MISSING_CLAUSE));
+    assert_eq!(checked.counts(), (1, 60));
+    assert!(checked.has_errors());
+}
+
+/// A diagnostic on a line of megabytes shows a window of it around the label.
+#[test]
+fn very_long_lines_are_cut_around_the_label() {
+    let text = format!("param p = {}1 + \"x\"\nparam q = 2\n", "1 + ".repeat(250_000 / 4));
+    let (rules, checked) = check_rules(text);
+    let rendered: String = checked.diagnostics.iter().map(|d| d.render(&rules.sources, false)).collect();
+    assert!(rendered.len() < 5_000, "{} bytes:\n{}", rendered.len(), &rendered[..rendered.len().min(3000)]);
+    assert!(rendered.contains("..."), "{rendered}");
 }
 
 /// A small xorshift generator, so the garbage is the same on every run.

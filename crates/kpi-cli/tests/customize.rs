@@ -359,7 +359,126 @@ fn script_syntax_errors_point_into_the_rule_file() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("E0401"), "{err}");
-    // The inline body starts on line 5; rhai reports the missing operand where the body ends.
-    assert!(err.contains("client.kpi:7:1"), "{err}");
+    // The inline body is line 5; the missing operand is reported at its last character (rhai
+    // itself sees the end of the body on line 7, after the closing `"""`).
+    assert!(err.contains("client.kpi:5:41"), "{err}");
     assert!(err.contains("risk.rhai:1:"), "{err}");
+}
+
+/// A plain number where a percentage is meant, in a config target, a config param and `--param`:
+/// each is an error that says `80%`, not a scorecard where every technician misses.
+#[test]
+fn plain_numbers_for_percentages_are_errors_everywhere() {
+    let c = Client::new();
+    c.write("client.kpi", EXTENDED);
+    c.write("target.toml", "[scorecards.client_tech.utilization]\ntarget = \">= 80\"\n");
+    let out = c.kpi(&["evaluate", "client.kpi", "--config", "target.toml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("did you mean `>= 80%`?"), "{}", stderr(&out));
+    c.write("number.toml", "[scorecards.client_tech.utilization]\ntarget = 80\n");
+    let out = c.kpi(&["evaluate", "client.kpi", "--config", "number.toml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("did you mean `80%`?"), "{}", stderr(&out));
+    // A fraction is a fraction.
+    c.write("fraction.toml", "[scorecards.client_tech.utilization]\ntarget = \">= 0.8\"\n");
+    assert_eq!(
+        kpi(&c.json(&["evaluate", "client.kpi", "--config", "fraction.toml"]), "utilization")["target"]
+            ["value"],
+        0.8
+    );
+
+    c.write(
+        "goal.kpi",
+        &format!("{EXTENDED}\nparam goal = 90%\n").replace("target >= 70%", "target >= goal"),
+    );
+    c.write("param.toml", "[params]\ngoal = 80\n");
+    let out = c.kpi(&["evaluate", "goal.kpi", "--config", "param.toml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("param.toml:2:8"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("did you mean `80%`?"), "{}", stderr(&out));
+    let out = c.kpi(&["evaluate", "goal.kpi", "--param", "goal=80"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--param goal=80: "), "{}", stderr(&out));
+    assert!(stderr(&out).contains("did you mean `80%`?"), "{}", stderr(&out));
+    // A duration for a count.
+    let out = c.kpi(&["evaluate", "client.kpi", "--param", "backlog_max=3h"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("expected a count such as 5"), "{}", stderr(&out));
+}
+
+/// The W0001 block of `kpi check`'s output: the warning, its source lines and its help.
+fn weights_warning(err: &str) -> String {
+    let start = err.find("[W0001]").unwrap_or_else(|| panic!("no W0001 in:\n{err}"));
+    let block = &err[start..];
+    block[..block.find("╯").map_or(block.len(), |i| i + "╯".len())].to_string()
+}
+
+/// A client config's weight or switched-off KPI warns W0001 exactly as the same edit in the
+/// `.kpi` file does, in `kpi check --config` and in `kpi evaluate`.
+#[test]
+fn config_overrides_are_checked_like_rule_edits() {
+    let c = Client::new();
+    c.write("client.kpi", EXTENDED);
+    c.write("client.toml", "rules = [\"client.kpi\"]\n\n[scorecards.client_tech.fcr]\nweight = 15\n");
+    c.write("edited.kpi", &EXTENDED.replace("  remove cx\n", "  remove cx\n  use fcr { weight 15 }\n"));
+    let by_config = c.kpi(&["check", "--config", "client.toml"]);
+    assert_eq!(by_config.status.code(), Some(0), "{}", stderr(&by_config));
+    let by_edit = c.kpi(&["check", "edited.kpi"]);
+    let warning = weights_warning(&stderr(&by_edit));
+    assert!(warning.contains("the weights of `client_tech` sum to 105"), "{warning}");
+    assert_eq!(weights_warning(&stderr(&by_config)).replace("client.kpi", "edited.kpi"), warning);
+    assert!(stderr(&by_config).contains("and client.toml: 0 errors, 1 warning"), "{}", stderr(&by_config));
+    // The same warning when the config is applied to evaluate.
+    let out = c.kpi(&["evaluate", "--config", "client.toml", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("the weights of `client_tech` sum to 105"), "{}", stderr(&out));
+
+    c.write("off.toml", "rules = [\"client.kpi\"]\n\n[scorecards.client_tech.fcr]\nenabled = false\n");
+    c.write("removed.kpi", &EXTENDED.replace("  remove cx\n", "  remove cx\n  remove fcr\n"));
+    let by_config = weights_warning(&stderr(&c.kpi(&["check", "--config", "off.toml"])));
+    let by_edit = weights_warning(&stderr(&c.kpi(&["check", "removed.kpi"])));
+    assert!(by_edit.contains("sum to 90"), "{by_edit}");
+    assert_eq!(by_config.replace("client.kpi", "removed.kpi"), by_edit);
+}
+
+/// `kpi check --config` checks the whole config without data, and lists every error in it.
+#[test]
+fn check_validates_a_client_config_without_data() {
+    let c = Client::new();
+    c.write("client.kpi", EXTENDED);
+    c.write(
+        "bad.toml",
+        "timezone = \"Mars/Olympus\"\nholidays = [\"2026-13-01\"]\nrules = [\"client.kpi\"]\n\n[params]\nmttr_target = \"soon\"\n\n[scorecards.client_tech.utilisation]\nweight = 5\n\n[scorecards.client_tech.utilization]\ntarget = \">= 70\"\n",
+    );
+    let out = c.kpi(&["check", "--config", "bad.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    for expected in [
+        "bad.toml:1:12: unknown time zone `Mars/Olympus`",
+        "bad.toml:2:13: `2026-13-01` is not a date",
+        "bad.toml:6:15: `soon` is not a valid value for param `mttr_target`",
+        "did you mean `utilization`?",
+        "did you mean `>= 70%`?",
+        "bad.toml: 5 errors",
+    ] {
+        assert!(err.contains(expected), "{expected}\n{err}");
+    }
+    c.write("good.toml", "rules = [\"client.kpi\"]\ntimezone = \"America/Chicago\"\n");
+    let out = c.kpi(&["check", "--config", "good.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("and good.toml: 0 errors, 0 warnings"), "{}", stderr(&out));
+    // --param is checked too.
+    let out = c.kpi(&["check", "client.kpi", "--param", "backlog_max=3h"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--param backlog_max=3h: "), "{}", stderr(&out));
+    // A config given where rules are expected.
+    let out = c.kpi(&["check", "good.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(
+            "`good.toml` is a client config, not a rule file: check it with `kpi check --config good.toml`"
+        ),
+        "{}",
+        stderr(&out)
+    );
 }

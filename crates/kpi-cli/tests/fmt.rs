@@ -88,3 +88,36 @@ fn the_standard_rules_are_formatted() {
     let out = kpi(&repo).args(["fmt", "--check", "rules", "examples"]).output().expect("runs");
     assert!(out.status.success(), "run `kpi fmt rules examples`:\n{}", String::from_utf8_lossy(&out.stdout));
 }
+
+/// A symbolic link back up the tree is walked once, a `.kpi` link to a device is not read, and
+/// a file with a byte order mark is written without it.
+#[cfg(unix)]
+#[test]
+fn links_devices_and_byte_order_marks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
+    std::fs::write(dir.path().join("sub/messy.kpi"), MESSY).expect("write");
+    std::os::unix::fs::symlink("..", dir.path().join("sub/up")).expect("symlink");
+    std::os::unix::fs::symlink(".", dir.path().join("self")).expect("symlink");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut command = kpi(dir.path());
+    std::thread::spawn(move || {
+        let _ = tx.send(command.args(["fmt", "--check", "."]).output());
+    });
+    let out = rx.recv_timeout(std::time::Duration::from_secs(20)).expect("fmt ends").expect("runs");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "./sub/messy.kpi\n");
+
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.kpi")).expect("symlink");
+    let out = kpi(dir.path()).args(["fmt", "zero.kpi"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("zero.kpi: cannot read it: it is a character device")
+    );
+    let out = kpi(dir.path()).args(["fmt", "/etc/passwd"]).output().expect("runs");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a .kpi rule file"), "{out:?}");
+
+    std::fs::write(dir.path().join("bom.kpi"), "\u{FEFF}param x = 3\n").expect("write");
+    let out = kpi(dir.path()).args(["fmt", "bom.kpi"]).output().expect("runs");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(std::fs::read(dir.path().join("bom.kpi")).expect("read"), b"param x = 3\n");
+}

@@ -162,11 +162,16 @@ impl Config {
 }
 
 /// Read and parse a client config file.
+/// A client config is a regular file of at most 1 MB (a device or a FIFO is refused unread).
 pub fn load(path: &Path) -> Result<Config, String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read config `{}`: {e}", path.display()))?;
+    let cannot = |e: &dyn std::fmt::Display| format!("cannot read config `{}`: {e}", path.display());
+    let bytes = kpi_check::load::read_regular(path, MAX_CONFIG_BYTES).map_err(|e| cannot(&e))?;
+    let text = String::from_utf8(bytes).map_err(|_| cannot(&"it is not UTF-8 text"))?;
     parse(path, text)
 }
+
+/// Client configs larger than this are refused (a real one is a few hundred bytes).
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 /// Parse a client config's text; `path` names it in messages and anchors its relative paths.
 pub fn parse(path: &Path, text: String) -> Result<Config, String> {

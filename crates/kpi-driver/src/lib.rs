@@ -216,7 +216,7 @@ pub struct Session {
     pub program: kpi_hir::Program,
     pub dataset: kpi_data::Dataset,
     pub options: EvalOptions,
-    /// Warnings of the checker.
+    /// Warnings of the checker, after the client config (see [`Configured::warnings`]).
     pub warnings: Vec<Diagnostic>,
     /// The columnar cache of a dataset just parsed, still to be written (see [`PendingCache`]).
     pub cache: Option<PendingCache>,
@@ -227,15 +227,157 @@ pub struct Session {
     pub timings: Timings,
 }
 
-/// Apply the client config and the params to the checked program, and load the data.
-pub fn load(request: &Request, resolved: Resolved, checked: Checked) -> Result<Session, Failure> {
+/// Checked rules with the client config and the params applied: everything but the data. This
+/// is what `kpi check --config` validates, and what [`load`] reads the data for.
+#[derive(Debug)]
+pub struct Configured {
+    pub rules: kpi_check::Rules,
+    /// The checked program with the config's KPI overrides applied.
+    pub program: kpi_hir::Program,
+    /// Warnings of the checker, checked again where the config can change them: W0001 (weights
+    /// that do not sum to 100) reflects the config's weights, switched-off KPIs and params.
+    pub warnings: Vec<Diagnostic>,
+    pub timezone: chrono_tz::Tz,
+    pub holidays: std::collections::BTreeSet<chrono::NaiveDate>,
+    /// Every param's effective value: rule default, then the config's `[params]`, then the request's.
+    pub params: Params,
+    /// The mapping profile, read and parsed (the request's, else the config's).
+    pub profile: Option<kpi_data::Profile>,
+    /// The rhai time each KPI may spend per run (the request's, else the config's, else 60 s).
+    pub script_budget: Duration,
+    /// The plausible span of the data's timestamps, as dates (the request's, else the config's;
+    /// `None`: the default around `as_of`).
+    pub plausible_from: Option<chrono::NaiveDate>,
+    pub plausible_to: Option<chrono::NaiveDate>,
+    pub timings: Timings,
+}
+
+/// Apply the client config (time zone, holidays, `[params]`, KPI overrides, profile) and the
+/// request's params to checked rules, without reading any data. Every error of the config and the
+/// params is found, not only the first: [`Failure::Input`] lists them one per line.
+pub fn configure(request: &Request, resolved: &Resolved, checked: Checked) -> Result<Configured, Failure> {
     let Checked { rules, mut program, warnings, mut timings } = checked;
+    let started = Instant::now();
+    let mut errors: Vec<String> = Vec::new();
+    let mut configured = Configured {
+        warnings: Vec::new(),
+        timezone: chrono_tz::UTC,
+        holidays: Default::default(),
+        params: Params::defaults(&program),
+        profile: None,
+        script_budget: kpi_eval::DEFAULT_SCRIPT_BUDGET,
+        plausible_from: request.plausible_from,
+        plausible_to: request.plausible_to,
+        rules,
+        program: kpi_hir::Program::default(),
+        timings: Timings::default(),
+    };
+    let mut profile = request.profile.clone();
+    if let Some(cfg) = resolved.config.as_ref() {
+        match cfg.timezone() {
+            Ok(Some(tz)) => configured.timezone = tz,
+            Ok(None) => {}
+            Err(e) => errors.push(e),
+        }
+        match cfg.holidays() {
+            Ok(days) => configured.holidays = days.into_iter().collect(),
+            Err(e) => errors.push(e),
+        }
+        match cfg.plausible_date(&cfg.config.plausible_from, "plausible_from") {
+            Ok(date) => configured.plausible_from = configured.plausible_from.or(date),
+            Err(e) => errors.push(e),
+        }
+        match cfg.plausible_date(&cfg.config.plausible_to, "plausible_to") {
+            Ok(date) => configured.plausible_to = configured.plausible_to.or(date),
+            Err(e) => errors.push(e),
+        }
+        if let Some(budget) = &cfg.config.script_budget {
+            match script_budget(budget.get_ref()) {
+                Ok(b) => configured.script_budget = b,
+                Err(e) => errors.push(format!("{}: script_budget {e}", cfg.at(budget.span().start))),
+            }
+        }
+        for (name, value) in &cfg.config.params {
+            let at = cfg.at(value.span().start);
+            let source = ParamSource::Config(format!("{at} params.{name}"));
+            let set = config::param_value(value.get_ref())
+                .and_then(|input| set_param(&mut configured.params, &program, name, input, source));
+            if let Err(e) = set {
+                errors.push(format!("{at}: {e}"));
+            }
+        }
+        for o in cfg.overrides() {
+            if let Err(e) = kpi_check::apply_overrides(&mut program, std::slice::from_ref(&o)) {
+                errors.push(e);
+            }
+        }
+        if profile.is_none() {
+            profile = cfg.profile();
+        }
+    }
+    match request.script_budget {
+        Some(budget) if budget.is_zero() => {
+            errors.push("the script budget must be more than 0 seconds".into())
+        }
+        Some(budget) => configured.script_budget = budget,
+        None => {}
+    }
+    for p in &request.params {
+        let set = set_param(&mut configured.params, &program, &p.name, p.value.clone(), p.source.clone());
+        if let Err(e) = set {
+            errors.push(match (&p.source, &p.value) {
+                (ParamSource::CommandLine, ParamInput::Text(text)) => {
+                    format!("--param {}={text}: {e}", p.name)
+                }
+                _ => e,
+            });
+        }
+    }
+    match profile.as_deref().map(kpi_data::Profile::from_name_or_file).transpose() {
+        Ok(p) => configured.profile = p,
+        Err(e) => errors.push(e.to_string()),
+    }
+    if !errors.is_empty() {
+        return Err(Failure::Input(errors.join("\n")));
+    }
+    let params = &configured.params;
+    configured.warnings = kpi_check::recheck_weights(warnings, &program, &|name| params.value(name));
+    configured.program = program;
+    timings.add("configure", started);
+    configured.timings = timings;
+    Ok(configured)
+}
+
+/// Apply the client config and the params to the checked program ([`configure`]), and load the data.
+pub fn load(request: &Request, resolved: Resolved, checked: Checked) -> Result<Session, Failure> {
+    let configured = configure(request, &resolved, checked)?;
+    load_configured(request, resolved, configured)
+}
+
+/// Load the data for rules already configured ([`configure`]).
+pub fn load_configured(
+    request: &Request,
+    resolved: Resolved,
+    configured: Configured,
+) -> Result<Session, Failure> {
+    let Configured {
+        rules,
+        program,
+        warnings,
+        timezone,
+        holidays,
+        params,
+        profile,
+        script_budget,
+        plausible_from,
+        plausible_to,
+        mut timings,
+    } = configured;
     let data = resolved.require_data()?;
-    let client = configure(request, resolved.config.as_ref(), &mut program)?;
     let as_of = match &request.as_of {
         AsOf::Micros(micros) => *micros,
         AsOf::Now => chrono::Utc::now().timestamp_micros(),
-        AsOf::Text(text) => kpi_data::parse_timestamp(text, client.timezone).ok_or_else(|| {
+        AsOf::Text(text) => kpi_data::parse_timestamp(text, timezone).ok_or_else(|| {
             format!("--as-of `{text}` is not a timestamp; write RFC 3339, e.g. 2026-04-01T00:00:00Z")
         })?,
     };
@@ -244,30 +386,19 @@ pub fn load(request: &Request, resolved: Resolved, checked: Checked) -> Result<S
             return Err(Failure::Input(format!("--from {from} is not before --to {to}")));
         }
     }
-    let plausible = kpi_data::Plausible::around(
-        as_of,
-        request.plausible_from.or(client.plausible_from),
-        request.plausible_to.or(client.plausible_to),
-        client.timezone,
-    );
+    let plausible = kpi_data::Plausible::around(as_of, plausible_from, plausible_to, timezone);
     if plausible.from >= plausible.to {
         return Err(Failure::Input(format!(
             "the plausible span {} .. {} is empty: its start must be before its end (--plausible-from, --plausible-to)",
             plausible.from, plausible.to
         )));
     }
-    let profile = client
-        .profile
-        .as_deref()
-        .map(kpi_data::Profile::from_name_or_file)
-        .transpose()
-        .map_err(|e| Failure::Input(e.to_string()))?;
     let columns = match request.columns {
         Columns::Read => Some(kpi_eval::columns_read(&program, &request.scorecards)),
         Columns::All => None,
     };
     let options = kpi_data::LoadOptions {
-        timezone: client.timezone,
+        timezone,
         skip_bad_rows: request.skip_bad_rows,
         profile,
         columns,
@@ -283,10 +414,10 @@ pub fn load(request: &Request, resolved: Resolved, checked: Checked) -> Result<S
         from: request.from,
         to: request.to,
         include_partial: request.include_partial,
-        holidays: client.holidays,
-        params: client.params,
+        holidays,
+        params,
         scorecards: request.scorecards.clone(),
-        script_budget: client.script_budget,
+        script_budget,
         plausible,
     };
     Ok(Session {
@@ -307,73 +438,6 @@ pub fn prepare(request: &Request) -> Result<Session, Failure> {
     let resolved = resolve(request)?;
     let checked = check(request, &resolved)?;
     load(request, resolved, checked)
-}
-
-/// What the client config and the params settle.
-struct Client {
-    timezone: chrono_tz::Tz,
-    holidays: std::collections::BTreeSet<chrono::NaiveDate>,
-    params: Params,
-    profile: Option<String>,
-    script_budget: Duration,
-    plausible_from: Option<chrono::NaiveDate>,
-    plausible_to: Option<chrono::NaiveDate>,
-}
-
-/// Apply the config's `[params]` and KPI overrides, then the request's params, in that order.
-fn configure(
-    request: &Request,
-    config: Option<&Config>,
-    program: &mut kpi_hir::Program,
-) -> Result<Client, Failure> {
-    let mut client = Client {
-        timezone: chrono_tz::UTC,
-        holidays: Default::default(),
-        params: Params::defaults(program),
-        profile: request.profile.clone(),
-        script_budget: kpi_eval::DEFAULT_SCRIPT_BUDGET,
-        plausible_from: None,
-        plausible_to: None,
-    };
-    if let Some(cfg) = config {
-        if let Some(tz) = cfg.timezone()? {
-            client.timezone = tz;
-        }
-        client.holidays = cfg.holidays()?.into_iter().collect();
-        client.plausible_from = cfg.plausible_date(&cfg.config.plausible_from, "plausible_from")?;
-        client.plausible_to = cfg.plausible_date(&cfg.config.plausible_to, "plausible_to")?;
-        for (name, value) in &cfg.config.params {
-            let at = cfg.at(value.span().start);
-            let source = ParamSource::Config(format!("{at} params.{name}"));
-            let input = config::param_value(value.get_ref()).map_err(|e| format!("{at}: {e}"))?;
-            set_param(&mut client.params, program, name, input, source).map_err(|e| format!("{at}: {e}"))?;
-        }
-        kpi_check::apply_overrides(program, &cfg.overrides())?;
-        if client.profile.is_none() {
-            client.profile = cfg.profile();
-        }
-        if let Some(budget) = &cfg.config.script_budget {
-            client.script_budget = script_budget(budget.get_ref())
-                .map_err(|e| format!("{}: script_budget {e}", cfg.at(budget.span().start)))?;
-        }
-    }
-    if let Some(budget) = request.script_budget {
-        if budget.is_zero() {
-            return Err(Failure::Input("the script budget must be more than 0 seconds".into()));
-        }
-        client.script_budget = budget;
-    }
-    for p in &request.params {
-        set_param(&mut client.params, program, &p.name, p.value.clone(), p.source.clone()).map_err(
-            |e| match (&p.source, &p.value) {
-                (ParamSource::CommandLine, ParamInput::Text(text)) => {
-                    format!("--param {}={text}: {e}", p.name)
-                }
-                _ => e,
-            },
-        )?;
-    }
-    Ok(client)
 }
 
 /// A `script_budget` written as a duration of the rule language (`90s`, `2m`, `1m30s`).
@@ -401,10 +465,11 @@ fn set_param(
     value: ParamInput,
     source: ParamSource,
 ) -> Result<(), String> {
-    let def = kpi_check::params::find_param(program, name)?;
-    let value = match value {
-        ParamInput::Text(text) => kpi_check::params::param_value_from_text(def, &text)?,
-        ParamInput::Value(v) => v,
+    use kpi_check::params::{find_param, param_value, Written};
+    let def = find_param(program, name)?;
+    let value = match &value {
+        ParamInput::Text(text) => param_value(program, def, Written::Text(text))?,
+        ParamInput::Value(v) => param_value(program, def, Written::Value(v))?,
     };
     config::check_param(name, &value)?;
     params.set_value(def, value, source)

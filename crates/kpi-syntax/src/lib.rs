@@ -14,5 +14,5 @@ mod suggest;
 pub use diagnostic::{codes, Diagnostic, FileId, Severity, SourceFile, SourceMap};
 pub use keywords::Keyword;
 pub use literal::parse_literal;
-pub use parser::{decode, parse, MAX_NESTING, MAX_OPERATORS, MAX_SYNTAX_ERRORS};
+pub use parser::{decode, parse, strip_bom, MAX_NESTING, MAX_OPERATORS, MAX_SYNTAX_ERRORS};
 pub use suggest::suggest;

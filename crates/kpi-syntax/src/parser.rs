@@ -23,9 +23,13 @@ pub const MAX_OPERATORS: usize = 256;
 /// Most syntax errors reported per file; the rest are counted.
 pub const MAX_SYNTAX_ERRORS: usize = 50;
 
-/// Decode a rule file; invalid UTF-8 is a diagnostic at the first bad byte.
+/// Decode a rule file; invalid UTF-8 is a diagnostic at the first bad byte. A UTF-8 byte order
+/// mark at the start (some Windows editors write one) is dropped.
 #[allow(clippy::result_large_err)] // once per file, on the error path; boxing buys nothing
-pub fn decode(file: FileId, bytes: Vec<u8>) -> Result<String, (String, Diagnostic)> {
+pub fn decode(file: FileId, mut bytes: Vec<u8>) -> Result<String, (String, Diagnostic)> {
+    if bytes.starts_with(BOM) {
+        bytes.drain(..BOM.len());
+    }
     String::from_utf8(bytes).map_err(|err| {
         let at = err.utf8_error().valid_up_to();
         let lossy = String::from_utf8_lossy(err.as_bytes()).into_owned();
@@ -37,19 +41,39 @@ pub fn decode(file: FileId, bytes: Vec<u8>) -> Result<String, (String, Diagnosti
     })
 }
 
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `text` without a leading byte order mark (for rule text that did not come through [`decode`]).
+pub fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{FEFF}').unwrap_or(text)
+}
+
 /// Parse one rule file. Always returns a module: what could be parsed, plus every error found.
 pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
     let mut builder = Builder::new(file, text);
-    if let Some(diag) = check_nesting(file, text) {
+    let brackets = scan_brackets(file, text);
+    if let Some(diag) = brackets.too_deep {
         return (Module::default(), vec![diag]);
     }
-    let module = match KpiParser::parse(Rule::file, text) {
+    let mut module = match KpiParser::parse(Rule::file, text) {
         Ok(mut pairs) => builder.build_file(pairs.next().expect("file rule yields one pair")),
         Err(err) => {
             builder.syntax_error(err, 0);
             Module::default()
         }
     };
+    if let Some((at, diag)) = brackets.unclosed {
+        // Stop at the `{` left open: what follows it was read out of its block, and every error
+        // there would be a consequence. The syntax errors before its line stand; the module is
+        // left empty, so that checking blames nothing on the declarations it swallowed.
+        let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1) as u32;
+        builder.diags.retain(|d| d.primary.as_ref().is_some_and(|p| p.span.start < line_start));
+        builder.syntax_errors = builder.diags.len();
+        module = Module::default();
+        builder.diags.push(diag);
+        builder.syntax_errors += 1;
+    }
     if builder.syntax_errors > MAX_SYNTAX_ERRORS {
         let more = builder.syntax_errors - MAX_SYNTAX_ERRORS;
         builder.diags.push(
@@ -93,47 +117,141 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// What a lexical pass over the brackets finds before pest runs.
+#[derive(Default)]
+struct Brackets {
+    /// Nested deeper than [`MAX_NESTING`]: pest's recursion is bounded by nesting, so this is
+    /// found before pest runs.
+    too_deep: Option<Diagnostic>,
+    /// The `{` left open in a file with more `{` than `}`, and the diagnostic that says so.
+    unclosed: Option<(usize, Diagnostic)>,
+}
+
 /// Reject bracket nesting deeper than [`MAX_NESTING`] before pest recurses into it.
 fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
+    scan_brackets(file, text).too_deep
+}
+
+/// One pass over the brackets outside strings, comments and rhai bodies: how deep they nest,
+/// and, when some `{` is never closed, which one. Pest's recovery would otherwise read the KPIs
+/// after a missing `}` as clauses of the KPI above it and blame every one of them. The `{` left
+/// open is the one whose block a `}` less indented than its own line closes (the indentation says
+/// the `}` was meant for an outer block), or else the innermost still open at the end.
+fn scan_brackets(file: FileId, text: &str) -> Brackets {
     let bytes = text.as_bytes();
     let (mut depth, mut i) = (0usize, 0usize);
+    // Open `{`: (offset, indentation of its line).
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    let mut closes = 0usize;
+    let mut misplaced_close: Option<(usize, usize)> = None;
+    // Where the current line starts, and whether code was seen on it yet.
+    let (mut line_start, mut code_on_line) = (0usize, false);
+    let indent_at =
+        |line_start: usize| bytes[line_start..].iter().take_while(|&&b| b == b' ' || b == b'\t').count();
     while i < bytes.len() {
-        match bytes[i] {
+        let b = bytes[i];
+        let first_on_line = !code_on_line && !b.is_ascii_whitespace();
+        if !b.is_ascii_whitespace() {
+            code_on_line = true;
+        }
+        match b {
+            b'\n' => {
+                line_start = i + 1;
+                code_on_line = false;
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                // A rhai body: its own brackets are rhai's business.
+                i = text[i + 3..].find("\"\"\"").map_or(bytes.len(), |n| i + 3 + n + 2);
+            }
             b'"' => {
                 i += 1;
                 while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
                     i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                if bytes.get(i) == Some(&b'\n') {
+                    continue;
                 }
             }
             b'#' => {
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
                 }
+                continue;
             }
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
                 }
+                continue;
             }
             b'(' | b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Some(
-                        Diagnostic::error(
-                            codes::TOO_DEEP,
-                            format!("brackets nested more than {MAX_NESTING} deep"),
-                        )
-                        .at(file, Span::new(i, i + 1), "too deep here")
-                        .help("split the expression into smaller KPIs or params"),
-                    );
+                    let diag = Diagnostic::error(
+                        codes::TOO_DEEP,
+                        format!("brackets nested more than {MAX_NESTING} deep"),
+                    )
+                    .at(file, Span::new(i, i + 1), "too deep here")
+                    .help("split the expression into smaller KPIs or params");
+                    return Brackets { too_deep: Some(diag), unclosed: None };
+                }
+                if b == b'{' {
+                    open.push((i, indent_at(line_start)));
                 }
             }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                if b == b'}' {
+                    closes += 1;
+                    if let Some((at, indent)) = open.pop() {
+                        if first_on_line && indent > indent_at(line_start) && misplaced_close.is_none() {
+                            misplaced_close = Some((at, indent));
+                        }
+                    }
+                }
+            }
             _ => {}
         }
         i += 1;
     }
-    None
+    let opens = closes + open.len();
+    if opens <= closes {
+        return Brackets::default();
+    }
+    let Some((at, indent)) = misplaced_close.or_else(|| open.last().copied()) else {
+        return Brackets::default();
+    };
+    Brackets { too_deep: None, unclosed: Some((at, unclosed_brace(file, text, at, indent))) }
+}
+
+/// "unclosed `{` opened at L:C", with where its `}` belongs: before the next line that is not
+/// indented deeper than the line of the `{`.
+fn unclosed_brace(file: FileId, text: &str, at: usize, indent: usize) -> Diagnostic {
+    let (line, col) = crate::diagnostic::line_col(text, at);
+    let after = text[at..].find('\n').map_or(text.len(), |n| at + n + 1);
+    let mut offset = after;
+    let mut next = None;
+    for l in text[after..].split_inclusive('\n') {
+        let code = l.trim();
+        let is_comment = code.starts_with('#') || code.starts_with("//");
+        let depth = l.len() - l.trim_start_matches([' ', '\t']).len();
+        if !code.is_empty() && !is_comment && depth <= indent {
+            next = Some((offset, code));
+            break;
+        }
+        offset += l.len();
+    }
+    let help = match next {
+        Some((offset, code)) => {
+            let (next_line, _) = crate::diagnostic::line_col(text, offset);
+            let code: String = code.chars().take(40).collect();
+            format!("add the `}}` that closes it before line {next_line} (`{code}`)")
+        }
+        None => "add the `}` that closes it at the end of the file".to_string(),
+    };
+    Diagnostic::error(codes::SYNTAX, format!("unclosed `{{` opened at {line}:{col}"))
+        .at(file, Span::new(at, at + 1), "this `{` is never closed")
+        .help(help)
 }
 
 struct Builder<'a> {

@@ -143,7 +143,7 @@ fn unclosed_bracket() {
 #[test]
 fn no_such_date() {
     insta::assert_snapshot!(expr("2026-02-29"), @r#"
-    [E0100] Error: `2026-02-29` is not a calendar date
+    [E0100] Error: `2026-02-29` is not a date: 2026 is not a leap year
        ╭─[ test.kpi:1:11 ]
        │
      1 │ param x = 2026-02-29
@@ -183,4 +183,45 @@ fn stray_word_at_top_level() {
        │ Help: a file holds import, param, fn, scorecard and kpi declarations; is a `{` or `}` out of place?
     ───╯
     "#);
+}
+
+/// A date with a digit too many (or too few) is not arithmetic: `2026-01-011` is not 2026 - 1 - 11.
+#[test]
+fn date_typos_are_not_arithmetic() {
+    for text in ["2026-01-011", "2026-1-5", "2026-01-1", "10-2-3", "2026-01-01x", "02026-01-01"] {
+        let out = expr(text);
+        assert!(out.contains("[E0100]") && out.contains("is not a date"), "{text}: {out}");
+    }
+    // Spaced out, it is a subtraction; a date minus a number still parses (the checker judges it).
+    insta::assert_snapshot!(expr("10 - 2 - 3"), @"((10 - 2) - 3)");
+    insta::assert_snapshot!(expr("2026-01-05-3"), @"(date(2026-01-05) - 3)");
+    insta::assert_snapshot!(expr("2026-01-011"), @r#"
+    [E0100] Error: `2026-01-011` is not a date
+       ╭─[ test.kpi:1:11 ]
+       │
+     1 │ param x = 2026-01-011
+       │           ─────┬─────
+       │                ╰─────── not YYYY-MM-DD
+       │
+       │ Help: dates are written YYYY-MM-DD, e.g. 2026-01-31; to subtract, put spaces around `-`: `2026 - 01 - 011`
+    ───╯
+    "#);
+}
+
+#[test]
+fn a_day_that_does_not_exist() {
+    insta::assert_snapshot!(expr("2026-06-31"), @r#"
+    [E0100] Error: `2026-06-31` is not a date: June has 30 days
+       ╭─[ test.kpi:1:11 ]
+       │
+     1 │ param x = 2026-06-31
+       │           ─────┬────
+       │                ╰────── no such date
+       │
+       │ Help: dates are written YYYY-MM-DD, e.g. 2026-01-31
+    ───╯
+    "#);
+    assert!(expr("2026-13-01").contains("month 13"), "{}", expr("2026-13-01"));
+    assert!(expr("2026-02-29").contains("not a leap year"), "{}", expr("2026-02-29"));
+    assert_eq!(expr("2028-02-29"), "date(2028-02-29)");
 }

@@ -40,6 +40,7 @@ impl Checker<'_> {
             "coalesce" | "abs" | "round" | "hour" | "weekday" => {
                 self.check_row_function(name, args, span, scope, file)
             }
+            _ if self.failed_functions.contains(&name.name) => Self::invalid(span, file),
             _ => {
                 self.error(diag::unknown_function(file, name, &FUNCTIONS));
                 Self::invalid(span, file)

@@ -69,14 +69,19 @@ impl<'a> Checker<'a> {
             self.error(diag::builtin_function_name(file, &func.name));
             return;
         }
-        let Some((params, returns)) = self.script_signature(file, func) else { return };
-        if let Some(script) = self.compile_script(rules, file, func, &params, returns) {
-            self.program.functions.push(FunctionDef {
+        let script = self
+            .script_signature(file, func)
+            .and_then(|(params, returns)| self.compile_script(rules, file, func, &params, returns));
+        match script {
+            Some(script) => self.program.functions.push(FunctionDef {
                 name: func.name.name.clone(),
                 doc: func.doc.join("\n"),
                 script,
                 origin: origin(file, func.name.span),
-            });
+            }),
+            None => {
+                self.failed_functions.insert(func.name.name.clone());
+            }
         }
     }
 
@@ -120,7 +125,17 @@ impl<'a> Checker<'a> {
                 let (line, column) = rules.sources.line_col(file, span.start);
                 let placement = kpi_script::Placement { file: source.path.clone(), line, column };
                 kpi_script::Script::inline(&func.name.name, params, returns, code, placement).map_err(|e| {
-                    (e.clone(), offset_of(&source.text, e.line, e.column).map(|o| Span::new(o, o + 1)))
+                    // The body is wrapped in `fn name(...) { ... }` to compile it: an error past the
+                    // body's end (a body that ends too early) is at its last character instead.
+                    let end = span.start as usize + code.trim_end().len();
+                    let place = match offset_of(&source.text, e.line, e.column).filter(|&o| o < end) {
+                        Some(at) => (Span::new(at, at + 1), "here"),
+                        None => {
+                            let at = end.saturating_sub(1).max(span.start as usize);
+                            (Span::new(at, at + 1), "the body ends here, before the code is complete")
+                        }
+                    };
+                    (e, Some(place))
                 })
             }
             ast::ScriptSource::File(path) => {
@@ -128,10 +143,21 @@ impl<'a> Checker<'a> {
                     .parent()
                     .unwrap_or(std::path::Path::new(""))
                     .join(&path.value);
-                let code = match std::fs::read_to_string(&full) {
-                    Ok(code) => code,
+                if full.extension().is_none_or(|e| e != "rhai") {
+                    self.error(diag::script_not_rhai(file, path.span, &full));
+                    return None;
+                }
+                let bytes = match crate::load::read_regular(&full, crate::load::MAX_SCRIPT_BYTES) {
+                    Ok(bytes) => bytes,
                     Err(err) => {
                         self.error(diag::unreadable_script(file, path.span, &full, &err));
+                        return None;
+                    }
+                };
+                let code = match String::from_utf8(bytes) {
+                    Ok(code) if crate::load::is_text(code.as_bytes()) => code,
+                    _ => {
+                        self.error(diag::script_not_text(file, path.span, &full));
                         return None;
                     }
                 };
@@ -144,7 +170,7 @@ impl<'a> Checker<'a> {
         compiled
             .map_err(|(err, span)| {
                 let (span, label) = match span {
-                    Some(span) => (span, "here".to_string()),
+                    Some((span, label)) => (span, label.to_string()),
                     None => (func.name.span, format!("at {}:{}:{}", err.file, err.line, err.column)),
                 };
                 self.error(diag::script_error(file, span, label, &err.message));

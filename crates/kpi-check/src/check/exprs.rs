@@ -352,6 +352,32 @@ impl Checker<'_> {
         self.expect_number(e, file, ast_span(e.span), what);
     }
 
+    /// A plain number where a ratio is meant must be a fraction, from 0 to 1: `target >= 80` on a
+    /// share is a typo for `80%` that every row would miss.
+    /// Whether it was reported.
+    pub(super) fn expect_fraction(
+        &mut self,
+        e: &TExpr,
+        unit: Unit,
+        file: FileId,
+        span: Span,
+        what: &str,
+    ) -> bool {
+        if unit != Unit::Ratio || !matches!(e.ty, Type::Number(Unit::Plain | Unit::Number)) {
+            return false;
+        }
+        let Some(x) = self.const_number(e) else { return false };
+        if crate::params::is_fraction(x) {
+            return false;
+        }
+        let param = match &e.kind {
+            TKind::Param(name) => Some(name.as_str()),
+            _ => None,
+        };
+        self.error(diag::plain_ratio(file, span, what, x, param));
+        true
+    }
+
     /// A target or band must be a number in a unit compatible with the KPI's value.
     pub(super) fn expect_unit(
         &mut self,

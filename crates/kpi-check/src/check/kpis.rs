@@ -7,7 +7,7 @@ use kpi_hir::{
 };
 use kpi_schema::{self as schema, ColumnType, Grouping, TableSchema};
 use kpi_syntax::ast::{self, ClauseKind, Ident, Span};
-use kpi_syntax::{codes, Diagnostic, FileId};
+use kpi_syntax::{codes, FileId};
 use std::collections::HashMap;
 
 /// A clause in effect and the file it was written in.
@@ -106,14 +106,11 @@ impl<'a> Checker<'a> {
             .filter(|keyword| !effective.iter().any(|(_, c)| c.kind.keyword() == *keyword))
             .collect();
         // A clause lost to a syntax error is already reported; "missing" would blame the wrong line.
-        let syntax_error_inside = |diags: &[Diagnostic]| {
-            diags.iter().filter(|d| d.code == codes::SYNTAX).filter_map(|d| d.primary.as_ref()).any(|p| {
-                layered.layers.iter().any(|(file, _, span)| {
-                    p.file == *file && span.start <= p.span.start && p.span.start < span.end
-                })
-            })
-        };
-        if !missing.is_empty() && !syntax_error_inside(&self.diags) {
+        let syntax_error_inside = layered.layers.iter().any(|(file, _, span)| {
+            let from = self.syntax_errors.partition_point(|&at| at < (*file, span.start));
+            self.syntax_errors.get(from).is_some_and(|&(f, at)| f == *file && at < span.end)
+        });
+        if !missing.is_empty() && !syntax_error_inside {
             let list = missing.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
             self.error(diag::missing_clauses(layered.site_file, layered.id.span, &layered.id.name, &list));
         }
@@ -164,6 +161,7 @@ impl<'a> Checker<'a> {
         };
         let t = self.check_expr(e, Scope::Const, file);
         self.expect_unit(&t, unit, file, e.span, "target", codes::TARGET_UNIT);
+        self.expect_fraction(&t, unit, file, e.span, "target");
         Some((Target { op: op.lower(), value: t }, origin(file, *span)))
     }
 
@@ -256,6 +254,7 @@ impl<'a> Checker<'a> {
         for (value, attainment) in points {
             let v = self.check_expr(value, Scope::Const, file);
             self.expect_unit(&v, unit, file, value.span, "band", codes::TARGET_UNIT);
+            let typo = self.expect_fraction(&v, unit, file, value.span, "band");
             let a = self.check_expr(attainment, Scope::Const, file);
             self.expect_number(&a, file, attainment.span, "an attainment");
             if let Some(x) = self.const_number(&a) {
@@ -263,11 +262,16 @@ impl<'a> Checker<'a> {
                     self.error(diag::attainment_out_of_range(file, attainment.span, x));
                 }
             }
-            if let Some(x) = self.const_number(&v) {
-                if previous.is_some_and(|p| x <= p) {
-                    self.error(diag::bands_not_increasing(file, value.span));
+            match self.const_number(&v) {
+                // `80` for `80%`: already reported, and no guide to the order of the next band.
+                _ if typo => previous = None,
+                Some(x) => {
+                    if previous.is_some_and(|p| x <= p) {
+                        self.error(diag::bands_not_increasing(file, value.span));
+                    }
+                    previous = Some(x);
                 }
-                previous = Some(x);
+                None => {}
             }
             checked.push((v, a));
         }

@@ -13,18 +13,41 @@ use kpi_syntax::ast::{self, Ident, Span};
 use kpi_syntax::{codes, Diagnostic, FileId};
 use std::collections::{BTreeSet, HashMap};
 
-/// The checked program and every diagnostic of the run (parse, load and check), sorted.
+/// Most diagnostics shown per file; the rest are counted in one W0003 per file.
+pub const MAX_DIAGNOSTICS_PER_FILE: usize = 50;
+/// Most diagnostics shown per run (files past it are counted in one W0003).
+pub const MAX_DIAGNOSTICS_PER_RUN: usize = 200;
+
+/// The checked program and the diagnostics of the run (parse, load and check), sorted, at most
+/// [`MAX_DIAGNOSTICS_PER_FILE`] per file and [`MAX_DIAGNOSTICS_PER_RUN`] in all (errors first):
+/// the others are counted, in a W0003 saying "... and N more", and in `hidden_*`.
 #[derive(Debug)]
 pub struct Checked {
     pub program: Program,
     pub diagnostics: Vec<Diagnostic>,
+    /// Errors found but not in `diagnostics`.
+    pub hidden_errors: usize,
+    /// Warnings found but not in `diagnostics`.
+    pub hidden_warnings: usize,
 }
 
 impl Checked {
     /// Any error (not only warnings)?
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(Diagnostic::is_error)
+        self.hidden_errors > 0 || self.diagnostics.iter().any(Diagnostic::is_error)
     }
+
+    /// Errors and warnings found, shown or not (the W0003 counts are not counted).
+    pub fn counts(&self) -> (usize, usize) {
+        let errors = self.diagnostics.iter().filter(|d| d.is_error()).count();
+        let warnings = self.diagnostics.iter().filter(|d| !d.is_error() && !is_summary(d)).count();
+        (errors + self.hidden_errors, warnings + self.hidden_warnings)
+    }
+}
+
+/// A W0003 that counts diagnostics not shown (it has no place in a file).
+fn is_summary(d: &Diagnostic) -> bool {
+    d.code == codes::TOO_MANY && d.primary.is_none()
 }
 
 const INSTANTS: [Instant; 3] = [Instant::AsOf, Instant::PeriodStart, Instant::PeriodEnd];
@@ -48,7 +71,14 @@ const FUNCTIONS: [&str; 15] = [
 
 /// Check every loaded module. Parse and load diagnostics are carried over.
 pub fn check(rules: &Rules) -> Checked {
-    let mut checker = Checker { diags: rules.diagnostics.clone(), ..Checker::default() };
+    let mut syntax_errors: Vec<(FileId, u32)> = rules
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == codes::SYNTAX)
+        .filter_map(|d| d.primary.as_ref().map(|p| (p.file, p.span.start)))
+        .collect();
+    syntax_errors.sort_unstable();
+    let mut checker = Checker { diags: rules.diagnostics.clone(), syntax_errors, ..Checker::default() };
     checker.collect(rules);
     checker.check_scorecards(rules);
     checker.check_unused_kpis(rules);
@@ -56,7 +86,66 @@ pub fn check(rules: &Rules) -> Checked {
     let mut diagnostics = suppress_cascades(&rules.sources, checker.diags);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()).then_with(|| a.message.cmp(&b.message)));
     diagnostics.dedup();
-    Checked { program: checker.program, diagnostics }
+    let (diagnostics, hidden_errors, hidden_warnings) = cap(&rules.sources, diagnostics);
+    Checked { program: checker.program, diagnostics, hidden_errors, hidden_warnings }
+}
+
+/// Keep at most [`MAX_DIAGNOSTICS_PER_FILE`] diagnostics of each file and
+/// [`MAX_DIAGNOSTICS_PER_RUN`] in all, errors before warnings, in their sorted order; count the
+/// rest in a W0003 per file ("... and N more"). Diagnostics with no place count as a file.
+fn cap(sources: &kpi_syntax::SourceMap, sorted: Vec<Diagnostic>) -> (Vec<Diagnostic>, usize, usize) {
+    let file_of = |d: &Diagnostic| d.primary.as_ref().map(|p| p.file);
+    // Which diagnostics are kept: per file, errors first, then warnings, in order.
+    let mut keep = vec![false; sorted.len()];
+    let mut shown_in_run = 0;
+    for errors_pass in [true, false] {
+        let mut shown_in_file: HashMap<Option<FileId>, usize> = HashMap::new();
+        for (i, d) in sorted.iter().enumerate() {
+            if keep[i] {
+                *shown_in_file.entry(file_of(d)).or_default() += 1;
+            }
+        }
+        for (i, d) in sorted.iter().enumerate() {
+            if keep[i] || d.is_error() != errors_pass || is_summary(d) {
+                continue;
+            }
+            let in_file = shown_in_file.entry(file_of(d)).or_default();
+            if *in_file < MAX_DIAGNOSTICS_PER_FILE && shown_in_run < MAX_DIAGNOSTICS_PER_RUN {
+                keep[i] = true;
+                *in_file += 1;
+                shown_in_run += 1;
+            }
+        }
+    }
+    let mut hidden: Vec<(Option<FileId>, usize, usize)> = Vec::new();
+    let (mut hidden_errors, mut hidden_warnings) = (0, 0);
+    let mut kept = Vec::new();
+    for (d, keep) in sorted.into_iter().zip(keep) {
+        if keep || is_summary(&d) {
+            kept.push(d);
+            continue;
+        }
+        let file = file_of(&d);
+        let slot = match hidden.iter().position(|(f, _, _)| *f == file) {
+            Some(i) => i,
+            None => {
+                hidden.push((file, 0, 0));
+                hidden.len() - 1
+            }
+        };
+        if d.is_error() {
+            hidden[slot].1 += 1;
+            hidden_errors += 1;
+        } else {
+            hidden[slot].2 += 1;
+            hidden_warnings += 1;
+        }
+    }
+    for (file, errors, warnings) in hidden {
+        let path = file.map(|f| sources.get(f).path.as_str());
+        kept.push(crate::diagnostics::more_not_shown(path, errors, warnings));
+    }
+    (kept, hidden_errors, hidden_warnings)
 }
 
 /// A KPI definition and where it came from, before checking.
@@ -94,6 +183,11 @@ struct Checker<'a> {
     kpis: HashMap<String, KpiSource<'a>>,
     used_params: BTreeSet<String>,
     used_kpis: BTreeSet<String>,
+    /// rhai functions declared but not compiled (already reported): calls to them are not
+    /// "unknown functions".
+    failed_functions: BTreeSet<String>,
+    /// Where the syntax errors of the run are, sorted (all come from parsing, before checking).
+    syntax_errors: Vec<(FileId, u32)>,
 }
 
 /// Where an expression stands, which decides what its names mean.
@@ -142,18 +236,8 @@ fn levels(e: &TExpr) -> (bool, bool) {
 
 /// Drop the errors that a syntax error on the same line caused: the syntax error explains them.
 fn suppress_cascades(sources: &kpi_syntax::SourceMap, diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    // Line starts per file, computed once: a huge file can have as many diagnostics as lines.
-    let line_starts: Vec<Vec<u32>> = sources
-        .files()
-        .map(|(_, f)| {
-            let newlines = f.text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i as u32 + 1);
-            std::iter::once(0).chain(newlines).collect()
-        })
-        .collect();
     let line_of = |d: &Diagnostic| {
-        d.primary
-            .as_ref()
-            .map(|p| (p.file, line_starts[p.file.0 as usize].partition_point(|&s| s <= p.span.start)))
+        d.primary.as_ref().map(|p| (p.file, sources.get(p.file).line_index(p.span.start as usize)))
     };
     let syntax_lines: BTreeSet<(FileId, usize)> =
         diags.iter().filter(|d| d.code == codes::SYNTAX).filter_map(line_of).collect();

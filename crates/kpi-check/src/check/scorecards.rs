@@ -221,7 +221,7 @@ impl<'a> Checker<'a> {
         let total: f64 = kpis.iter().filter_map(|k| self.const_number(&k.weight)).sum();
         // With a broken KPI the sum would mislead; the broken KPI's own error says enough.
         if !kpis.is_empty() && kpis.len() == resolved.kpis.len() && (total - 100.0).abs() > 1e-9 {
-            self.error(diag::weights_sum(file, &s.id, total));
+            self.error(diag::weights_sum(file, s.id.span, &s.id.name, total));
         }
         let base = s.extends.as_ref().and_then(|b| self.program.scorecard(&b.name));
         Some(ScorecardDef {

@@ -140,9 +140,10 @@ pub fn prepare(request: Request) -> Result<Option<Session>, Box<dyn std::error::
         }
         Err(other) => return Err(other.into()),
     };
-    crate::timings(&checked.timings);
-    super::check::report(&checked.rules, &checked.warnings);
-    let shown = checked.timings.0.len();
+    let configured = kpi_driver::configure(&request, &resolved, checked)?;
+    crate::timings(&configured.timings);
+    super::check::report(&configured.rules, &configured.warnings);
+    let shown = configured.timings.0.len();
     // The bar follows the bytes of the files parsed (a cache hit parses none, quickly).
     let taken = Arc::new(AtomicU64::new(0));
     let skip_bad_rows = request.skip_bad_rows;
@@ -156,7 +157,7 @@ pub fn prepare(request: Request) -> Result<Option<Session>, Box<dyn std::error::
         ),
         DataInput::Tables { .. } => super::data::Progress::start("loading"),
     };
-    let loaded = kpi_driver::load(&request, resolved, checked);
+    let loaded = kpi_driver::load_configured(&request, resolved, configured);
     drop(progress);
     let session = match loaded {
         Ok(session) => session,

@@ -2,6 +2,7 @@
 //! `--check` list the files that are not in it.
 use crate::Outcome;
 use kpi_syntax::format::{format, FormatError};
+use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -17,21 +18,41 @@ pub struct FmtArgs {
 
 pub fn run(args: FmtArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
     let mut files = Vec::new();
+    let mut visited = HashSet::new();
     for path in &args.paths {
         if path.is_dir() {
-            collect(path, &mut files)?;
-        } else if path.is_file() {
-            files.push(path.clone());
-        } else {
+            collect(path, &mut files, &mut visited)?;
+        } else if !path.exists() {
             return Err(format!("{}: no such file or directory", path.display()).into());
+        } else if path.extension().is_none_or(|e| e != "kpi") {
+            return Err(
+                format!("{}: not a .kpi rule file; kpi fmt formats .kpi files", path.display()).into()
+            );
+        } else {
+            files.push(path.clone());
         }
     }
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let (mut changed, mut failed) = (0usize, 0usize);
     for path in &files {
         let mut sources = kpi_syntax::SourceMap::default();
-        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let shown = path.display().to_string();
+        // Only regular files, of bounded size (a `.kpi` link to /dev/zero is not read).
+        let bytes = match kpi_check::load::read_regular(path, kpi_check::load::MAX_FILE_BYTES) {
+            Ok(bytes) if kpi_check::load::is_text(&bytes) => bytes,
+            Ok(_) => {
+                eprintln!("{shown}: not a text file (it holds NUL bytes); left as it is");
+                failed += 1;
+                continue;
+            }
+            Err(e) => {
+                eprintln!("{shown}: cannot read it: {e}");
+                failed += 1;
+                continue;
+            }
+        };
+        // `decode` drops a byte order mark; the canonical layout has none.
+        let had_bom = bytes.starts_with(b"\xEF\xBB\xBF");
         let text = match kpi_syntax::decode(kpi_syntax::FileId(0), bytes) {
             Ok(text) => text,
             Err((lossy, diagnostic)) => {
@@ -43,7 +64,7 @@ pub fn run(args: FmtArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
         };
         let file = sources.add(shown.clone(), text.clone());
         match format(file, &text) {
-            Ok(formatted) if formatted == text => {}
+            Ok(formatted) if formatted == text && !had_bom => {}
             Ok(formatted) => {
                 changed += 1;
                 if args.check {
@@ -82,18 +103,26 @@ pub fn run(args: FmtArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
     Ok(if failed > 0 || args.check && changed > 0 { Outcome::Failed } else { Outcome::Ok })
 }
 
-/// The `.kpi` files under `dir`, sorted; hidden directories and `target/` are skipped.
-fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// The `.kpi` files under `dir`, sorted; hidden directories and `target/` are skipped, and each
+/// directory is walked once (`visited` holds their real paths: a symbolic link back up the tree
+/// does not loop).
+fn collect(dir: &Path, files: &mut Vec<PathBuf>, visited: &mut HashSet<PathBuf>) -> std::io::Result<()> {
+    if !visited.insert(dir.canonicalize()?) {
+        return Ok(());
+    }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.flatten().map(|e| e.path()).collect();
     entries.sort();
     for path in entries {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if path.is_dir() {
             if !name.starts_with('.') && name != "target" {
-                collect(&path, files)?;
+                collect(&path, files, visited)?;
             }
-        } else if path.extension().is_some_and(|e| e == "kpi") {
-            files.push(path);
+        } else if path.extension().is_some_and(|e| e == "kpi") && path.is_file() {
+            // A file reached twice through links is formatted once.
+            if visited.insert(path.canonicalize()?) {
+                files.push(path);
+            }
         }
     }
     Ok(())

@@ -142,14 +142,25 @@ impl Builder<'_> {
             }
             Rule::duration => ExprKind::Duration(parse_duration_hours(text)),
             Rule::date => {
-                if !valid_date(text) {
+                if let Err(why) = check_date(text) {
                     self.diags.push(
-                        Diagnostic::error(codes::SYNTAX, format!("`{text}` is not a calendar date"))
+                        Diagnostic::error(codes::SYNTAX, format!("`{text}` is not a date: {why}"))
                             .at(self.file, span, "no such date")
                             .help("dates are written YYYY-MM-DD, e.g. 2026-01-31"),
                     );
                 }
                 ExprKind::Date(text.to_string())
+            }
+            Rule::not_a_date => {
+                let spaced = text.replace('-', " - ");
+                self.diags.push(
+                    Diagnostic::error(codes::SYNTAX, format!("`{text}` is not a date"))
+                        .at(self.file, span, "not YYYY-MM-DD")
+                        .help(format!(
+                            "dates are written YYYY-MM-DD, e.g. 2026-01-31; to subtract, put spaces around `-`: `{spaced}`"
+                        )),
+                );
+                ExprKind::Invalid
             }
             Rule::string => ExprKind::String(self.build_string(pair).value),
             Rule::boolean => ExprKind::Bool(text == "true"),
@@ -207,6 +218,7 @@ fn is_literal(rule: Rule) -> bool {
     matches!(
         rule,
         Rule::date
+            | Rule::not_a_date
             | Rule::duration
             | Rule::percent
             | Rule::number
@@ -216,16 +228,36 @@ fn is_literal(rule: Rule) -> bool {
     )
 }
 
-fn valid_date(text: &str) -> bool {
+/// Why `YYYY-MM-DD` is not a day of the calendar, if it is not.
+fn check_date(text: &str) -> Result<(), String> {
     let num = |r: std::ops::Range<usize>| text[r].parse::<u32>().unwrap_or(0);
     let (year, month, day) = (num(0..4), num(5..7), num(8..10));
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
         2 if leap => 29,
         2 => 28,
-        _ => return false,
+        _ => return Err(format!("there is no month {month}")),
     };
-    (1..=days).contains(&day)
+    match day {
+        0 => Err("there is no day 0".into()),
+        29 if month == 2 && !leap => Err(format!("{year} is not a leap year")),
+        d if d > days => Err(format!("{} has {days} days", MONTHS[month as usize - 1])),
+        _ => Ok(()),
+    }
 }

@@ -1,7 +1,7 @@
 //! Syntax errors: a bad line re-parsed strictly to say what was expected, and the words for it.
 use super::{keyword, span, Builder, KpiParser, Rule, MAX_SYNTAX_ERRORS};
 use crate::ast::Span;
-use crate::diagnostic::{codes, Diagnostic};
+use crate::diagnostic::{codes, Diagnostic, FileId};
 use crate::keywords::{Keyword, CLAUSE_WORDS, DECLARATION_WORDS, SCORECARD_WORDS};
 use pest::error::InputLocation;
 use pest::iterators::Pair;
@@ -34,6 +34,13 @@ impl Builder<'_> {
             (line_start, &self.text[line_start..pair.as_span().end()])
         };
         let text = text.trim_end();
+        let code_at = from + (text.len() - text.trim_start().len());
+        if let Some(diag) = non_ascii(self.file, text.trim_start(), code_at)
+            .or_else(|| param_annotation(self.file, text.trim_start(), code_at))
+        {
+            self.push_syntax(diag);
+            return;
+        }
         match KpiParser::parse(Rule::strict_line, text.trim_start()) {
             Ok(mut pairs) => {
                 // `docs` come before the declarations they may document: the rule is the next.
@@ -50,6 +57,17 @@ impl Builder<'_> {
                 let at = from + (text.len() - text.trim_start().len());
                 let found = found_token(self.text, at);
                 let (expected, words) = context.line_starts();
+                let word = &self.text[at..at + found_len(self.text, at)];
+                if let Some(shape) = line_shape(word) {
+                    // The keyword is right; what follows it is not.
+                    let end = from + text.len();
+                    self.push_syntax(
+                        Diagnostic::error(codes::SYNTAX, format!("this `{word}` line does not parse"))
+                            .at(self.file, Span::new(at, end), format!("expected {shape}"))
+                            .help(format!("write it as {shape}; see `{word}` in docs/language.md")),
+                    );
+                    return;
+                }
                 let help = match crate::suggest(found.trim_matches('`'), words.iter().copied()) {
                     Some(word) => format!("did you mean `{word}`?"),
                     None => context.help().to_string(),
@@ -206,6 +224,119 @@ fn misplaced(rule: Option<Rule>, context: Context, text: &str) -> Diagnostic {
     Diagnostic::error(codes::SYNTAX, message).help(help)
 }
 
+/// The shape of a line that starts with `keyword`, for a line whose keyword is right but whose
+/// rest is not.
+fn line_shape(keyword: &str) -> Option<&'static str> {
+    Some(match keyword {
+        "import" => "`import \"file.kpi\"`",
+        "param" => "`param NAME = VALUE`",
+        "fn" => "`fn NAME(x: number) -> bool = rhai \"\"\" ... \"\"\"`",
+        "scorecard" => "`scorecard ID \"Title\" {`",
+        "kpi" => "`kpi ID \"Title\" {`",
+        "use" => "`use ID`, `use ID \"Title\"` or `use ID { ... }`",
+        "period" => "`period month`",
+        "per" => "`per resource`",
+        "remove" => "`remove ID`",
+        "from" => "`from TABLE`, `from TABLE by COLUMN` or `from TABLE open at INSTANT`",
+        "where" => "`where CONDITION`",
+        "value" => "`value EXPRESSION`",
+        "unit" => "`unit ratio`",
+        "target" => "`target >= VALUE`",
+        "weight" => "`weight NUMBER`",
+        "scoring" => "`scoring attainment`, `scoring pass_fail` or `scoring bands [...]`",
+        "min_rows" => "`min_rows NUMBER`",
+        _ => return None,
+    })
+}
+
+/// A character outside strings and comments that is not ASCII: names are ASCII, and typographic
+/// quotes, dashes and comparison signs are not operators. `line` starts at byte `at` of the file.
+fn non_ascii(file: FileId, line: &str, at: usize) -> Option<Diagnostic> {
+    let b = line.as_bytes();
+    let mut i = 0;
+    let found = loop {
+        if i >= b.len() {
+            return None;
+        }
+        match b[i] {
+            b'"' if line[i..].starts_with("\"\"\"") => {
+                i = line[i + 3..].find("\"\"\"").map_or(b.len(), |n| i + 3 + n + 3);
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'#' => return None,
+            b'/' if b.get(i + 1) == Some(&b'/') => return None,
+            c if c.is_ascii() => i += 1,
+            _ => break i,
+        }
+    };
+    let c = line[found..].chars().next()?;
+    let is_name_char = |c: char| c.is_alphanumeric() || c == '_';
+    if c.is_alphanumeric() {
+        let start = line[..found].rfind(|c: char| !is_name_char(c)).map_or(0, |k| k + 1);
+        let end = line[found..].find(|c: char| !is_name_char(c)).map_or(line.len(), |k| found + k);
+        let word = &line[start..end];
+        return Some(
+            Diagnostic::error(codes::SYNTAX, format!("`{word}` is not a name: `{c}` is not ASCII"))
+                .at(file, Span::new(at + start, at + end), "not a name")
+                .help("names (of params, KPIs, scorecards, fields) are ASCII letters, digits and `_`; text with accents belongs in a string, \"like this\""),
+        );
+    }
+    let help = match c {
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{2018}' | '\u{2019}' | '\u{00AB}' | '\u{00BB}' => {
+            "a typographic quote: write text between straight double quotes, \"like this\"".to_string()
+        }
+        '\u{2013}' | '\u{2014}' | '\u{2212}' => "a typographic dash: write `-`".to_string(),
+        '\u{2265}' => "write `>=`".to_string(),
+        '\u{2264}' => "write `<=`".to_string(),
+        '\u{2260}' => "write `!=`".to_string(),
+        '\u{00D7}' => "write `*`".to_string(),
+        '\u{00F7}' => "write `/`".to_string(),
+        '\u{00A0}' | '\u{2000}'..='\u{200B}' | '\u{202F}' | '\u{3000}' => {
+            "a non-breaking or typographic space: write a plain space".to_string()
+        }
+        _ => "outside strings and comments, rule files are ASCII".to_string(),
+    };
+    let shown = if c.is_whitespace() || c.is_control() { String::new() } else { format!("`{c}` ") };
+    Some(
+        Diagnostic::error(codes::SYNTAX, format!("unexpected character {shown}(U+{:04X})", c as u32))
+            .at(file, Span::new(at + found, at + found + c.len_utf8()), "not allowed here")
+            .help(help),
+    )
+}
+
+/// `param x: ratio = 50%`: a param's type is its default's, so it takes no annotation.
+fn param_annotation(file: FileId, line: &str, at: usize) -> Option<Diagnostic> {
+    let rest = line.strip_prefix("param")?;
+    let name_start = rest.len() - rest.trim_start().len();
+    if name_start == 0 {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let name_len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+    let name = &rest[..name_len];
+    let after = rest[name_len..].trim_start();
+    if name.is_empty() || !after.starts_with(':') {
+        return None;
+    }
+    let colon = line.len() - after.len();
+    let (end, value) = match after.find('=') {
+        Some(eq) => (colon + eq, after[eq + 1..].trim()),
+        None => (line.len(), "VALUE"),
+    };
+    let annotation_end = colon + line[colon..end].trim_end().len();
+    Some(
+        Diagnostic::error(codes::SYNTAX, format!("param `{name}` takes no type annotation"))
+            .at(file, Span::new(at + colon, at + annotation_end), "remove this")
+            .help(format!("a param's type is its default's: write `param {name} = {value}`")),
+    )
+}
+
 fn found_len(text: &str, start: usize) -> usize {
     let rest = &text[start.min(text.len())..];
     match rest.chars().next() {
@@ -263,6 +394,7 @@ fn expected_words(rules: &[Rule]) -> String {
             | Rule::percent
             | Rule::duration
             | Rule::date
+            | Rule::not_a_date
             | Rule::string
             | Rule::boolean
             | Rule::null
