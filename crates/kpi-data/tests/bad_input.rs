@@ -430,3 +430,15 @@ fn references_to_rows_left_out_are_one_warning_with_a_count() {
     );
     assert_eq!(d.warnings[3].count, 20);
 }
+
+#[test]
+fn a_duplicate_header_name_and_a_blank_file() {
+    assert_eq!(
+        errors(&[("resources.csv", "id,name,name\nR1,Ann,Bob\n")]),
+        "resources.csv:1:3: error: column `name` appears twice in the header (fields 2 and 3)"
+    );
+    assert_eq!(
+        errors(&[("tickets.csv", "  \n\r\n\n")]),
+        "tickets.csv: error: the file is blank: expected a header row naming the columns (at least id, created_at)"
+    );
+}
