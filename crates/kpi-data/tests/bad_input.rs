@@ -403,3 +403,42 @@ fn numbers_that_overflow_are_errors_and_the_largest_finite_is_read() {
         "tickets.csv:3:3: error: column `reopen_count`: integer `99999999999999999999` is out of range: it does not fit in 64 bits"
     );
 }
+
+/// A ticket left out for errors leaves its time entries pointing nowhere: one warning with a
+/// count, not one per entry; references to ids that never existed are still listed one by one.
+#[test]
+fn references_to_rows_left_out_are_one_warning_with_a_count() {
+    let tickets = "id,created_at\nT1,never\nT2,2026-03-03T09:00:00Z\nT3,2026-03-04T09:00:00Z,extra\n";
+    let mut entries = String::from("id,resource_id,ticket_id,started_at,ended_at,hours,billable\n");
+    for i in 0..30 {
+        let ticket = ["T1", "T2", "T3"][i % 3];
+        entries.push_str(&format!("E{i},R1,{ticket},2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,1,1\n"));
+    }
+    entries.push_str("E99,R1,T9,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,1,1\n");
+    let options = LoadOptions { skip_bad_rows: true, ..LoadOptions::default() };
+    let d = run(&[("tickets.csv", tickets), ("time_entries.csv", &entries)], &options).unwrap();
+    assert_eq!(d.table("time_entries").len, 31);
+    let w: Vec<String> = d.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        w,
+        [
+            "tickets.csv:2: warning: row left out: field 2, column `created_at`: invalid timestamp `never`: expected a timestamp: RFC 3339 (2026-03-02T09:30:00Z, 2026-03-02T09:30:00-05:00) or YYYY-MM-DD HH:MM[:SS]",
+            "tickets.csv:4: warning: row left out: the row has 3 fields but the header has 2 (an unquoted `,` inside a value?)",
+            "time_entries.csv:32: warning: ticket_id `T9` is not an id in tickets.csv (the row is kept)",
+            "time_entries.csv:2: warning: 20 rows (the first on this line) have a ticket_id of a row left out of tickets.csv for errors (`T1`, `T3`): the rows are kept, without their ticket",
+        ]
+    );
+    assert_eq!(d.warnings[3].count, 20);
+}
+
+#[test]
+fn a_duplicate_header_name_and_a_blank_file() {
+    assert_eq!(
+        errors(&[("resources.csv", "id,name,name\nR1,Ann,Bob\n")]),
+        "resources.csv:1:3: error: column `name` appears twice in the header (fields 2 and 3)"
+    );
+    assert_eq!(
+        errors(&[("tickets.csv", "  \n\r\n\n")]),
+        "tickets.csv: error: the file is blank: expected a header row naming the columns (at least id, created_at)"
+    );
+}

@@ -125,10 +125,15 @@ pub(super) struct Warnings {
 
 impl Warnings {
     pub(super) fn push(&mut self, file: &str, kind: &'static str, line: usize, message: String) {
+        self.push_counted(file, kind, line, message, 1);
+    }
+
+    /// One warning standing for `count` rows.
+    fn push_counted(&mut self, file: &str, kind: &'static str, line: usize, message: String, count: usize) {
         let n = self.counts.entry((file.to_string(), kind)).or_insert(0);
         *n += 1;
         if *n <= WARNING_CAP {
-            self.list.push(DataWarning { file: file.to_string(), line, message, count: 1 });
+            self.list.push(DataWarning { file: file.to_string(), line, message, count });
         }
     }
 
@@ -161,12 +166,15 @@ impl Warnings {
     }
 }
 
-/// Warns of references to ids that are not in their table (when that table is present).
+/// Warns of references to ids that are not in their table (when that table is present). The
+/// references to rows left out for errors (`left_out[table]`: their ids) are one warning per
+/// link with a count: they follow from the row's own warning.
 pub(super) fn check_links(
     tables: &[Table],
     links: &[Vec<Vec<u32>>],
     lines: &[Lines],
     files: &[String],
+    left_out: &[std::collections::HashSet<String>],
     w: &mut Warnings,
 ) {
     for (ti, schema) in TABLES.iter().enumerate() {
@@ -179,9 +187,26 @@ pub(super) fn check_links(
             let Some(col) = table.column(link.column) else { continue };
             let ColumnData::Text(text) = &col.data else { continue };
             let kind: &'static str = link.column;
+            // Rows referring to rows left out: how many, the first's line, a few of the ids.
+            let (mut follow_on, mut first_line, mut ids, mut more_ids) =
+                (0usize, 0usize, Vec::<&str>::new(), false);
             for (row, &t) in links[ti][li].iter().enumerate() {
                 if t == u32::MAX && col.is_valid(row) {
                     let id = text.get(row).unwrap_or("");
+                    if left_out[target].contains(id) {
+                        if follow_on == 0 {
+                            first_line = lines[ti].get(row) as usize;
+                        }
+                        follow_on += 1;
+                        if !ids.contains(&id) {
+                            if ids.len() < 5 {
+                                ids.push(id);
+                            } else {
+                                more_ids = true;
+                            }
+                        }
+                        continue;
+                    }
                     w.push(
                         &files[ti],
                         kind,
@@ -200,6 +225,30 @@ pub(super) fn check_links(
                 kind,
                 format!("with a `{}` that is not in {}", link.column, files[target]),
             );
+            if follow_on > 0 {
+                let mut shown: Vec<String> = ids.iter().map(|id| format!("`{}`", shown_value(id))).collect();
+                if more_ids {
+                    shown.push("...".into());
+                }
+                let rows = if follow_on == 1 {
+                    "1 row has".to_string()
+                } else {
+                    format!("{follow_on} rows (the first on this line) have")
+                };
+                w.push_counted(
+                    &files[ti],
+                    "left-out",
+                    first_line,
+                    format!(
+                        "{rows} a {} of a row left out of {} for errors ({}): the rows are kept, without their {}",
+                        link.column,
+                        files[target],
+                        shown.join(", "),
+                        link.name
+                    ),
+                    follow_on,
+                );
+            }
         }
     }
 }

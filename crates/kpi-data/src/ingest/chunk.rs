@@ -48,6 +48,9 @@ pub(super) struct Chunk {
     /// Lines of a CSV chunk are counted from 0 as it is parsed (the line it starts on is known
     /// only once the chunks before it are): the newlines in it, for the table to add up.
     pub(super) newlines: usize,
+    /// The ids of rows left out for errors (when their id could be read), so that references
+    /// to them are told apart from references to ids that never existed.
+    pub(super) skipped_ids: Vec<String>,
 }
 
 impl Chunk {
@@ -61,6 +64,7 @@ impl Chunk {
             zone: ZoneResolver::new(tz),
             bad_text: None,
             newlines: 0,
+            skipped_ids: Vec::new(),
         }
     }
 
@@ -73,6 +77,17 @@ impl Chunk {
         self.skipped = 0;
         self.bad_text = None;
         self.newlines = 0;
+        self.skipped_ids.clear();
+    }
+
+    /// Remembers the id of a row left out, when the record has it.
+    #[cold]
+    fn skipped_id(&mut self, plan: &Plan, fields: &(impl Record + ?Sized)) {
+        if let SourceFields::Field(i) = plan.sources[0].fields {
+            if i < fields.len() && !fields.field(i).is_empty() {
+                self.skipped_ids.push(fields.field(i).to_string());
+            }
+        }
     }
 
     fn error(
@@ -163,6 +178,7 @@ impl Chunk {
     fn row(&mut self, plan: &Plan, line: usize, fields: &(impl Record + ?Sized)) {
         if fields.len() != plan.header.len() {
             self.field_count_error(plan, line, fields.len());
+            self.skipped_id(plan, fields);
             return;
         }
         // Built only when a mapping joins fields (collecting nothing is a call per row).
@@ -222,6 +238,7 @@ impl Chunk {
         }
         if !ok {
             self.skipped += 1;
+            self.skipped_id(plan, fields);
             return;
         }
         // The table interns ids as it takes the chunk, and finds duplicates there.

@@ -56,6 +56,8 @@ pub(super) struct Merged {
     pub(super) records: usize,
     /// A file-level error (invalid UTF-8): the table is not loaded.
     pub(super) failed: Option<DataError>,
+    /// The ids of rows left out for errors, when they could be read.
+    pub(super) skipped_ids: Vec<String>,
     /// The line the next chunk starts on; chunks number their lines from it (0 for JSON Lines,
     /// whose one chunk has the file's own numbers).
     pub(super) line: usize,
@@ -76,6 +78,7 @@ impl Merged {
             skipped: 0,
             records: 0,
             failed: None,
+            skipped_ids: Vec::new(),
             line: 0,
             remap: Vec::new(),
             keep: Vec::new(),
@@ -109,6 +112,7 @@ impl Merged {
         }
         self.line += chunk.newlines;
         self.skipped += chunk.skipped;
+        self.skipped_ids.append(&mut chunk.skipped_ids);
         self.more_errors += chunk.more_errors;
         self.records += chunk.lines.len() + chunk.skipped;
         let mut errors = std::mem::take(&mut chunk.errors);

@@ -213,10 +213,12 @@ fn into_dataset(mut loaded: Vec<Option<Loaded>>, timezone: chrono_tz::Tz, mut wa
     let mut tables = Vec::with_capacity(TABLES.len());
     let mut lines = Vec::with_capacity(TABLES.len());
     let mut files = vec![String::new(); TABLES.len()];
+    let mut left_out: Vec<std::collections::HashSet<String>> = vec![Default::default(); TABLES.len()];
     for (ti, schema) in TABLES.iter().enumerate() {
         match loaded[ti].take() {
-            Some(l) => {
+            Some(mut l) => {
                 files[ti] = l.plan.file.clone();
+                left_out[ti] = std::mem::take(&mut l.table.skipped_ids).into_iter().collect();
                 let (table, table_lines) = l.table.into_table(&l.plan);
                 lines.push(table_lines);
                 tables.push(table);
@@ -231,7 +233,7 @@ fn into_dataset(mut loaded: Vec<Option<Loaded>>, timezone: chrono_tz::Tz, mut wa
     // Their kinds of warnings differ: listed one after the other as if checked in turn.
     let mut value_warnings = Warnings::default();
     rayon::join(
-        || checks::check_links(&tables, &links, &lines, &files, &mut warnings),
+        || checks::check_links(&tables, &links, &lines, &files, &left_out, &mut warnings),
         || checks::check_values(&tables, &lines, &files, &mut value_warnings),
     );
     warnings.append(value_warnings);
