@@ -417,7 +417,7 @@ fn references_to_rows_left_out_are_one_warning_with_a_count() {
     entries.push_str("E99,R1,T9,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,1,1\n");
     let options = LoadOptions { skip_bad_rows: true, ..LoadOptions::default() };
     let d = run(&[("tickets.csv", tickets), ("time_entries.csv", &entries)], &options).unwrap();
-    assert_eq!(d.table("time_entries").len, 31);
+    assert_eq!(d.table(kpi_schema::TableId::TimeEntries).len, 31);
     let w: Vec<String> = d.warnings.iter().map(|w| w.to_string()).collect();
     assert_eq!(
         w,
