@@ -225,3 +225,15 @@ fn a_day_that_does_not_exist() {
     assert!(expr("2026-02-29").contains("not a leap year"), "{}", expr("2026-02-29"));
     assert_eq!(expr("2028-02-29"), "date(2028-02-29)");
 }
+
+/// A literal too large for a 64-bit float would be infinite, and every score computed from it
+/// meaningless (400 nines once made a KPI `no_data` and its row score 100).
+#[test]
+fn numbers_that_overflow_are_errors() {
+    let nines = "9".repeat(400);
+    for text in [nines.clone(), format!("{nines}%"), format!("{nines}h")] {
+        let out = expr(&text);
+        assert!(out.contains("[E0100]") && out.contains("is too large a number"), "{out}");
+    }
+    assert_eq!(expr("179769313486231570000000000000000000"), "179769313486231570000000000000000000");
+}

@@ -1,7 +1,7 @@
 //! Expressions (operator precedence with pest's Pratt parser), literals and strings.
 use super::{build_ident, last_inner, span, Builder, IntoChildren, Rule, MAX_OPERATORS};
 use crate::ast::*;
-use crate::diagnostic::{codes, Diagnostic};
+use crate::diagnostic::{codes, Diagnostic, FileId};
 use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use std::sync::LazyLock;
@@ -136,11 +136,24 @@ impl Builder<'_> {
         let kind = match pair.as_rule() {
             Rule::paren => return self.build_expr(last_inner(pair)),
             Rule::list => ExprKind::List(pair.into_children().map(|p| self.build_expr(p)).collect()),
-            Rule::number => ExprKind::Number(text.parse().unwrap_or(f64::NAN)),
-            Rule::percent => {
-                ExprKind::Percent(text[..text.len() - 1].parse::<f64>().unwrap_or(f64::NAN) / 100.0)
+            Rule::number | Rule::percent | Rule::duration => {
+                let kind = match pair.as_rule() {
+                    Rule::number => ExprKind::Number(text.parse().unwrap_or(f64::NAN)),
+                    Rule::percent => {
+                        ExprKind::Percent(text[..text.len() - 1].parse::<f64>().unwrap_or(f64::NAN) / 100.0)
+                    }
+                    _ => ExprKind::Duration(parse_duration_hours(text)),
+                };
+                let (ExprKind::Number(x) | ExprKind::Percent(x) | ExprKind::Duration(x)) = kind else {
+                    unreachable!("a numeric literal in build_primary")
+                };
+                if x.is_finite() {
+                    kind
+                } else {
+                    self.diags.push(number_too_large(self.file, span, text));
+                    ExprKind::Invalid
+                }
             }
-            Rule::duration => ExprKind::Duration(parse_duration_hours(text)),
             Rule::date => {
                 if let Err(why) = check_date(text) {
                     self.diags.push(
@@ -226,6 +239,16 @@ fn is_literal(rule: Rule) -> bool {
             | Rule::boolean
             | Rule::null
     )
+}
+
+/// A numeric literal too large for a 64-bit float: it would be infinite, and every value computed
+/// from it meaningless.
+fn number_too_large(file: FileId, span: Span, text: &str) -> Diagnostic {
+    let shown: String = text.chars().take(24).collect();
+    let ellipsis = if text.chars().count() > 24 { "..." } else { "" };
+    Diagnostic::error(codes::SYNTAX, format!("`{shown}{ellipsis}` is too large a number"))
+        .at(file, span, "too large")
+        .help("numbers in rules are at most about 1.8e308; is a digit repeated by mistake?")
 }
 
 /// Why `YYYY-MM-DD` is not a day of the calendar, if it is not.
