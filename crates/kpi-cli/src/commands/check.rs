@@ -2,8 +2,7 @@
 //! config too (time zone, holidays, params, KPI overrides, profile), applied as `kpi evaluate`
 //! would apply it.
 use crate::Outcome;
-use kpi_driver::{ConfigInput, Failure, ParamInput, ParamOverride, Request};
-use kpi_eval::ParamSource;
+use kpi_driver::{ConfigInput, Failure, Request};
 use kpi_syntax::{Diagnostic, Severity};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -35,20 +34,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
         let checked = kpi_check::check(&rules);
         return Ok(summary(&rules, &checked.diagnostics, Some(checked.counts()), None));
     }
-    let params = args
-        .param
-        .iter()
-        .map(|assignment| {
-            let (name, value) = assignment.split_once('=').ok_or_else(|| {
-                format!("--param `{assignment}`: write NAME=VALUE, e.g. --param realtime_grace=15m")
-            })?;
-            Ok(ParamOverride {
-                name: name.trim().to_string(),
-                value: ParamInput::Text(value.trim().to_string()),
-                source: ParamSource::CommandLine,
-            })
-        })
-        .collect::<Result<_, String>>()?;
+    let params = super::evaluate::param_overrides(&args.param)?;
     let request = Request {
         rules: args.rules.clone(),
         config: args.config.clone().map(ConfigInput::File),

@@ -77,23 +77,27 @@ fn seconds(text: &str) -> Result<std::time::Duration, String> {
     }
 }
 
+/// `--param NAME=VALUE` flags as the driver's param overrides.
+pub fn param_overrides(assignments: &[String]) -> Result<Vec<ParamOverride>, String> {
+    assignments
+        .iter()
+        .map(|assignment| {
+            let (name, value) = assignment.split_once('=').ok_or_else(|| {
+                format!("--param `{assignment}`: write NAME=VALUE, e.g. --param realtime_grace=15m")
+            })?;
+            Ok(ParamOverride {
+                name: name.trim().to_string(),
+                value: ParamInput::Text(value.trim().to_string()),
+                source: ParamSource::CommandLine,
+            })
+        })
+        .collect()
+}
+
 impl Inputs {
     /// The driver's request for these flags.
     pub fn request(&self, scorecards: Vec<String>, columns: Columns) -> Result<Request, String> {
-        let params = self
-            .param
-            .iter()
-            .map(|assignment| {
-                let (name, value) = assignment.split_once('=').ok_or_else(|| {
-                    format!("--param `{assignment}`: write NAME=VALUE, e.g. --param realtime_grace=15m")
-                })?;
-                Ok(ParamOverride {
-                    name: name.trim().to_string(),
-                    value: ParamInput::Text(value.trim().to_string()),
-                    source: ParamSource::CommandLine,
-                })
-            })
-            .collect::<Result<_, String>>()?;
+        let params = param_overrides(&self.param)?;
         let cache = match self.no_cache {
             true => None,
             false => kpi_data::CacheOptions::default_dir()
