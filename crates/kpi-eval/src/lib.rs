@@ -470,8 +470,12 @@ fn scorecard_periods(grain: Grain, dataset: &Dataset, options: &EvalOptions) -> 
             for (table, column) in [("tickets", "created_at"), ("time_entries", "started_at")] {
                 if let Some(c) = dataset.table(table).column(column) {
                     if let ColumnData::Timestamp(v) = &c.data {
+                        let valid = c.valid.as_deref();
                         for (r, &t) in v.iter().enumerate() {
-                            if c.is_valid(r) && t <= options.as_of && options.plausible.contains(t) {
+                            if t <= options.as_of
+                                && options.plausible.contains(t)
+                                && valid.is_none_or(|m| m[r])
+                            {
                                 range = Some(range.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
                             }
                         }
