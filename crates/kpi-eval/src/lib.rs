@@ -476,8 +476,12 @@ fn scorecard_periods(grain: Grain, dataset: &Dataset, options: &EvalOptions) -> 
             for column in [col::TICKET_CREATED_AT, col::TIME_ENTRY_STARTED_AT] {
                 if let Some(c) = dataset.table(column.table).column(column.name) {
                     if let ColumnData::Timestamp(v) = &c.data {
+                        let valid = c.valid.as_deref();
                         for (r, &t) in v.iter().enumerate() {
-                            if c.is_valid(r) && t <= options.as_of && options.plausible.contains(t) {
+                            if t <= options.as_of
+                                && options.plausible.contains(t)
+                                && valid.is_none_or(|m| m[r])
+                            {
                                 range = Some(range.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
                             }
                         }

@@ -327,36 +327,61 @@ pub(super) fn check_values(tables: &[Table], lines: &[Lines], files: &[String], 
 
 /// Warnings of timestamps outside `span` (a `created_at` of 0001-01-01, an `ended_at` of 2126):
 /// the first few per column and file with their line, then a count. The rows are kept; the
-/// evaluator's default period range ignores such timestamps.
+/// evaluator's default period range ignores such timestamps. Columns are scanned in parallel,
+/// in blocks whose bounds are checked first (nearly every block is wholly inside).
 pub fn implausible_timestamps(dataset: &crate::Dataset, span: &crate::Plausible) -> Vec<DataWarning> {
     use crate::value::format_timestamp as ts;
+    const BLOCK: usize = 1 << 14;
+    // Every (table, column) holding timestamps, and the rows outside the span.
+    let columns: Vec<(usize, &'static str, &Column, &[i64])> = TABLES
+        .iter()
+        .zip(&dataset.tables)
+        .enumerate()
+        .filter(|(_, (_, table))| table.present)
+        .flat_map(|(ti, (schema, table))| {
+            schema
+                .columns
+                .iter()
+                .filter_map(move |c| timestamps(table, c.name).map(|(col, v)| (ti, c.name, col, v)))
+        })
+        .collect();
+    let outside: Vec<Vec<usize>> = columns
+        .par_iter()
+        .map(|&(_, _, col, values)| {
+            let valid = col.valid.as_deref();
+            values
+                .par_chunks(BLOCK)
+                .enumerate()
+                .flat_map_iter(|(b, block)| {
+                    let (lo, hi) =
+                        block.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+                    let all_inside = block.is_empty() || (span.contains(lo) && span.contains(hi));
+                    let start = b * BLOCK;
+                    let rows = if all_inside { 0..0 } else { 0..block.len() };
+                    rows.filter(move |&k| !span.contains(block[k]) && valid.is_none_or(|v| v[start + k]))
+                        .map(move |k| start + k)
+                })
+                .collect()
+        })
+        .collect();
     let mut w = Warnings::default();
-    for (ti, (schema, table)) in TABLES.iter().zip(&dataset.tables).enumerate() {
-        if !table.present {
-            continue;
+    for ((ti, name, _, values), rows) in columns.iter().zip(outside) {
+        let file = dataset.files.get(*ti).map_or("", |f| f.as_str());
+        for row in rows {
+            let line = dataset.lines.get(*ti).map_or(0, |l| l.get(row) as usize);
+            w.push(
+                file,
+                name,
+                line,
+                format!(
+                    "{name} {} is outside the plausible span {} .. {} (the row is kept; the default period range ignores it)",
+                    ts(values[row]),
+                    span.from,
+                    span.to
+                ),
+            );
         }
-        let file = dataset.files.get(ti).map_or("", |f| f.as_str());
-        let line = |row: usize| dataset.lines.get(ti).map_or(0, |l| l.get(row) as usize);
-        for column in schema.columns {
-            let Some((col, values)) = timestamps(table, column.name) else { continue };
-            for (row, &t) in values.iter().enumerate() {
-                if !span.contains(t) && col.is_valid(row) {
-                    w.push(
-                        file,
-                        column.name,
-                        line(row),
-                        format!(
-                            "{} {} is outside the plausible span {} .. {} (the row is kept; the default period range ignores it)",
-                            column.name,
-                            ts(t),
-                            span.from,
-                            span.to
-                        ),
-                    );
-                }
-            }
-            w.describe(file, column.name, format!("with {} outside the plausible span", column.name));
-        }
+        w.describe(file, name, format!("with {name} outside the plausible span"));
     }
     w.finish()
 }
