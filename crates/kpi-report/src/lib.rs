@@ -6,9 +6,11 @@ mod json;
 #[cfg(test)]
 mod test_fixtures;
 mod text;
+mod trend;
 
 pub use json::json;
 pub use text::{csv, markdown, table};
+pub use trend::Trend;
 
 use kpi_hir::Unit;
 use std::collections::BTreeMap;

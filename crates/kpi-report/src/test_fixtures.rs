@@ -36,7 +36,7 @@ pub const FLOATS: &[f64] = &[
     f64::NEG_INFINITY,
 ];
 
-fn kpi(id: &str, title: &str, unit: Unit, op: CmpOp, target: f64, weight: f64) -> KpiInfo {
+pub fn kpi(id: &str, title: &str, unit: Unit, op: CmpOp, target: f64, weight: f64) -> KpiInfo {
     let origin = Origin { file: FileId(0), span: Span { start: 0, end: 0 } };
     KpiInfo {
         id: id.into(),
@@ -53,12 +53,14 @@ fn kpi(id: &str, title: &str, unit: Unit, op: CmpOp, target: f64, weight: f64) -
     }
 }
 
-fn period(label: &str, start: (i32, u32, u32), end: (i32, u32, u32)) -> Period {
+pub fn period(label: &str, start: (i32, u32, u32), end: (i32, u32, u32)) -> Period {
     let date = |(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap();
-    Period { label: label.into(), start_date: date(start), end_date: date(end), start: 0, end: 0 }
+    let micros = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_micros();
+    let (start, end) = (date(start), date(end));
+    Period { label: label.into(), start_date: start, end_date: end, start: micros(start), end: micros(end) }
 }
 
-fn result(value: Option<f64>, status: Status, attainment: Option<f64>, rows: u64) -> KpiResult {
+pub fn result(value: Option<f64>, status: Status, attainment: Option<f64>, rows: u64) -> KpiResult {
     KpiResult { value, status, attainment, rows, parts: None }
 }
 
