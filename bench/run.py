@@ -91,7 +91,7 @@ def close(a, b):
 
 def compare(kpi_json, duck_json):
     """Mismatches as text lines; also the number of values compared."""
-    kpi = {s["scorecard"]: s for s in json.loads(pathlib.Path(kpi_json).read_text())}
+    kpi = {s["scorecard"]: s for s in json.loads(pathlib.Path(kpi_json).read_text())["scorecards"]}
     duck = json.loads(pathlib.Path(duck_json).read_text())
     problems, compared = [], 0
     for card in SCORECARDS:

@@ -1,11 +1,13 @@
-//! `--format json`: the documented shape of cli-and-output.md, plus KPI definitions.
+//! `--format json`: v2 of the documented shape (one object: version, as_of, scorecards), plus
+//! KPI definitions; described by `docs/output.schema.json`.
 //!
 //! Written by hand into one `String`: the same bytes as `serde_json::to_string_pretty` of the
 //! documented shape (two-space indent, `[]`/`{}` when empty, serde_json's escapes and floats),
 //! about three times faster on large reports. `json/tests.rs` holds the serde version and checks
 //! that both agree.
 use crate::Context;
-use kpi_eval::{KpiInfo, KpiResult, RowResult, ScorecardResult};
+use crate::Trend;
+use kpi_eval::{KpiInfo, KpiResult, ScorecardResult};
 use kpi_hir::Unit;
 use std::fmt::Write as _;
 
@@ -14,17 +16,22 @@ mod tests;
 
 pub fn json(results: &[ScorecardResult], context: &Context) -> String {
     let mut w = Writer { out: String::with_capacity(estimated_len(results)), depth: 0, empty: false };
-    // One scorecard is an object, any other number an array of them.
-    if let [r] = results {
-        write_scorecard(&mut w, r, context);
-    } else {
-        w.open('[');
-        for r in results {
-            w.element();
-            write_scorecard(&mut w, r, context);
-        }
-        w.close(']');
+    // v2: one object whatever the number of scorecards.
+    w.open('{');
+    w.number("version", Some(2.0), true);
+    w.key("as_of");
+    match results.first() {
+        Some(r) => write_str(&mut w.out, &kpi_data::format_timestamp(r.as_of)),
+        None => w.out.push_str("null"),
     }
+    w.key("scorecards");
+    w.open('[');
+    for r in results {
+        w.element();
+        write_scorecard(&mut w, r, context);
+    }
+    w.close(']');
+    w.close('}');
     w.out.push('\n');
     w.out
 }
@@ -179,9 +186,10 @@ fn write_scorecard(w: &mut Writer, r: &ScorecardResult, context: &Context) {
     w.open('[');
     // Inside the rows array, a row object and its kpis array.
     let templates: Vec<KpiTemplate> = r.kpis.iter().map(|info| KpiTemplate::new(info, w.depth + 2)).collect();
-    for row in &r.rows {
+    let trend = Trend::new(r);
+    for i in 0..r.rows.len() {
         w.element();
-        write_row(w, row, &templates, group_name, r.as_of);
+        write_row(w, r, i, &trend, &templates, group_name);
     }
     w.close(']');
     w.key("kpi_definitions");
@@ -203,11 +211,13 @@ fn write_scorecard(w: &mut Writer, r: &ScorecardResult, context: &Context) {
 
 fn write_row(
     w: &mut Writer,
-    row: &RowResult,
+    r: &ScorecardResult,
+    i: usize,
+    trend: &Trend,
     templates: &[KpiTemplate],
     group_name: Option<&str>,
-    as_of: i64,
 ) {
+    let (row, as_of) = (&r.rows[i], r.as_of);
     w.open('{');
     w.key("period");
     match &row.period {
@@ -237,11 +247,12 @@ fn write_row(
         w.str("group_name", name);
     }
     w.f64("score", row.score);
+    w.f64("score_change", trend.score_change(r, i));
     w.key("kpis");
     w.open('[');
-    for (template, k) in templates.iter().zip(&row.kpis) {
+    for (k, (template, result)) in templates.iter().zip(&row.kpis).enumerate() {
         w.element();
-        template.write(&mut w.out, k);
+        template.write(&mut w.out, result, trend.value_change(r, i, k));
     }
     w.close(']');
     w.close('}');
@@ -252,10 +263,11 @@ fn write_row(
 const HOLE: char = '\0';
 
 /// A KPI's object in a row with what every row shares rendered once per scorecard: the parts
-/// around the value, status, attainment and sample size. Most of the report is these parts.
+/// around the value, its change, status, attainment and sample size. Most of the report is
+/// these parts.
 struct KpiTemplate {
-    /// Before the value, the status, the attainment and the sample size; the end.
-    parts: [String; 5],
+    /// Before the value, the change, the status, the attainment and the sample size; the end.
+    parts: [String; 6],
     integral: bool,
 }
 
@@ -267,6 +279,9 @@ impl KpiTemplate {
         w.str("id", &info.id);
         w.str("title", &info.title);
         w.key("value");
+        w.out.push(HOLE);
+        // Against the previous period of the same group, in the KPI's unit.
+        w.key("change");
         w.out.push(HOLE);
         w.str("unit", info.unit.name());
         write_target(&mut w, info);
@@ -280,14 +295,16 @@ impl KpiTemplate {
         w.out.push(HOLE);
         w.close('}');
         let parts: Vec<String> = w.out.split(HOLE).map(str::to_string).collect();
-        let parts = parts.try_into().expect("four holes");
+        let parts = parts.try_into().expect("five holes");
         KpiTemplate { parts, integral: info.unit == Unit::Count }
     }
 
-    fn write(&self, out: &mut String, k: &KpiResult) {
-        let [value, status, attainment, sample_size, end] = &self.parts;
+    fn write(&self, out: &mut String, k: &KpiResult, change: Option<f64>) {
+        let [value, change_key, status, attainment, sample_size, end] = &self.parts;
         out.push_str(value);
         write_number(out, k.value, self.integral);
+        out.push_str(change_key);
+        write_number(out, change, self.integral);
         out.push_str(status);
         write_str(out, k.status.name());
         out.push_str(attainment);

@@ -30,6 +30,8 @@ pub struct Context {
     pub skipped_rows: BTreeMap<String, usize>,
     /// Colour for a terminal.
     pub color: bool,
+    /// The terminal's width in columns, for `table` (default 120).
+    pub width: Option<usize>,
 }
 
 pub fn render(format: Format, results: &[kpi_eval::ScorecardResult], context: &Context) -> String {
@@ -46,9 +48,8 @@ pub fn display_value(value: Option<f64>, unit: Unit) -> String {
     let Some(v) = value else { return "n/a".into() };
     match unit {
         Unit::Ratio => format!("{:.1} %", v * 100.0),
-        // Small durations (hours per endpoint) need the second decimal to compare with 0.25.
-        Unit::Hours if v.abs() < 10.0 => format!("{v:.2} h"),
-        Unit::Hours => format!("{v:.1} h"),
+        // Hours per endpoint need the second decimal to compare with 0.25; one precision per unit.
+        Unit::Hours => format!("{v:.2} h"),
         Unit::Count if v.fract() == 0.0 => format!("{v:.0}"),
         Unit::Count => format!("{v:.1}"),
         Unit::Currency => format!("{v:.2}"),

@@ -1,16 +1,13 @@
 //! The text formats: `table` (aligned, for a terminal), `csv` and `markdown`.
-use crate::{display_target, display_value, trim_number, Context};
+use crate::{display_target, display_value, trim_number, Context, Trend};
 use kpi_eval::{RowResult, ScorecardResult, Status};
 use std::fmt::Write as _;
 
 #[cfg(test)]
 mod tests;
 
-const GREEN: &str = "\x1b[32m";
-const RED: &str = "\x1b[31m";
-const DIM: &str = "\x1b[2m";
-const BOLD: &str = "\x1b[1m";
-const RESET: &str = "\x1b[0m";
+mod table;
+pub use table::table;
 
 fn score_text(score: Option<f64>) -> String {
     score.map_or_else(|| "n/a".into(), |s| format!("{s:.1}"))
@@ -21,7 +18,8 @@ fn period_label(row: &RowResult, as_of: i64) -> String {
     match &row.period {
         Some(p) if p.is_partial(as_of) => format!("{} (partial)", p.label),
         Some(p) => p.label.clone(),
-        None => "now".into(),
+        // A snapshot is taken at as_of.
+        None => format!("at {}", &kpi_data::format_timestamp(as_of)[..10]),
     }
 }
 
@@ -49,98 +47,6 @@ fn heading(r: &ScorecardResult) -> String {
     format!("{} ({}): {grain}, {per}, as of {}", r.title, r.id, kpi_data::format_timestamp(r.as_of))
 }
 
-/// Aligned columns: one line per (period, group), one column per KPI; a legend with targets.
-pub fn table(results: &[ScorecardResult], context: &Context) -> String {
-    let mut out = String::new();
-    for (i, r) in results.iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        let paint =
-            |s: &str, code: &str| if context.color { format!("{code}{s}{RESET}") } else { s.to_string() };
-        let _ = writeln!(out, "{}", paint(&heading(r), BOLD));
-        let mut header: Vec<String> = vec!["period".into()];
-        if let Some(g) = r.group_by {
-            header.push(g.name().into());
-            header.push("name".into());
-        }
-        header.push("score".into());
-        header.extend(r.kpis.iter().map(|k| k.id.clone()));
-        // Cells with their status, so that the marker and colour follow alignment.
-        let mut lines: Vec<Vec<(String, Option<Status>)>> = Vec::new();
-        for row in &r.rows {
-            let mut cells: Vec<(String, Option<Status>)> = vec![(period_label(row, r.as_of), None)];
-            if r.group_by.is_some() {
-                cells.push((row.group.clone().unwrap_or_default(), None));
-                cells.push((row.group_name.clone().unwrap_or_default(), None));
-            }
-            cells.push((score_text(row.score), None));
-            for (info, k) in r.kpis.iter().zip(&row.kpis) {
-                let mark = if k.status == Status::Missed { " ✗" } else { "  " };
-                cells.push((format!("{}{mark}", display_value(k.value, info.unit)), Some(k.status)));
-            }
-            lines.push(cells);
-        }
-        let columns = header.len();
-        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-        for line in &lines {
-            for (c, (text, _)) in line.iter().enumerate() {
-                widths[c] = widths[c].max(text.chars().count());
-            }
-        }
-        let numeric_from = if r.group_by.is_some() { 3 } else { 1 };
-        let pad = |text: &str, c: usize| {
-            let fill = widths[c] - text.chars().count();
-            if c >= numeric_from {
-                format!("{}{text}", " ".repeat(fill))
-            } else {
-                format!("{text}{}", " ".repeat(fill))
-            }
-        };
-        let header_line: Vec<String> = (0..columns).map(|c| pad(&header[c], c)).collect();
-        let _ = writeln!(out, "{}", header_line.join("  ").trim_end());
-        for line in &lines {
-            let cells: Vec<String> = line
-                .iter()
-                .enumerate()
-                .map(|(c, (text, status))| {
-                    let padded = pad(text, c);
-                    match status {
-                        Some(Status::Met) => paint(&padded, GREEN),
-                        Some(Status::Missed) => paint(&padded, RED),
-                        Some(Status::NoData) => paint(&padded, DIM),
-                        None => padded,
-                    }
-                })
-                .collect();
-            let _ = writeln!(out, "{}", cells.join("  ").trim_end());
-        }
-        out.push('\n');
-        let id_width = r.kpis.iter().map(|k| k.id.chars().count()).max().unwrap_or(0);
-        let title_width = r.kpis.iter().map(|k| k.title.chars().count()).max().unwrap_or(0);
-        let targets: Vec<String> = r.kpis.iter().map(|k| display_target(k.op, k.target, k.unit)).collect();
-        let target_width = targets.iter().map(|t| t.chars().count()).max().unwrap_or(0);
-        for (k, target) in r.kpis.iter().zip(&targets) {
-            let _ = writeln!(
-                out,
-                "  {:id_width$}  {:title_width$}  target {:target_width$}  weight {}",
-                k.id,
-                k.title,
-                target,
-                trim_number(k.weight)
-            );
-        }
-        let _ = writeln!(out, "  ✗ = target missed, n/a = no data");
-        if any_partial(r) {
-            let _ = writeln!(out, "  {PARTIAL_NOTE}");
-        }
-        if let Some(line) = skipped_line(context) {
-            let _ = writeln!(out, "  {line}");
-        }
-    }
-    out
-}
-
 /// A CSV field: quoted, with `"` doubled, when it holds a comma, a quote or a line break.
 fn write_csv_field(out: &mut String, s: &str) {
     if s.contains([',', '"', '\n', '\r']) {
@@ -152,11 +58,20 @@ fn write_csv_field(out: &mut String, s: &str) {
     }
 }
 
-/// A number as Rust's `{}` prints it; nothing for `None`.
+/// A number as Rust's `{}` prints it after rounding to 15 significant digits, so that float
+/// noise goes (`0.75`, not `0.7499999999999999`); nothing for `None`.
 fn write_raw(out: &mut String, x: Option<f64>) {
     if let Some(v) = x {
-        let _ = write!(out, "{v}");
+        let _ = write!(out, "{}", without_noise(v));
     }
+}
+
+/// `v` rounded to 15 significant digits: what f64 arithmetic adds below them is noise.
+pub(crate) fn without_noise(v: f64) -> f64 {
+    if !v.is_finite() || v == 0.0 {
+        return v;
+    }
+    format!("{v:.14e}").parse().unwrap_or(v)
 }
 
 /// One line per (row, KPI). Skipped rows, when any, are a leading `#` comment line.
@@ -182,6 +97,10 @@ pub fn csv(results: &[ScorecardResult], context: &Context) -> String {
         "attainment",
         "score",
         "partial",
+        "change",
+        "score_change",
+        "kpi_title",
+        "group_name",
     ]);
     let _ = writeln!(out, "{}", header.join(","));
     for r in results {
@@ -195,11 +114,23 @@ pub fn csv(results: &[ScorecardResult], context: &Context) -> String {
                 write_csv_field(&mut id, &info.id);
                 id.push(',');
                 let unit = format!(",{},", info.unit.name());
-                [id, unit, format!(",{},{},{},", info.op.symbol(), info.target, info.weight)]
+                let (target, weight) = (without_noise(info.target), without_noise(info.weight));
+                [id, unit, format!(",{},{target},{weight},", info.op.symbol())]
+            })
+            .collect();
+        let titles: Vec<String> = r
+            .kpis
+            .iter()
+            .map(|info| {
+                let mut title = String::from(",");
+                write_csv_field(&mut title, &info.title);
+                title.push(',');
+                title
             })
             .collect();
         let mine = r.group_by.map(|g| g.name());
-        for row in &r.rows {
+        let trend = Trend::new(r);
+        for (i, row) in r.rows.iter().enumerate() {
             // What a row's lines share: `scorecard,period,groups...,` and `,score`.
             let mut head = String::new();
             write_csv_field(&mut head, &r.id);
@@ -217,16 +148,25 @@ pub fn csv(results: &[ScorecardResult], context: &Context) -> String {
             let mut score = String::from(",");
             write_raw(&mut score, row.score);
             let partial = row.period.as_ref().is_some_and(|p| p.is_partial(r.as_of));
-            score.push_str(if partial { ",true\n" } else { ",false\n" });
-            for ([id, unit, target], k) in kpi_parts.iter().zip(&row.kpis) {
+            score.push_str(if partial { ",true," } else { ",false," });
+            let mut score_change = String::from(",");
+            write_raw(&mut score_change, trend.score_change(r, i));
+            let mut group_name = String::new();
+            write_csv_field(&mut group_name, row.group_name.as_deref().unwrap_or(""));
+            group_name.push('\n');
+            for (k, ([id, unit, target], result)) in kpi_parts.iter().zip(&row.kpis).enumerate() {
                 out.push_str(&head);
                 out.push_str(id);
-                write_raw(&mut out, k.value);
+                write_raw(&mut out, result.value);
                 out.push_str(unit);
-                out.push_str(k.status.name());
+                out.push_str(result.status.name());
                 out.push_str(target);
-                write_raw(&mut out, k.attainment);
+                write_raw(&mut out, result.attainment);
                 out.push_str(&score);
+                write_raw(&mut out, trend.value_change(r, i, k));
+                out.push_str(&score_change);
+                out.push_str(&titles[k]);
+                out.push_str(&group_name);
             }
         }
     }

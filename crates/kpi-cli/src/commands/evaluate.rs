@@ -261,6 +261,7 @@ fn evaluate_and_print(
     let context = kpi_report::Context {
         skipped_rows: prepared.dataset.skipped_rows.clone(),
         color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
+        width: terminal_width(to_terminal),
     };
     let started = std::time::Instant::now();
     let text = kpi_report::render(format, &results, &context);
@@ -275,6 +276,15 @@ fn evaluate_and_print(
     let outcome = if errors.is_empty() { Outcome::Ok } else { Outcome::Failed };
     std::mem::forget((results, text));
     Ok(outcome)
+}
+
+/// The terminal's columns, when the table goes to one: `COLUMNS` if set, else asked of it.
+fn terminal_width(to_terminal: bool) -> Option<usize> {
+    if !to_terminal {
+        return None;
+    }
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse().ok());
+    columns.or_else(|| console::Term::stdout().size_checked().map(|(_, width)| usize::from(width)))
 }
 
 /// Write to a file (atomically) or stdout; a closed pipe is not an error.

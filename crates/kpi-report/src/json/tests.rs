@@ -4,11 +4,18 @@ use crate::test_fixtures::{contexts, result_sets, FLOATS, NASTY};
 
 /// The serde_json rendering `json` replaced, as it was.
 mod reference {
-    use crate::Context;
+    use crate::{Context, Trend};
     use kpi_eval::{ScorecardResult, Status};
     use kpi_hir::Unit;
     use serde::Serialize;
     use std::collections::BTreeMap;
+
+    #[derive(Serialize)]
+    struct Report<'a> {
+        version: u32,
+        as_of: Option<String>,
+        scorecards: Vec<Scorecard<'a>>,
+    }
 
     #[derive(Serialize)]
     struct Scorecard<'a> {
@@ -39,6 +46,7 @@ mod reference {
         #[serde(skip_serializing_if = "Option::is_none")]
         group_name: Option<&'a str>,
         score: Option<f64>,
+        score_change: Option<f64>,
         kpis: Vec<Kpi<'a>>,
     }
 
@@ -56,6 +64,7 @@ mod reference {
         id: &'a str,
         title: &'a str,
         value: Option<Number>,
+        change: Option<Number>,
         unit: &'a str,
         target: Target<'a>,
         status: Status,
@@ -88,19 +97,19 @@ mod reference {
     }
 
     pub fn json(results: &[ScorecardResult], context: &Context) -> String {
-        let cards: Vec<Scorecard> = results.iter().map(|r| scorecard(r, context)).collect();
-        let mut out = if cards.len() == 1 {
-            serde_json::to_string_pretty(&cards[0])
-        } else {
-            serde_json::to_string_pretty(&cards)
-        }
-        .expect("scorecards serialize");
+        let report = Report {
+            version: 2,
+            as_of: results.first().map(|r| kpi_data::format_timestamp(r.as_of)),
+            scorecards: results.iter().map(|r| scorecard(r, context)).collect(),
+        };
+        let mut out = serde_json::to_string_pretty(&report).expect("scorecards serialize");
         out.push('\n');
         out
     }
 
     fn scorecard<'a>(r: &'a ScorecardResult, context: &'a Context) -> Scorecard<'a> {
         let group_name = r.group_by.map(|g| g.name());
+        let trend = Trend::new(r);
         Scorecard {
             scorecard: &r.id,
             title: &r.title,
@@ -111,7 +120,8 @@ mod reference {
             rows: r
                 .rows
                 .iter()
-                .map(|row| Row {
+                .enumerate()
+                .map(|(i, row)| Row {
                     period: row.period.as_ref().map(|p| Period {
                         label: &p.label,
                         start: p.start_date.to_string(),
@@ -124,14 +134,19 @@ mod reference {
                     },
                     group_name: row.group_name.as_deref(),
                     score: row.score,
+                    score_change: trend.score_change(r, i).filter(|x| x.is_finite()),
                     kpis: r
                         .kpis
                         .iter()
                         .zip(&row.kpis)
-                        .map(|(info, k)| Kpi {
+                        .enumerate()
+                        .map(|(k_index, (info, k))| Kpi {
                             id: &info.id,
                             title: &info.title,
                             value: k.value.map(|v| number(v, info.unit == Unit::Count)),
+                            change: trend
+                                .value_change(r, i, k_index)
+                                .map(|v| number(v, info.unit == Unit::Count)),
                             unit: info.unit.name(),
                             target: Target { op: info.op.symbol(), value: number(info.target, true) },
                             status: k.status,
