@@ -34,7 +34,9 @@ fn evaluation_and_json_are_deterministic() {
     assert!(!a.contains("NaN"), "no NaN in JSON");
     // Client D (no data at all): null value, status no_data, null score.
     let json: serde_json::Value = serde_json::from_str(&a).unwrap();
-    let health = json.as_array().unwrap().iter().find(|c| c["scorecard"] == "client_health").unwrap();
+    assert_eq!(json["version"], 2);
+    let cards = json["scorecards"].as_array().unwrap();
+    let health = cards.iter().find(|c| c["scorecard"] == "client_health").unwrap();
     let d = health["rows"]
         .as_array()
         .unwrap()

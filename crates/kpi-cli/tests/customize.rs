@@ -47,7 +47,13 @@ impl Client {
         all.extend(["--format", "json", "--from", "2026-09-01", "--to", "2026-10-01"]);
         let out = self.kpi(&all);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).expect("JSON")
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(report["version"], 2);
+        // One scorecard: its object; several: their array.
+        match report["scorecards"].as_array().map(Vec::len) {
+            Some(1) => report["scorecards"][0].clone(),
+            _ => report["scorecards"].clone(),
+        }
     }
 }
 
@@ -297,11 +303,12 @@ fn runaway_scripts_stop_quickly_and_the_rest_of_the_run_is_unharmed() {
         assert!(err.contains("KPI `after_hours` of `scripted`: rhai function `outside_hours`"), "{err}");
         assert!(err.contains(expected), "{err}");
         assert!(err.contains("client.kpi:"), "{err}");
-        let card: serde_json::Value =
+        let report: serde_json::Value =
             serde_json::from_slice(&out.stdout).expect("the scorecard is still printed");
-        assert_eq!(kpi(&card, "after_hours")["status"], "no_data");
-        assert!(kpi(&card, "mttr")["status"] != "no_data");
-        assert!(kpi(&card, "risky")["value"].is_number());
+        let card = &report["scorecards"][0];
+        assert_eq!(kpi(card, "after_hours")["status"], "no_data");
+        assert!(kpi(card, "mttr")["status"] != "no_data");
+        assert!(kpi(card, "risky")["value"].is_number());
     }
     // Deep recursion, in a .rhai file.
     let c = Client::new();
@@ -335,12 +342,13 @@ fn a_slow_script_stops_at_the_script_budget_of_the_flag_or_the_config() {
         let err = stderr(&out);
         assert!(err.contains("KPI `after_hours` of `scripted`: rhai function `outside_hours`"), "{err}");
         assert!(err.contains("took their whole budget of 0.2 s in this run"), "{err}");
-        let card: serde_json::Value =
+        let report: serde_json::Value =
             serde_json::from_slice(&out.stdout).expect("the scorecard is still printed");
-        assert_eq!(kpi(&card, "after_hours")["status"], "no_data");
+        let card = &report["scorecards"][0];
+        assert_eq!(kpi(card, "after_hours")["status"], "no_data");
         // Each KPI has its own budget.
-        assert!(kpi(&card, "risky")["value"].is_number());
-        assert!(kpi(&card, "mttr")["status"] != "no_data");
+        assert!(kpi(card, "risky")["value"].is_number());
+        assert!(kpi(card, "mttr")["status"] != "no_data");
     }
     let out = c.kpi(&["evaluate", "client.kpi", "--script-budget", "soon"]);
     assert_eq!(out.status.code(), Some(2));

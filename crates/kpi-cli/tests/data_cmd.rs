@@ -150,7 +150,7 @@ fn a_timestamp_in_year_one_is_a_warning_and_leaves_the_range_alone() {
     let (_, clean_out, _) = evaluate(clean.path(), &[]);
     let periods = |json: &str| {
         let v: serde_json::Value = serde_json::from_str(json).expect("JSON");
-        let mut labels: Vec<String> = v
+        let mut labels: Vec<String> = v["scorecards"]
             .as_array()
             .expect("scorecards")
             .iter()

@@ -57,7 +57,9 @@ fn output_is_byte_identical_across_runs() {
 #[test]
 fn json_has_the_documented_shape() {
     let json: serde_json::Value = serde_json::from_str(&evaluate("json")).expect("valid JSON");
-    let cards = json.as_array().expect("several scorecards give an array");
+    assert_eq!(json["version"], 2);
+    assert_eq!(json["as_of"], "2026-10-01T00:00:00Z");
+    let cards = json["scorecards"].as_array().expect("the scorecards in an array");
     let ids: Vec<&str> = cards.iter().map(|c| c["scorecard"].as_str().unwrap()).collect();
     assert_eq!(ids, ["client_health", "intake", "service_delivery", "tech_balanced"]);
     let tech = &cards[3];
@@ -76,6 +78,19 @@ fn json_has_the_documented_shape() {
     assert_eq!(kpi["unit"], "ratio");
     assert_eq!(kpi["target"], serde_json::json!({"op": ">=", "value": 0.8}));
     assert_eq!(kpi["weight"], 20);
+    // The first period of a group has nothing to change from; the next one has.
+    assert!(kpi["change"].is_null() && row["score_change"].is_null());
+    let resource = &row["group"]["resource"];
+    let next = tech["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| &r["group"]["resource"] == resource && r["period"]["label"] == "2026-09")
+        .unwrap();
+    let change = next["kpis"][0]["value"].as_f64().unwrap() - kpi["value"].as_f64().unwrap();
+    assert_eq!(next["kpis"][0]["change"].as_f64().unwrap(), change);
+    let score_change = next["score"].as_f64().unwrap() - row["score"].as_f64().unwrap();
+    assert_eq!(next["score_change"].as_f64().unwrap(), score_change);
     let intake = &cards[1];
     assert_eq!(intake["grain"], "snapshot");
     assert_eq!(intake["rows"][0]["period"], serde_json::Value::Null);
@@ -83,7 +98,7 @@ fn json_has_the_documented_shape() {
 }
 
 #[test]
-fn one_scorecard_is_an_object() {
+fn one_scorecard_has_the_same_shape_as_several() {
     let out = kpi(&[
         "evaluate",
         "rules",
@@ -98,7 +113,9 @@ fn one_scorecard_is_an_object() {
     ]);
     assert!(out.status.success());
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["scorecard"], "intake");
+    assert_eq!(json["version"], 2);
+    assert_eq!(json["scorecards"].as_array().unwrap().len(), 1);
+    assert_eq!(json["scorecards"][0]["scorecard"], "intake");
 }
 
 #[test]
@@ -145,7 +162,7 @@ fn params_and_output_file() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stdout.is_empty());
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    let mttr = &json["rows"][0]["kpis"][3];
+    let mttr = &json["scorecards"][0]["rows"][0]["kpis"][3];
     assert_eq!(mttr["id"], "mttr");
     assert_eq!(mttr["target"]["value"], 12);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -168,7 +185,7 @@ fn service_delivery(as_of: &str, timezone: &str, extra: &[&str], format: &str) -
 /// The periods of a JSON output: (label, partial).
 fn periods(json: &str) -> Vec<(String, bool)> {
     let card: serde_json::Value = serde_json::from_str(json).expect("JSON");
-    let mut labels: Vec<(String, bool)> = card["rows"]
+    let mut labels: Vec<(String, bool)> = card["scorecards"][0]["rows"]
         .as_array()
         .expect("rows")
         .iter()
@@ -192,8 +209,16 @@ fn a_period_in_progress_kept_with_include_partial_is_marked_in_every_format() {
     let json = service_delivery(at, "UTC", &["--include-partial"], "json");
     assert_eq!(periods(&json), [("2026-08".into(), false), ("2026-09".into(), true)]);
     let csv = service_delivery(at, "UTC", &["--include-partial"], "csv");
-    assert!(csv.lines().filter(|l| l.contains(",2026-09,")).all(|l| l.ends_with(",true")), "{csv}");
-    assert!(csv.lines().filter(|l| l.contains(",2026-08,")).all(|l| l.ends_with(",false")), "{csv}");
+    // The `partial` column is the twelfth.
+    let partial = |l: &str| l.split(',').nth(11).map(str::to_string);
+    assert!(
+        csv.lines().filter(|l| l.contains(",2026-09,")).all(|l| partial(l).as_deref() == Some("true")),
+        "{csv}"
+    );
+    assert!(
+        csv.lines().filter(|l| l.contains(",2026-08,")).all(|l| partial(l).as_deref() == Some("false")),
+        "{csv}"
+    );
     for format in ["table", "markdown"] {
         let text = service_delivery(at, "UTC", &["--include-partial"], format);
         assert!(

@@ -199,7 +199,8 @@ pub fn markdown(results: &[ScorecardResult], context: &Context) -> String {
             .map(|(i, _)| if i < header.len() - r.kpis.len() - 1 { "---" } else { "---:" })
             .collect();
         let _ = writeln!(out, "|{}|", aligns.join("|"));
-        for row in &r.rows {
+        let trend = Trend::new(r);
+        for (i, row) in r.rows.iter().enumerate() {
             let mut cells = vec![period_label(row, r.as_of)];
             if r.group_by.is_some() {
                 let key = row.group.clone().unwrap_or_default();
@@ -208,10 +209,12 @@ pub fn markdown(results: &[ScorecardResult], context: &Context) -> String {
                     None => key,
                 }));
             }
-            cells.push(score_text(row.score));
-            for (info, k) in r.kpis.iter().zip(&row.kpis) {
-                let v = display_value(k.value, info.unit);
-                cells.push(if k.status == Status::Missed { format!("**{v}** ✗") } else { v });
+            let score = score_text(row.score);
+            cells.push(format!("{score}{}", md_arrow(row.score, trend.score_change(r, i))));
+            for (k, (info, result)) in r.kpis.iter().zip(&row.kpis).enumerate() {
+                let v = display_value(result.value, info.unit);
+                let v = if result.status == Status::Missed { format!("**{v}** ✗") } else { v };
+                cells.push(format!("{v}{}", md_arrow(result.value, trend.value_change(r, i, k))));
             }
             let _ = writeln!(out, "| {} |", cells.join(" | "));
         }
@@ -226,6 +229,12 @@ pub fn markdown(results: &[ScorecardResult], context: &Context) -> String {
                 md_escape(&k.description)
             );
         }
+        let _ = writeln!(
+            out,
+            "\n_Score: the KPIs' attainments (value against target, capped at 1) weighted, 0-100, \
+             not the share of KPIs met. ✗ target missed; ▲ ▼ = higher, lower, same as the previous \
+             period._"
+        );
         if any_partial(r) {
             let _ = writeln!(out, "\n_{PARTIAL_NOTE}._");
         }
@@ -235,6 +244,16 @@ pub fn markdown(results: &[ScorecardResult], context: &Context) -> String {
         out.push('\n');
     }
     out
+}
+
+/// ` ▲` higher than the previous period, ` ▼` lower, ` =` the same; nothing without one.
+fn md_arrow(value: Option<f64>, change: Option<f64>) -> &'static str {
+    match (value, change) {
+        (Some(v), Some(c)) if c.abs() <= 1e-9 * v.abs().max(1.0) => " =",
+        (_, Some(c)) if c > 0.0 => " ▲",
+        (_, Some(_)) => " ▼",
+        _ => "",
+    }
 }
 
 fn capitalize(s: &str) -> String {
