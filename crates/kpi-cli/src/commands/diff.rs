@@ -310,6 +310,9 @@ fn delta(change: &Change) -> String {
     };
     let (Some(a), Some(b)) = (old.value, new.value) else { return "".into() };
     let d = b - a;
+    if d.abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0) {
+        return "".into();
+    }
     match new.unit.as_deref() {
         Some("ratio") => format!("{:+.1} pp", d * 100.0),
         Some("hours") => format!("{d:+.2} h"),
