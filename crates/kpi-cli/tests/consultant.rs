@@ -57,7 +57,8 @@ fn init_makes_a_folder_that_checks_formats_and_tests_cleanly() {
     assert!(stdout(&test).contains("1 passed; 0 failed; 0 new"), "{}", stdout(&test));
     for ci in [".github/workflows/kpi.yml", ".gitlab-ci.yml"] {
         let text = std::fs::read_to_string(dir.join(ci)).expect("ci file");
-        for command in ["kpi check --config client.toml", "kpi fmt --check client.kpi standard", "kpi test ."] {
+        for command in ["kpi check --config client.toml", "kpi fmt --check client.kpi standard", "kpi test ."]
+        {
             assert!(text.contains(command), "{ci} does not run `{command}`");
         }
     }
@@ -114,10 +115,8 @@ fn list_shows_effective_targets_and_weights_with_their_sources() {
 
 #[test]
 fn list_as_json_names_the_param_set_on_the_command_line() {
-    let out = kpi(
-        &repo(),
-        &["list", "rules/tech_balanced.kpi", "--param", "mttr_target=12h", "--format", "json"],
-    );
+    let out =
+        kpi(&repo(), &["list", "rules/tech_balanced.kpi", "--param", "mttr_target=12h", "--format", "json"]);
     assert_ok(&out, "kpi list --format json");
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     let cards = json["scorecards"].as_array().expect("scorecards");
@@ -183,7 +182,8 @@ const RULES: &str = r#"scorecard fixture "Fixture" {
 "#;
 
 const RESOURCES: &str = "id,name,team,hours_per_day,active\nR001,Ada,Desk,8,true\nR002,Ben,Desk,8,true\n";
-const TICKETS: &str = "id,client_id,assigned_resource_id,created_at,completed_at,resolved_at,escalation_count\n\
+const TICKETS: &str =
+    "id,client_id,assigned_resource_id,created_at,completed_at,resolved_at,escalation_count\n\
 T1,C001,R001,2026-03-02T09:00:00Z,2026-03-02T11:00:00Z,2026-03-02T11:00:00Z,0\n\
 T2,C001,R001,2026-03-10T14:00:00Z,2026-03-10T15:00:00Z,2026-03-10T15:00:00Z,0\n\
 T3,C001,R002,2026-03-05T08:00:00Z,2026-03-12T16:00:00Z,2026-03-12T16:00:00Z,1\n";
@@ -208,7 +208,11 @@ fn diff_fixture() -> tempfile::TempDir {
         write(&format!("{data}/tickets.csv"), TICKETS);
     }
     write("data_old/time_entries.csv", ENTRIES_OLD);
-    let entries_new: String = ENTRIES_OLD.lines().filter(|l| !l.starts_with("E4") && !l.starts_with("E5")).map(|l| format!("{l}\n")).collect();
+    let entries_new: String = ENTRIES_OLD
+        .lines()
+        .filter(|l| !l.starts_with("E4") && !l.starts_with("E5"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     write("data_new/time_entries.csv", &entries_new);
     tmp
 }

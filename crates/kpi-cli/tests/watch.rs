@@ -45,20 +45,36 @@ fn evaluate_watch_reevaluates_when_a_rule_file_changes() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     std::fs::create_dir(dir.join("data")).expect("mkdir");
-    std::fs::write(dir.join("data/resources.csv"), "id,name,team,hours_per_day,active\nR001,Ada,Desk,8,true\n")
-        .expect("write");
+    std::fs::write(
+        dir.join("data/resources.csv"),
+        "id,name,team,hours_per_day,active\nR001,Ada,Desk,8,true\n",
+    )
+    .expect("write");
     std::fs::write(
         dir.join("data/tickets.csv"),
         "id,client_id,assigned_resource_id,created_at,completed_at\n\
          T1,C001,R001,2026-03-02T09:00:00Z,2026-03-02T11:00:00Z\n",
     )
     .expect("write");
-    std::fs::write(dir.join("data/time_entries.csv"), "id,resource_id,ticket_id,started_at,ended_at,hours,billable\n")
-        .expect("write");
+    std::fs::write(
+        dir.join("data/time_entries.csv"),
+        "id,resource_id,ticket_id,started_at,ended_at,hours,billable\n",
+    )
+    .expect("write");
     std::fs::write(dir.join("rules.kpi"), RULES).expect("write");
     let stderr = std::fs::File::create(dir.join("stderr.txt")).expect("stderr file");
     let child = Command::new(env!("CARGO_BIN_EXE_kpi"))
-        .args(["evaluate", "rules.kpi", "--data", "data", "--watch", "--format", "json", "--output", "out.json"])
+        .args([
+            "evaluate",
+            "rules.kpi",
+            "--data",
+            "data",
+            "--watch",
+            "--format",
+            "json",
+            "--output",
+            "out.json",
+        ])
         .args(["--as-of", "2026-04-01T00:00:00Z", "--from", "2026-03-01", "--to", "2026-04-01"])
         .current_dir(dir)
         .env("NO_COLOR", "1")

@@ -105,7 +105,8 @@ struct Change {
 
 pub fn run(args: DiffArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
     let changes = if !args.files.is_empty() {
-        if args.files.len() != 2 || !args.rules.is_empty() || !args.data.is_empty() || !args.config.is_empty() {
+        if args.files.len() != 2 || !args.rules.is_empty() || !args.data.is_empty() || !args.config.is_empty()
+        {
             return usage(
                 "give two JSON files (kpi diff OLD.json NEW.json), or --rules and --data to evaluate \
                  (kpi diff --rules OLD NEW --data DIR, or --rules R --data OLD_DIR NEW_DIR)",
@@ -198,8 +199,10 @@ fn attributed(args: &DiffArgs) -> Result<Option<Vec<Change>>, Box<dyn std::error
         .map(|(key, old, new)| {
             // Did changing the rules move it, at either version of the data; and the data, at
             // either version of the rules?
-            let rules = rn > 0 && (get(0, 0, &key) != get(rn, 0, &key) || get(0, dn, &key) != get(rn, dn, &key));
-            let data = dn > 0 && (get(0, 0, &key) != get(0, dn, &key) || get(rn, 0, &key) != get(rn, dn, &key));
+            let rules =
+                rn > 0 && (get(0, 0, &key) != get(rn, 0, &key) || get(0, dn, &key) != get(rn, dn, &key));
+            let data =
+                dn > 0 && (get(0, 0, &key) != get(0, dn, &key) || get(rn, 0, &key) != get(rn, dn, &key));
             let cause = match (rules, data) {
                 (true, false) => Cause::Rules,
                 (false, true) => Cause::Data,
@@ -238,8 +241,9 @@ fn cells_of_results(results: &[ScorecardResult]) -> Cells {
 /// or v1 (a scorecard object, or an array of them).
 fn read_json(path: &Path) -> Result<Cells, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    let json: Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not JSON ({e}); give outputs of `kpi evaluate --format json`", path.display()))?;
+    let json: Value = serde_json::from_str(&text).map_err(|e| {
+        format!("{}: not JSON ({e}); give outputs of `kpi evaluate --format json`", path.display())
+    })?;
     let cards: Vec<&Value> = match &json {
         Value::Object(o) if o.get("scorecards").is_some_and(Value::is_array) => {
             o["scorecards"].as_array().into_iter().flatten().collect()
@@ -265,12 +269,17 @@ fn cells_of_json(card: &Value, cells: &mut Cells) -> Result<(), String> {
     for row in card["rows"].as_array().ok_or_else(|| format!("scorecard `{id}` has no `rows`"))? {
         let period = match &row["period"] {
             Value::Null => "snapshot".to_string(),
-            p => p["label"].as_str().ok_or_else(|| format!("scorecard `{id}`: a period without `label`"))?.into(),
+            p => p["label"]
+                .as_str()
+                .ok_or_else(|| format!("scorecard `{id}`: a period without `label`"))?
+                .into(),
         };
         let group = match &row["group"] {
-            Value::Object(g) if !g.is_empty() => {
-                g.values().map(|v| v.as_str().map_or_else(|| v.to_string(), String::from)).collect::<Vec<_>>().join("/")
-            }
+            Value::Object(g) if !g.is_empty() => g
+                .values()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), String::from))
+                .collect::<Vec<_>>()
+                .join("/"),
             _ => "all".to_string(),
         };
         let key = |kpi: Option<String>| (id.to_string(), period.clone(), group.clone(), kpi);
@@ -381,7 +390,13 @@ fn summary(changes: &[Change]) -> String {
     );
     if changes.iter().any(|c| c.cause.is_some()) {
         let by = |cause: &str| count(&|c| c.cause.is_some_and(|x| x.name() == cause));
-        let _ = write!(text, "; moved by the rules {}, by the data {}, by both {}", by("rules"), by("data"), by("both"));
+        let _ = write!(
+            text,
+            "; moved by the rules {}, by the data {}, by both {}",
+            by("rules"),
+            by("data"),
+            by("both")
+        );
     }
     text
 }

@@ -106,11 +106,11 @@ fn folder_name(dir: &Path) -> String {
     let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     absolute
         .components()
-        .filter_map(|c| match c {
+        .rev()
+        .find_map(|c| match c {
             std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
             _ => None,
         })
-        .last()
         .unwrap_or_else(|| "client".into())
 }
 

@@ -125,9 +125,8 @@ fn stamps(files: &[PathBuf]) -> BTreeMap<PathBuf, Stamp> {
     files
         .iter()
         .map(|f| {
-            let stamp = std::fs::metadata(f)
-                .ok()
-                .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
+            let stamp =
+                std::fs::metadata(f).ok().map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
             (f.clone(), stamp)
         })
         .collect()
