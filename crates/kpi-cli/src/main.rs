@@ -6,7 +6,7 @@ mod write;
 
 pub use write::write_file;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// KPI rules for MSP scorecards: declare KPIs, targets and weights in `.kpi` files and evaluate
@@ -35,6 +35,16 @@ enum Command {
     Test(commands::test::TestArgs),
     /// Rewrite `.kpi` files in the canonical layout (`--check`: only list those that would change).
     Fmt(commands::fmt::FmtArgs),
+    /// Start a client folder: client.toml, rules extending the standard scorecards, a test, CI files.
+    Init(commands::init::InitArgs),
+    /// List scorecards and their KPIs: titles, units, effective targets and weights, and where
+    /// each came from (no data is read).
+    List(commands::list::ListArgs),
+    /// Compare two evaluations: which values, statuses and scores changed, and whether the rules
+    /// or the data moved them.
+    Diff(commands::diff::DiffArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell).
+    Completions(commands::completions::CompletionsArgs),
 }
 
 /// What a command reports back: success, or failure already explained on stderr.
@@ -42,6 +52,8 @@ pub enum Outcome {
     Ok,
     /// The rules or data have errors (exit 1).
     Failed,
+    /// The command line asks for something that cannot be done, already explained (exit 2).
+    Usage,
 }
 
 fn main() -> ExitCode {
@@ -54,10 +66,15 @@ fn main() -> ExitCode {
         Command::Generate(args) => commands::generate::run(args),
         Command::Test(args) => commands::test::run(args),
         Command::Fmt(args) => commands::fmt::run(args),
+        Command::Init(args) => commands::init::run(args),
+        Command::List(args) => commands::list::run(args),
+        Command::Diff(args) => commands::diff::run(args),
+        Command::Completions(args) => commands::completions::run(args, Cli::command()),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::from(1),
+        Ok(Outcome::Usage) => ExitCode::from(2),
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(1)

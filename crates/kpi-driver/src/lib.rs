@@ -252,6 +252,15 @@ pub struct Configured {
     pub timings: Timings,
 }
 
+impl Configured {
+    /// The selected scorecards (empty: those of the root rule files) with each KPI's title, unit,
+    /// effective target and weight, and where each came from, without reading any data: results
+    /// with no rows (`kpi list`).
+    pub fn describe(&self, scorecards: &[String]) -> Result<Vec<kpi_eval::ScorecardResult>, Failure> {
+        kpi_eval::describe(&self.program, &self.params, scorecards).map_err(|e| Failure::Input(e.to_string()))
+    }
+}
+
 /// Apply the client config (time zone, holidays, `[params]`, KPI overrides, profile) and the
 /// request's params to checked rules, without reading any data. Every error of the config and the
 /// params is found, not only the first: [`Failure::Input`] lists them one per line.

@@ -67,3 +67,41 @@ fn every_error_of_the_config_is_returned() {
     assert!(lines[1].starts_with("client.toml:3:5: "), "{message}");
     assert!(lines[2].contains("did you mean `<= 5%`?"), "{message}");
 }
+
+/// `Configured::describe` gives, without data, the KPI info an evaluation reports: the same
+/// effective targets and weights, from the same places.
+#[test]
+fn describe_without_data_agrees_with_an_evaluation() {
+    let config = "[params]\nw = 40\n[scorecards.s.b]\ntarget = \">= 2\"\nweight = 60\n";
+    let configured = configure(config).expect("configured");
+    let described = configured.describe(&[]).expect("described");
+    assert_eq!(described.len(), 1);
+    assert!(described[0].rows.is_empty());
+
+    let mut request = request(config);
+    request.data = Some(kpi_driver::DataInput::Tables {
+        name: PathBuf::from("memory"),
+        files: vec![
+            ("resources.csv".into(), "id,name\n".into()),
+            ("tickets.csv".into(), "id,created_at,completed_at,reopen_count\n".into()),
+            ("time_entries.csv".into(), "id,resource_id,started_at,ended_at,hours,billable\n".into()),
+        ],
+    });
+    request.as_of = kpi_driver::AsOf::Text("2026-04-01T00:00:00Z".into());
+    let evaluated = kpi_driver::prepare(&request).expect("prepared").evaluate().expect("evaluated");
+    let (a, b) = (&described[0].kpis, &evaluated[0].kpis);
+    assert_eq!(a.len(), b.len());
+    for (a, b) in a.iter().zip(b) {
+        assert_eq!((&a.id, a.op, a.target, a.weight), (&b.id, b.op, b.target, b.weight));
+        assert_eq!(a.target_source, b.target_source, "{}", a.id);
+        assert_eq!(a.weight_source, b.weight_source, "{}", a.id);
+    }
+    assert_eq!((a[0].weight, a[1].target, a[1].weight), (40.0, 2.0, 60.0));
+    assert!(matches!(&a[0].weight_source, kpi_eval::Provenance::Param { name, .. } if name == "w"));
+    assert!(
+        matches!(&a[1].target_source, kpi_eval::Provenance::Config(key) if key.contains("scorecards.s.b"))
+    );
+
+    let unknown = configured.describe(&["nope".to_string()]).expect_err("no such scorecard");
+    assert!(unknown.to_string().contains("no scorecard `nope`"), "{unknown}");
+}

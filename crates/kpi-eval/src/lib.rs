@@ -7,6 +7,7 @@ mod columns;
 mod compile;
 mod engine;
 pub mod groups;
+mod info;
 mod kernel;
 pub mod params;
 pub mod periods;
@@ -15,6 +16,7 @@ pub mod score;
 pub use columns::columns_read;
 pub use engine::{Cell, RowDetail};
 pub use groups::Groups;
+pub use info::describe;
 pub use params::{ParamSource, Params};
 pub use periods::Period;
 pub use score::{Scoring, Status};
@@ -141,7 +143,7 @@ pub fn evaluate(
     dataset: &Dataset,
     options: &EvalOptions,
 ) -> Result<Vec<ScorecardResult>, EvalError> {
-    let selected = selected_scorecards(program, options)?;
+    let selected = selected_scorecards(program, &options.scorecards)?;
     let frames: Vec<Frame> =
         selected.par_iter().map(|card| Frame::new(card, dataset, options)).collect::<Result<_, _>>()?;
     // Scorecards are compiled one after the other, sharing indexes; each KPI starts running as
@@ -182,13 +184,13 @@ pub fn evaluate(
 /// The scorecards `options` names, in its order; without names, those of the root rule files.
 fn selected_scorecards<'p>(
     program: &'p Program,
-    options: &EvalOptions,
+    scorecards: &[String],
 ) -> Result<Vec<&'p ScorecardDef>, EvalError> {
     let mut selected: Vec<&ScorecardDef> = Vec::new();
-    if options.scorecards.is_empty() {
+    if scorecards.is_empty() {
         selected.extend(program.scorecards.iter().filter(|s| s.root));
     } else {
-        for id in &options.scorecards {
+        for id in scorecards {
             let card = program.scorecard(id).ok_or_else(|| {
                 let ids: Vec<&str> = program.scorecards.iter().map(|s| s.id.as_str()).collect();
                 EvalError::UnknownScorecard {
@@ -205,7 +207,7 @@ fn selected_scorecards<'p>(
 /// The planning half of [`evaluate`], for benchmarks: compiles every KPI of the scorecards and
 /// builds the indexes they share, without running them. Returns how many KPIs were compiled.
 pub fn plan(program: &Program, dataset: &Dataset, options: &EvalOptions) -> Result<usize, EvalError> {
-    let selected = selected_scorecards(program, options)?;
+    let selected = selected_scorecards(program, &options.scorecards)?;
     let frames: Vec<Frame> =
         selected.iter().map(|card| Frame::new(card, dataset, options)).collect::<Result<_, _>>()?;
     let mut indexes = compile::Indexes::default();
@@ -281,34 +283,7 @@ fn compile_card<'d>(
     let mut plans = Vec::new();
     for kpi in &card.kpis {
         plans.push(Arc::new(compiler.kpi(kpi)?));
-        let scoring = match &kpi.scoring {
-            kpi_hir::Scoring::Attainment => Scoring::Attainment,
-            kpi_hir::Scoring::PassFail => Scoring::PassFail,
-            kpi_hir::Scoring::Bands(points) => Scoring::Bands(
-                points
-                    .iter()
-                    .map(|(v, a)| Ok((compiler.const_number(v)?, compiler.const_number(a)?)))
-                    .collect::<Result<_, EvalError>>()?,
-            ),
-        };
-        infos.push(KpiInfo {
-            id: kpi.id.clone(),
-            title: kpi.title.clone(),
-            description: kpi.description.clone(),
-            unit: kpi.unit,
-            op: kpi.target.op,
-            target: compiler.const_number(&kpi.target.value)?,
-            weight: compiler.const_number(&kpi.weight)?,
-            scoring,
-            origin: kpi.origin,
-            target_source: provenance(
-                &kpi.target.value,
-                kpi.target_origin,
-                &kpi.overrides.target,
-                &options.params,
-            ),
-            weight_source: provenance(&kpi.weight, kpi.weight_origin, &kpi.overrides.weight, &options.params),
-        });
+        infos.push(info::kpi_info(kpi, &options.params, |e| compiler.const_number(e))?);
     }
     Ok((CompiledKpis { infos, plans }, compiler.into_indexes()))
 }

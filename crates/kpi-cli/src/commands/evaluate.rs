@@ -209,9 +209,16 @@ pub struct EvaluateArgs {
     /// Write the output to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Evaluate again whenever a rule, config or data file changes (until interrupted).
+    #[arg(long)]
+    watch: bool,
 }
 
 pub fn run(args: EvaluateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
+    if args.watch {
+        let request = || args.inputs.request(args.scorecard.clone(), Columns::Read);
+        return super::watch::run(request, |session| evaluate_and_print(&args, session));
+    }
     let started = std::time::Instant::now();
     let request = args.inputs.request(args.scorecard.clone(), Columns::Read)?;
     let Some(mut prepared) = prepare(request)? else {
@@ -274,7 +281,9 @@ fn evaluate_and_print(
         eprintln!("error: {e}");
     }
     let outcome = if errors.is_empty() { Outcome::Ok } else { Outcome::Failed };
-    std::mem::forget((results, text));
+    if !args.watch {
+        std::mem::forget((results, text));
+    }
     Ok(outcome)
 }
 

@@ -4,7 +4,7 @@ use super::evaluate::{emit, prepare, write_cache, Inputs};
 use crate::Outcome;
 use kpi_data::ColumnData;
 use kpi_driver::{Columns, Session};
-use kpi_eval::{Explanation, ParamSource, Provenance, RowDetail, Status};
+use kpi_eval::{Explanation, Provenance, RowDetail, Status};
 use kpi_report::{display_target, display_value, trim_number};
 use std::fmt::Write as _;
 
@@ -155,26 +155,6 @@ fn id_column(dataset: &kpi_data::Dataset, table: kpi_schema::TableId) -> Option<
     }
 }
 
-fn location(origin: kpi_hir::Origin, prepared: &Session) -> String {
-    let file = kpi_syntax::FileId(origin.file.0);
-    let (line, col) = prepared.rules.sources.line_col(file, origin.span.start);
-    format!("{}:{line}:{col}", prepared.rules.sources.get(file).path)
-}
-
 fn provenance(p: &Provenance, prepared: &Session) -> String {
-    match p {
-        Provenance::Rule(origin) => location(*origin, prepared),
-        Provenance::Config(key) => key.clone(),
-        Provenance::Param { name, source, used_at } => {
-            let value_from = match source {
-                ParamSource::Default => match prepared.program.param(name) {
-                    Some(def) => format!("its default at {}", location(def.origin, prepared)),
-                    None => "its default".to_string(),
-                },
-                ParamSource::Config(key) => key.clone(),
-                ParamSource::CommandLine => "--param on the command line".to_string(),
-            };
-            format!("param `{name}` ({}), set by {value_from}", location(*used_at, prepared))
-        }
-    }
+    super::provenance::describe(p, &prepared.rules, &prepared.program)
 }

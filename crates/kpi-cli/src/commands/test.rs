@@ -155,6 +155,15 @@ pub fn run(args: TestArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
     Ok(if failing { Outcome::Failed } else { Outcome::Ok })
 }
 
+/// Run one case and write its results as its accepted snapshot (for `kpi init`); an error when
+/// the case fails (an `[[expect]]` that does not hold, rule or data errors).
+pub fn accept(case: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    match run_case(case, true)? {
+        (Verdict::Failed, report) => Err(report.trim().to_string().into()),
+        _ => Ok(()),
+    }
+}
+
 /// The case files: `DIR/tests/*.toml`, `DIR/*.toml` if DIR holds no `tests/`, or DIR itself.
 fn discover(dir: &Path) -> Result<Vec<PathBuf>, String> {
     if dir.is_file() {
