@@ -35,6 +35,8 @@ enum Command {
     Test(commands::test::TestArgs),
     /// Rewrite `.kpi` files in the canonical layout (`--check`: only list those that would change).
     Fmt(commands::fmt::FmtArgs),
+    /// Run the language server on stdin and stdout (for editors: diagnostics, hover, completion, ...).
+    Lsp,
 }
 
 /// What a command reports back: success, or failure already explained on stderr.
@@ -54,6 +56,11 @@ fn main() -> ExitCode {
         Command::Generate(args) => commands::generate::run(args),
         Command::Test(args) => commands::test::run(args),
         Command::Fmt(args) => commands::fmt::run(args),
+        Command::Lsp => match kpi_lsp::run_stdio() {
+            Ok(0) => Ok(Outcome::Ok),
+            Ok(_) => Ok(Outcome::Failed),
+            Err(e) => Err(format!("kpi lsp: {e}").into()),
+        },
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
