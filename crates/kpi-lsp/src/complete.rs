@@ -138,9 +138,22 @@ impl Items {
         }
         for loaded in &analysis.rules.modules {
             for item in &loaded.module.items {
-                if let Item::Kpi(k) = item {
+                let defined: Vec<&Kpi> = match item {
+                    Item::Kpi(k) => vec![k],
+                    Item::Scorecard(s) => s
+                        .members
+                        .iter()
+                        .filter_map(|m| match m {
+                            Member::Kpi(k) => Some(k),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => continue,
+                };
+                for k in defined {
                     if seen.insert(k.id.name.clone()) {
-                        self.push(&k.id.name, CompletionItemKind::CLASS, "kpi");
+                        let title = k.title.as_ref().map_or("kpi", |t| t.value.as_str());
+                        self.push(&k.id.name, CompletionItemKind::CLASS, title);
                     }
                 }
             }

@@ -170,10 +170,10 @@ fn config_failure(scope: &Scope, failure: Failure) -> Vec<ConfigError> {
         .lines()
         .map(|line| {
             let located = line.strip_prefix(&shown).and_then(|rest| {
-                let mut parts = rest.strip_prefix(':')?.splitn(3, ':');
-                let l = parts.next()?.parse().ok()?;
-                let c = parts.next()?.parse().ok()?;
-                Some(((l, c), parts.next()?.trim_start().to_string()))
+                let (l, rest) = leading_number(rest.strip_prefix(':')?)?;
+                let (c, rest) = leading_number(rest.strip_prefix(':')?)?;
+                let message = rest.strip_prefix(':').unwrap_or(rest).trim_start();
+                Some(((l, c), message.to_string()))
             });
             match located {
                 Some((line_col, message)) => ConfigError { path: path.clone(), line_col: Some(line_col), message },
@@ -181,6 +181,12 @@ fn config_failure(scope: &Scope, failure: Failure) -> Vec<ConfigError> {
             }
         })
         .collect()
+}
+
+/// The number at the start of `text`, and the rest.
+fn leading_number(text: &str) -> Option<(u32, &str)> {
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    Some((text[..digits].parse().ok()?, &text[digits..]))
 }
 
 impl Analysis {

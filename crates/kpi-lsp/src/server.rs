@@ -270,14 +270,13 @@ impl Server {
             next.entry(uri.clone()).or_default();
         }
         for (uri, diags) in &next {
-            if self.published.get(uri).map_or(diags.is_empty(), |old| old == diags) {
+            if self.published.get(uri) == Some(diags) {
                 continue;
             }
             let params = PublishDiagnosticsParams { uri: uri.clone(), diagnostics: diags.clone(), version: None };
             let n = Notification::new(note::PublishDiagnostics::METHOD.into(), params);
             self.outbox.push(Message::Notification(n));
         }
-        next.retain(|_, d| !d.is_empty());
         self.published = next;
     }
 }
