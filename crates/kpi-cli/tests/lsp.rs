@@ -123,7 +123,10 @@ fn the_client_config_is_applied() {
 
     let param = markdown(&client.result("textDocument/hover", at(&main, position(MAIN, "<= grace", 0, 4))));
     assert!(param.contains("**param `grace`**") && param.contains("default: 30m"), "{param}");
-    assert!(param.contains("value: 15m, from the client config") && param.contains("params.grace"), "{param}");
+    assert!(
+        param.contains("value: 15m, from the client config") && param.contains("params.grace"),
+        "{param}"
+    );
 
     let kpi = markdown(&client.result("textDocument/hover", at(&main, position(MAIN, "use closed", 0, 5))));
     assert!(kpi.contains(">= 12 (client config") && kpi.contains("scorecards.card.closed"), "{kpi}");
@@ -132,7 +135,8 @@ fn the_client_config_is_applied() {
     // A config that names a KPI the rules do not have: an error in client.toml, where it is.
     let toml = root.join("client.toml");
     std::fs::write(&toml, config.replace("card.closed", "card.clsoed")).unwrap();
-    client.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": uri(&toml), "type": 2 }] }));
+    client
+        .notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": uri(&toml), "type": 2 }] }));
     let in_config = client.diagnostics(&uri(&toml));
     assert_eq!(in_config.len(), 1, "{in_config:?}");
     let message = in_config[0]["message"].as_str().unwrap();
@@ -147,7 +151,8 @@ fn hover_on_the_standard_rules_and_a_client() {
     let text = std::fs::read_to_string(&acme).unwrap();
     let mut client = Client::start(&repo);
     client.open(&acme, &text);
-    let utilization = markdown(&client.result("textDocument/hover", at(&acme, position(&text, "use utilization", 0, 6))));
+    let utilization =
+        markdown(&client.result("textDocument/hover", at(&acme, position(&text, "use utilization", 0, 6))));
     for expected in [
         "**kpi `utilization`** \"Resource Utilization\"",
         "unit: ratio",
@@ -158,22 +163,43 @@ fn hover_on_the_standard_rules_and_a_client() {
         assert!(utilization.contains(expected), "`{expected}` not in:\n{utilization}");
     }
     // acme.toml overrides one_hour_response's target and weight, and mttr_target.
-    let one_hour = markdown(&client.result("textDocument/hover", at(&acme, position(&text, "one_hour_response", 0, 1))));
-    assert!(one_hour.contains(">= 85% (client config") && one_hour.contains("scorecards.acme_tech.one_hour_response"), "{one_hour}");
-    let field = markdown(&client.result("textDocument/hover", at(&acme, position(&text, "first_response_at is", 0, 2))));
+    let one_hour =
+        markdown(&client.result("textDocument/hover", at(&acme, position(&text, "one_hour_response", 0, 1))));
+    assert!(
+        one_hour.contains(">= 85% (client config")
+            && one_hour.contains("scorecards.acme_tech.one_hour_response"),
+        "{one_hour}"
+    );
+    let field = markdown(
+        &client.result("textDocument/hover", at(&acme, position(&text, "first_response_at is", 0, 2))),
+    );
     assert!(field.contains("**field `tickets.first_response_at`**: timestamp"), "{field}");
-    let table = markdown(&client.result("textDocument/hover", at(&acme, position(&text, "from   tickets", 0, 8))));
+    let table =
+        markdown(&client.result("textDocument/hover", at(&acme, position(&text, "from   tickets", 0, 8))));
     assert!(table.contains("**table `tickets`**") && table.contains("`created_at`: timestamp"), "{table}");
-    let function = markdown(&client.result("textDocument/hover", at(&acme, position(&text, "share(outside", 0, 7))));
-    assert!(function.contains("**fn `outside_business_hours`**") && function.contains("business hours"), "{function}");
+    let function =
+        markdown(&client.result("textDocument/hover", at(&acme, position(&text, "share(outside", 0, 7))));
+    assert!(
+        function.contains("**fn `outside_business_hours`**") && function.contains("business hours"),
+        "{function}"
+    );
     let hours = markdown(&client.result(
         "textDocument/hover",
-        at(&repo.join("rules/tech_balanced.kpi"), position(&read("rules/tech_balanced.kpi"), "<= realtime_grace", 0, 4)),
+        at(
+            &repo.join("rules/tech_balanced.kpi"),
+            position(&read("rules/tech_balanced.kpi"), "<= realtime_grace", 0, 4),
+        ),
     ));
     assert!(hours.contains("value: 30m, the default at rules/common.kpi:"), "{hours}");
     // Nothing under the cursor, or a position past the end: no hover, no failure.
-    assert_eq!(client.result("textDocument/hover", at(&acme, json!({ "line": 0, "character": 0 }))), Value::Null);
-    assert_eq!(client.result("textDocument/hover", at(&acme, json!({ "line": 9999, "character": 9999 }))), Value::Null);
+    assert_eq!(
+        client.result("textDocument/hover", at(&acme, json!({ "line": 0, "character": 0 }))),
+        Value::Null
+    );
+    assert_eq!(
+        client.result("textDocument/hover", at(&acme, json!({ "line": 9999, "character": 9999 }))),
+        Value::Null
+    );
 }
 
 fn read(path: &str) -> String {
@@ -213,18 +239,33 @@ fn go_to_definition() {
     };
     // `use` of a KPI defined in another scorecard of another file.
     assert_eq!(definition("use fcr", 5), [("tech_balanced.kpi".into(), line_of(&tech, "kpi fcr"))]);
-    assert_eq!(definition("use utilization", 5), [("common.kpi".into(), line_of(&common, "kpi utilization"))]);
+    assert_eq!(
+        definition("use utilization", 5),
+        [("common.kpi".into(), line_of(&common, "kpi utilization"))]
+    );
     // `extends`, `remove`, an import, a rhai script file, a rhai function call.
-    assert_eq!(definition("extends tech_balanced", 9), [("tech_balanced.kpi".into(), line_of(&tech, "scorecard tech_balanced"))]);
+    assert_eq!(
+        definition("extends tech_balanced", 9),
+        [("tech_balanced.kpi".into(), line_of(&tech, "scorecard tech_balanced"))]
+    );
     assert_eq!(definition("remove cx", 8), [("tech_balanced.kpi".into(), line_of(&tech, "kpi cx"))]);
     assert_eq!(definition("tech_balanced.kpi\"", 2), [("tech_balanced.kpi".into(), 0)]);
     assert_eq!(definition("business_hours.rhai", 3), [("business_hours.rhai".into(), 0)]);
-    assert_eq!(definition("outside_business_hours(hour", 3), [("acme.kpi".into(), line_of(&text, "fn outside_business_hours"))]);
+    assert_eq!(
+        definition("outside_business_hours(hour", 3),
+        [("acme.kpi".into(), line_of(&text, "fn outside_business_hours"))]
+    );
     // A param used in the standard rules.
-    let found = client.result("textDocument/definition", at(&repo.join("rules/tech_balanced.kpi"), position(&tech, "<= realtime_grace", 0, 5)));
+    let found = client.result(
+        "textDocument/definition",
+        at(&repo.join("rules/tech_balanced.kpi"), position(&tech, "<= realtime_grace", 0, 5)),
+    );
     assert_eq!(targets(&found), [("common.kpi".into(), line_of(&common, "param realtime_grace"))]);
     // On a keyword: nothing.
-    assert_eq!(client.result("textDocument/definition", at(&acme, position(&text, "scorecard acme_tech", 0, 2))), Value::Null);
+    assert_eq!(
+        client.result("textDocument/definition", at(&acme, position(&text, "scorecard acme_tech", 0, 2))),
+        Value::Null
+    );
 }
 
 #[test]
@@ -273,32 +314,54 @@ fn completion() {
     // Typing `resource.` in a where clause: the fields and links of the resources table.
     let typing = MAIN.replace("where  resource.active", "where  resource.");
     client.open(&main, &typing);
-    let after_dot = labels(&client.result("textDocument/completion", at(&main, position(&typing, "resource.", 0, 9))));
+    let after_dot =
+        labels(&client.result("textDocument/completion", at(&main, position(&typing, "resource.", 0, 9))));
     for field in ["active", "team", "hours_per_day", "name"] {
         assert!(after_dot.contains(&field.to_string()), "{field} not in {after_dot:?}");
     }
     assert!(!after_dot.contains(&"started_at".to_string()), "{after_dot:?}");
     // In a KPI's value: the table's fields and links, params, functions, instants, keywords.
-    let inside = labels(&client.result("textDocument/completion", at(&main, position(&typing, "share(", 0, 6))));
-    for expected in ["hours", "billable", "ticket", "resource", "grace", "share", "available_hours", "coalesce", "period_end", "where", "and"] {
+    let inside =
+        labels(&client.result("textDocument/completion", at(&main, position(&typing, "share(", 0, 6))));
+    for expected in [
+        "hours",
+        "billable",
+        "ticket",
+        "resource",
+        "grace",
+        "share",
+        "available_hours",
+        "coalesce",
+        "period_end",
+        "where",
+        "and",
+    ] {
         assert!(inside.contains(&expected.to_string()), "{expected} not in {inside:?}");
     }
     // Every function the checker knows.
-    for f in ["count", "sum", "avg", "min", "max", "ratio", "abs", "round", "hour", "weekday", "custom", "workdays"] {
+    for f in [
+        "count", "sum", "avg", "min", "max", "ratio", "abs", "round", "hour", "weekday", "custom", "workdays",
+    ] {
         assert!(inside.contains(&f.to_string()), "{f} not in {inside:?}");
     }
     // After `from`: the tables; after `use`: the KPIs; after `per`: the groupings.
-    let tables = labels(&client.result("textDocument/completion", at(&main, position(&typing, "from   time_entries", 0, 7))));
+    let tables = labels(
+        &client.result("textDocument/completion", at(&main, position(&typing, "from   time_entries", 0, 7))),
+    );
     assert_eq!(tables, ["resources", "clients", "tickets", "time_entries", "surveys"]);
-    let kpis = labels(&client.result("textDocument/completion", at(&main, position(&typing, "use closed", 0, 4))));
+    let kpis =
+        labels(&client.result("textDocument/completion", at(&main, position(&typing, "use closed", 0, 4))));
     assert!(kpis.contains(&"closed".to_string()) && kpis.contains(&"quick".to_string()), "{kpis:?}");
-    let per = labels(&client.result("textDocument/completion", at(&main, position(&typing, "per resource", 0, 4))));
+    let per =
+        labels(&client.result("textDocument/completion", at(&main, position(&typing, "per resource", 0, 4))));
     assert!(per.contains(&"client".to_string()) && per.contains(&"queue".to_string()), "{per:?}");
     // At the top level: the declaration keywords; in a scorecard, its own.
-    let top = labels(&client.result("textDocument/completion", at(&main, json!({ "line": 1, "character": 0 }))));
+    let top =
+        labels(&client.result("textDocument/completion", at(&main, json!({ "line": 1, "character": 0 }))));
     assert!(top.contains(&"scorecard".to_string()) && top.contains(&"param".to_string()), "{top:?}");
     assert!(!top.contains(&"hours".to_string()), "{top:?}");
-    let card = labels(&client.result("textDocument/completion", at(&main, position(&typing, "  use closed", 0, 0))));
+    let card =
+        labels(&client.result("textDocument/completion", at(&main, position(&typing, "  use closed", 0, 0))));
     assert!(card.contains(&"remove".to_string()) && card.contains(&"period".to_string()), "{card:?}");
 }
 
@@ -307,13 +370,17 @@ fn formatting_is_kpi_fmt() {
     let dir = workspace(None);
     let root = root(&dir);
     let main = root.join("main.kpi");
-    let messy = MAIN.replace("  period month", "period    month").replace("    value  share", "  value share");
+    let messy =
+        MAIN.replace("  period month", "period    month").replace("    value  share", "  value share");
     let mut client = Client::start(&root);
     client.open(&main, &messy);
-    let edits = client.result("textDocument/formatting", json!({
-        "textDocument": { "uri": uri(&main) },
-        "options": { "tabSize": 2, "insertSpaces": true },
-    }));
+    let edits = client.result(
+        "textDocument/formatting",
+        json!({
+            "textDocument": { "uri": uri(&main) },
+            "options": { "tabSize": 2, "insertSpaces": true },
+        }),
+    );
     let edits = edits.as_array().expect("edits");
     assert_eq!(edits.len(), 1, "{edits:?}");
     let expected = kpi_syntax::format::format(kpi_syntax::FileId(0), &messy).expect("formats");
@@ -322,10 +389,16 @@ fn formatting_is_kpi_fmt() {
     assert_eq!(edits[0]["range"]["start"], json!({ "line": 0, "character": 0 }));
     // Formatted already: no edits. With syntax errors: none either (like `kpi fmt`, which refuses).
     client.change(&main, 2, MAIN);
-    let none = client.result("textDocument/formatting", json!({ "textDocument": { "uri": uri(&main) }, "options": { "tabSize": 2, "insertSpaces": true } }));
+    let none = client.result(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri(&main) }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
     assert_eq!(none, json!([]));
     client.change(&main, 3, "kpi {{{");
-    let broken = client.result("textDocument/formatting", json!({ "textDocument": { "uri": uri(&main) }, "options": { "tabSize": 2, "insertSpaces": true } }));
+    let broken = client.result(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri(&main) }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
     assert_eq!(broken, Value::Null);
 }
 
@@ -342,7 +415,12 @@ fn apply(edit: &Value, files: &[(&Path, &str)]) -> Vec<String> {
         .map(|(path, text)| {
             let mut edits: Vec<&Value> =
                 edit["changes"][uri(path)].as_array().map(|a| a.iter().collect()).unwrap_or_default();
-            edits.sort_by_key(|e| std::cmp::Reverse((e["range"]["start"]["line"].as_u64(), e["range"]["start"]["character"].as_u64())));
+            edits.sort_by_key(|e| {
+                std::cmp::Reverse((
+                    e["range"]["start"]["line"].as_u64(),
+                    e["range"]["start"]["character"].as_u64(),
+                ))
+            });
             let mut lines: Vec<String> = text.split('\n').map(String::from).collect();
             for e in edits {
                 let (l, s, end) = (
@@ -379,7 +457,9 @@ fn rename_a_kpi_and_a_param_across_files() {
     assert_eq!(after[1], LIB.replace("param grace", "param entry_grace"));
 
     // Not a name, a keyword, a name taken, a field: refused with a reason.
-    for (needle, shift, name) in [("use closed", 6, "two words"), ("use closed", 6, "kpi"), ("use closed", 6, "quick")] {
+    for (needle, shift, name) in
+        [("use closed", 6, "two words"), ("use closed", 6, "kpi"), ("use closed", 6, "quick")]
+    {
         let refused = rename(&mut client, &main, MAIN, needle, shift, name);
         assert!(refused["error"]["message"].as_str().is_some(), "{name}: {refused}");
     }
@@ -394,13 +474,16 @@ fn document_symbols() {
     let (main, lib) = (root.join("main.kpi"), root.join("lib.kpi"));
     let mut client = Client::start(&root);
     client.open(&main, MAIN);
-    let symbols = client.result("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri(&main) } }));
+    let symbols =
+        client.result("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri(&main) } }));
     let card = &symbols[0];
     assert_eq!((card["name"].as_str(), card["kind"].as_u64()), (Some("card"), Some(2)), "{symbols}");
-    let children: Vec<&str> = card["children"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let children: Vec<&str> =
+        card["children"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(children, ["closed", "quick"]);
     // A file not open: read from disk.
-    let symbols = client.result("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri(&lib) } }));
+    let symbols =
+        client.result("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri(&lib) } }));
     let names: Vec<&str> = symbols.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["grace", "closed"]);
 }
@@ -431,10 +514,18 @@ fn bad_input_gets_error_responses_and_the_server_carries_on() {
     // Rules that are garbage, with NUL bytes and deep nesting: diagnostics, no crash.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().canonicalize().unwrap().join("bad.kpi");
-    client.open(&path, &format!("kpi x {{ value {}1{} }}\n\u{0}\u{7f}ü \"unterminated", "(".repeat(500), ")".repeat(500)));
+    client.open(
+        &path,
+        &format!("kpi x {{ value {}1{} }}\n\u{0}\u{7f}ü \"unterminated", "(".repeat(500), ")".repeat(500)),
+    );
     let diagnostics = client.diagnostics(&uri(&path));
     assert!(!diagnostics.is_empty());
-    for method in ["textDocument/hover", "textDocument/definition", "textDocument/completion", "textDocument/prepareRename"] {
+    for method in [
+        "textDocument/hover",
+        "textDocument/definition",
+        "textDocument/completion",
+        "textDocument/prepareRename",
+    ] {
         let response = client.request(method, at(&path, json!({ "line": 0, "character": 300 })));
         assert!(response.get("result").is_some() || response.get("error").is_some(), "{method}: {response}");
     }

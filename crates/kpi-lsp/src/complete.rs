@@ -8,7 +8,12 @@ use std::collections::BTreeSet;
 
 /// The completions at byte `offset` of `text`, the current text of a file of `analysis`
 /// (`module`: its syntax tree, if it was loaded).
-pub fn complete(analysis: &Analysis, module: Option<&Module>, text: &str, offset: usize) -> Vec<CompletionItem> {
+pub fn complete(
+    analysis: &Analysis,
+    module: Option<&Module>,
+    text: &str,
+    offset: usize,
+) -> Vec<CompletionItem> {
     let offset = floor_boundary(text, offset);
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let prefix = &text[line_start..offset];
@@ -26,22 +31,25 @@ pub fn complete(analysis: &Analysis, module: Option<&Module>, text: &str, offset
     }
     let previous = before.split_whitespace().last().unwrap_or("");
     match Keyword::from_word(previous) {
-        Some(Keyword::From) => kpi_schema::TABLES.iter().for_each(|t| items.push(t.name, CompletionItemKind::STRUCT, t.doc)),
+        Some(Keyword::From) => {
+            kpi_schema::TABLES.iter().for_each(|t| items.push(t.name, CompletionItemKind::STRUCT, t.doc))
+        }
         Some(Keyword::Use | Keyword::Remove) => items.kpis(analysis),
         Some(Keyword::Extends) => {
             for card in &analysis.checked.scorecards {
                 items.push(&card.id, CompletionItemKind::MODULE, &card.title);
             }
         }
-        Some(Keyword::Period) => {
-            kpi_hir::Grain::ALL.iter().for_each(|g| items.push(g.name(), CompletionItemKind::ENUM_MEMBER, "period"))
-        }
+        Some(Keyword::Period) => kpi_hir::Grain::ALL
+            .iter()
+            .for_each(|g| items.push(g.name(), CompletionItemKind::ENUM_MEMBER, "period")),
         Some(Keyword::Per) => kpi_schema::Grouping::ALL
             .iter()
             .for_each(|g| items.push(g.name(), CompletionItemKind::ENUM_MEMBER, "grouping")),
         Some(Keyword::At) => instants(&mut items),
         Some(Keyword::By) => {
-            let table = before.split_whitespace().skip_while(|w| *w != "from").nth(1).and_then(kpi_schema::table);
+            let table =
+                before.split_whitespace().skip_while(|w| *w != "from").nth(1).and_then(kpi_schema::table);
             for c in table.into_iter().flat_map(|t| t.columns) {
                 if c.ty == kpi_schema::ColumnType::Timestamp {
                     items.push(c.name, CompletionItemKind::FIELD, c.doc);
@@ -71,7 +79,11 @@ fn general(analysis: &Analysis, module: Option<&Module>, text: &str, offset: usi
         items.table(table);
         for relation in kpi_schema::relations(table.name) {
             let child = relation.child.name();
-            items.push(child, CompletionItemKind::REFERENCE, &format!("the {child} of each row (aggregate them)"));
+            items.push(
+                child,
+                CompletionItemKind::REFERENCE,
+                &format!("the {child} of each row (aggregate them)"),
+            );
         }
     }
     for p in &analysis.checked.params {
@@ -242,7 +254,10 @@ fn table_of_kpi(analysis: &Analysis, id: &str) -> Option<&'static kpi_schema::Ta
 }
 
 /// The table reached from `table` through the links of `path` (`resource`, `ticket.client`).
-fn follow(mut table: &'static kpi_schema::TableSchema, path: &str) -> Option<&'static kpi_schema::TableSchema> {
+fn follow(
+    mut table: &'static kpi_schema::TableSchema,
+    path: &str,
+) -> Option<&'static kpi_schema::TableSchema> {
     for link in path.split('.').filter(|s| !s.is_empty()) {
         table = kpi_schema::table(table.link(link)?.table)?;
     }

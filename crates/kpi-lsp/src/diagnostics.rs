@@ -2,7 +2,9 @@
 use crate::project::{Analysis, ConfigError};
 use crate::text::{uri_of, Lines};
 use kpi_syntax::{Diagnostic, Severity};
-use lsp_types::{DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Position, Range, Url};
+use lsp_types::{
+    DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Position, Range, Url,
+};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -33,7 +35,10 @@ pub fn by_file(analysis: &Analysis, owner: &Path) -> ByFile {
                 let l = lines.get(&s.file.0)?;
                 let uri = uri_of(&analysis.path(s.file))?;
                 let range = l.range(s.span.start as usize, s.span.end as usize);
-                Some(DiagnosticRelatedInformation { location: Location { uri, range }, message: s.label.clone() })
+                Some(DiagnosticRelatedInformation {
+                    location: Location { uri, range },
+                    message: s.label.clone(),
+                })
             })
             .collect();
         out.entry(path).or_default().push(convert(d, range, related));
@@ -45,7 +50,11 @@ pub fn by_file(analysis: &Analysis, owner: &Path) -> ByFile {
 }
 
 /// The message as `kpi check` prints it: what is wrong, the label under the place, the help.
-fn convert(d: &Diagnostic, range: Range, related: Vec<DiagnosticRelatedInformation>) -> lsp_types::Diagnostic {
+fn convert(
+    d: &Diagnostic,
+    range: Range,
+    related: Vec<DiagnosticRelatedInformation>,
+) -> lsp_types::Diagnostic {
     let mut message = d.message.clone();
     if let Some(p) = d.primary.as_ref().filter(|p| !p.label.is_empty() && p.label != d.message) {
         message.push_str(&format!("\n{}", p.label));
@@ -76,8 +85,11 @@ fn config_error(analysis: &Analysis, e: &ConfigError) -> lsp_types::Diagnostic {
             // The column counts characters; find its byte offset, then the rest of the word.
             let start = lines.offset(Position::new(line, 0));
             let line_text = config.text[start..].lines().next().unwrap_or("");
-            let at: usize =
-                start + line_text.char_indices().nth(col.saturating_sub(1) as usize).map_or(line_text.len(), |(i, _)| i);
+            let at: usize = start
+                + line_text
+                    .char_indices()
+                    .nth(col.saturating_sub(1) as usize)
+                    .map_or(line_text.len(), |(i, _)| i);
             let end = config.text[at..].find(['\n', '\r']).map_or(config.text.len(), |n| at + n);
             lines.range(at, end)
         }

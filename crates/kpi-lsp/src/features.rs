@@ -30,10 +30,9 @@ impl Server {
             return Ok(serde_json::Value::Null);
         };
         let locations: Vec<Location> = match &occurrence.symbol {
-            Symbol::Import(path) | Symbol::Script(path) => text::uri_of(path)
-                .map(|uri| Location { uri, range: Range::default() })
-                .into_iter()
-                .collect(),
+            Symbol::Import(path) | Symbol::Script(path) => {
+                text::uri_of(path).map(|uri| Location { uri, range: Range::default() }).into_iter().collect()
+            }
             symbol => self
                 .locations(&target.path, symbol, true)
                 .into_iter()
@@ -74,7 +73,8 @@ impl Server {
             Ok(formatted) if formatted == text => Ok(serde_json::json!([])),
             Ok(formatted) => {
                 let lines = Lines::new(&text);
-                let edit = TextEdit { range: Range::new(Position::new(0, 0), lines.end()), new_text: formatted };
+                let edit =
+                    TextEdit { range: Range::new(Position::new(0, 0), lines.end()), new_text: formatted };
                 Ok(serde_json::to_value(vec![edit]).unwrap_or_default())
             }
             // Like `kpi fmt`: a file with syntax errors is left as it is (they are diagnostics).
@@ -92,7 +92,8 @@ impl Server {
             _ => return Err(cannot_rename()),
         };
         let analysis = self.analysis(&target.path);
-        let range = Lines::new(analysis.text(occurrence.file)).range(occurrence.start as usize, occurrence.end as usize);
+        let range = Lines::new(analysis.text(occurrence.file))
+            .range(occurrence.start as usize, occurrence.end as usize);
         Ok(serde_json::to_value(PrepareRenameResponse::RangeWithPlaceholder { range, placeholder: name })
             .unwrap_or_default())
     }
@@ -112,7 +113,10 @@ impl Server {
             _ => return Err(cannot_rename()),
         };
         if !self.locations(&target.path, &renamed, true).is_empty() {
-            return Err((ErrorCode::RequestFailed, format!("`{new_name}` is already defined in these rules")));
+            return Err((
+                ErrorCode::RequestFailed,
+                format!("`{new_name}` is already defined in these rules"),
+            ));
         }
         let mut changes: HashMap<Url, Vec<TextEdit>> = HashMap::new();
         for (location, _) in self.locations(&target.path, &occurrence.symbol, true) {

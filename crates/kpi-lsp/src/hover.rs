@@ -48,7 +48,8 @@ impl Here<'_> {
     fn written(&self, e: &TExpr) -> String {
         let file = FileId(e.file.0);
         let text = self.analysis.text(file);
-        text.get(e.span.range()).map_or_else(|| "?".into(), |s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+        text.get(e.span.range())
+            .map_or_else(|| "?".into(), |s| s.split_whitespace().collect::<Vec<_>>().join(" "))
     }
 
     fn kpi(&self, id: &str) -> Option<String> {
@@ -96,7 +97,10 @@ impl Here<'_> {
                     _ => continue,
                 };
                 let title = kpi.title.as_ref().map(|t| format!(" \"{}\"", t.value)).unwrap_or_default();
-                return Some(format!("**kpi `{id}`**{title}\n\n{}\n\n(used by no scorecard)", kpi.doc.join("\n")));
+                return Some(format!(
+                    "**kpi `{id}`**{title}\n\n{}\n\n(used by no scorecard)",
+                    kpi.doc.join("\n")
+                ));
             }
         }
         None
@@ -144,7 +148,10 @@ impl Here<'_> {
         let value = format_value(&effective.value, &def.ty);
         match &effective.source {
             ParamSource::Default => {
-                format!("{value}, the default at {}", self.place(FileId(def.origin.file.0), def.origin.span.start))
+                format!(
+                    "{value}, the default at {}",
+                    self.place(FileId(def.origin.file.0), def.origin.span.start)
+                )
             }
             ParamSource::Config(key) => format!("{value}, from the client config {key}"),
             ParamSource::CommandLine => format!("{value}, from --param"),

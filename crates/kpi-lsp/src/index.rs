@@ -18,7 +18,10 @@ pub enum Symbol {
     /// A canonical table (`from tickets`).
     Table(&'static str),
     /// A column of a canonical table, through links or not.
-    Column { table: &'static str, column: &'static str },
+    Column {
+        table: &'static str,
+        column: &'static str,
+    },
     /// An imported rule file.
     Import(PathBuf),
     /// A rhai script file of a function.
@@ -68,7 +71,9 @@ fn syntax_item(file: FileId, base: &Path, item: &Item, out: &mut Vec<Occurrence>
             let target = normalize(&base.join(&import.path.value));
             out.push(Occurrence::new(file, import.path.span, Symbol::Import(target), false));
         }
-        Item::Param(p) => out.push(Occurrence::new(file, p.name.span, Symbol::Param(p.name.name.clone()), true)),
+        Item::Param(p) => {
+            out.push(Occurrence::new(file, p.name.span, Symbol::Param(p.name.name.clone()), true))
+        }
         Item::Kpi(k) => {
             out.push(Occurrence::new(file, k.id.span, Symbol::Kpi(k.id.name.clone()), true));
             clauses(file, &k.clauses, out);
@@ -110,7 +115,12 @@ fn clauses(file: FileId, clauses: &[Clause], out: &mut Vec<Occurrence>) {
         out.push(Occurrence::new(file, table.span, Symbol::Table(schema.name), false));
         if let Some(Placement::By(column)) = placement {
             if let Some(c) = schema.column(&column.name) {
-                out.push(Occurrence::new(file, column.span, Symbol::Column { table: schema.name, column: c.name }, false));
+                out.push(Occurrence::new(
+                    file,
+                    column.span,
+                    Symbol::Column { table: schema.name, column: c.name },
+                    false,
+                ));
             }
         }
     }

@@ -44,7 +44,9 @@ fn other_configs(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     let mut found: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.file_name().is_some_and(|n| n != "client.toml"))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "toml") && p.file_name().is_some_and(|n| n != "client.toml")
+        })
         .filter(|p| p.is_file())
         .collect();
     found.sort();
@@ -105,7 +107,8 @@ pub fn analyze(scope: &Scope, overlay: &Overlay, configs: &Configs) -> Analysis 
         Some(text) => ConfigInput::Text { path: path.clone(), text: text.clone() },
         None => ConfigInput::File(path.clone()),
     });
-    let mut request = Request { rules: scope.rules.clone(), overlay: overlay.clone(), config, ..Request::default() };
+    let mut request =
+        Request { rules: scope.rules.clone(), overlay: overlay.clone(), config, ..Request::default() };
     let mut config_errors = Vec::new();
     let resolved = match kpi_driver::resolve(&request) {
         Ok(resolved) => resolved,
@@ -148,7 +151,7 @@ pub fn analyze(scope: &Scope, overlay: &Overlay, configs: &Configs) -> Analysis 
             let rules = kpi_check::load_with(&resolved.rules, &request.overlay);
             let result = kpi_check::check(&rules);
             Analysis {
-                    params: kpi_eval::Params::defaults(&result.program),
+                params: kpi_eval::Params::defaults(&result.program),
                 rules,
                 checked,
                 program: result.program,
@@ -176,7 +179,9 @@ fn config_failure(scope: &Scope, failure: Failure) -> Vec<ConfigError> {
                 Some(((l, c), message.to_string()))
             });
             match located {
-                Some((line_col, message)) => ConfigError { path: path.clone(), line_col: Some(line_col), message },
+                Some((line_col, message)) => {
+                    ConfigError { path: path.clone(), line_col: Some(line_col), message }
+                }
                 None => ConfigError { path: path.clone(), line_col: None, message: line.to_string() },
             }
         })

@@ -75,7 +75,9 @@ impl Server {
             Message::Request(request) => {
                 let id = request.id.clone();
                 let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.request(request)))
-                    .unwrap_or_else(|_| Err((ErrorCode::InternalError, "the server failed on this request".into())));
+                    .unwrap_or_else(|_| {
+                        Err((ErrorCode::InternalError, "the server failed on this request".into()))
+                    });
                 self.outbox.push(Message::Response(match reply {
                     Ok(result) => Response { id, result: Some(result), error: None },
                     Err((code, message)) => Response::new_err(id, code as i32, message),
@@ -110,7 +112,9 @@ impl Server {
             (_, req::Initialize::METHOD) => {
                 return Err((ErrorCode::InvalidRequest, "the server is already initialized".into()))
             }
-            (Phase::ShutDown, _) => return Err((ErrorCode::InvalidRequest, "the server is shut down".into())),
+            (Phase::ShutDown, _) => {
+                return Err((ErrorCode::InvalidRequest, "the server is shut down".into()))
+            }
             (Phase::Running, req::Shutdown::METHOD) => {
                 self.phase = Phase::ShutDown;
                 return Ok(serde_json::Value::Null);
@@ -273,7 +277,8 @@ impl Server {
             if self.published.get(uri) == Some(diags) {
                 continue;
             }
-            let params = PublishDiagnosticsParams { uri: uri.clone(), diagnostics: diags.clone(), version: None };
+            let params =
+                PublishDiagnosticsParams { uri: uri.clone(), diagnostics: diags.clone(), version: None };
             let n = Notification::new(note::PublishDiagnostics::METHOD.into(), params);
             self.outbox.push(Message::Notification(n));
         }
@@ -319,8 +324,9 @@ pub(crate) struct Target {
 
 impl Server {
     pub(crate) fn target(&self, doc: &TextDocumentPositionParams) -> Result<Target, (ErrorCode, String)> {
-        let path = path_of(&doc.text_document.uri)
-            .ok_or_else(|| (ErrorCode::InvalidParams, format!("not a file URI: {}", doc.text_document.uri)))?;
+        let path = path_of(&doc.text_document.uri).ok_or_else(|| {
+            (ErrorCode::InvalidParams, format!("not a file URI: {}", doc.text_document.uri))
+        })?;
         let text = self.text_of(&path).unwrap_or_default();
         let offset = Lines::new(&text).offset(doc.position);
         Ok(Target { path, offset })
@@ -336,7 +342,10 @@ impl Server {
     }
 
     /// The occurrence at a position, with the analysis it was found in.
-    pub(crate) fn occurrence(&mut self, doc: &TextDocumentPositionParams) -> Result<Option<(Target, Occurrence)>, (ErrorCode, String)> {
+    pub(crate) fn occurrence(
+        &mut self,
+        doc: &TextDocumentPositionParams,
+    ) -> Result<Option<(Target, Occurrence)>, (ErrorCode, String)> {
         let target = self.target(doc)?;
         let analysis = self.analysis(&target.path);
         let Some(file) = analysis.file(&target.path) else { return Ok(None) };
@@ -345,7 +354,12 @@ impl Server {
     }
 
     /// Every occurrence of `symbol` in the scope of `path`, as locations.
-    pub(crate) fn locations(&mut self, path: &Path, symbol: &Symbol, declarations: bool) -> Vec<(Location, bool)> {
+    pub(crate) fn locations(
+        &mut self,
+        path: &Path,
+        symbol: &Symbol,
+        declarations: bool,
+    ) -> Vec<(Location, bool)> {
         let analysis = self.analysis(path);
         let occurrences = index::occurrences(analysis);
         let mut lines: BTreeMap<u32, Lines> = BTreeMap::new();

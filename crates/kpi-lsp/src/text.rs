@@ -11,8 +11,7 @@ pub struct Lines<'t> {
 
 impl<'t> Lines<'t> {
     pub fn new(text: &'t str) -> Lines<'t> {
-        let starts =
-            std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         Lines { text, starts }
     }
 
@@ -62,11 +61,8 @@ pub fn path_of(uri: &Url) -> Option<PathBuf> {
 
 /// The URI of a path (made absolute against the current directory if it is not).
 pub fn uri_of(path: &Path) -> Option<Url> {
-    let absolute = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir().ok()?.join(path)
-    };
+    let absolute =
+        if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir().ok()?.join(path) };
     Url::from_file_path(absolute).ok()
 }
 

@@ -5,7 +5,8 @@ use serde_json::Value;
 
 fn grammar() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../editors/vscode/syntaxes/kpi.tmLanguage.json");
-    serde_json::from_str(&std::fs::read_to_string(path).expect("read the grammar")).expect("the grammar is JSON")
+    serde_json::from_str(&std::fs::read_to_string(path).expect("read the grammar"))
+        .expect("the grammar is JSON")
 }
 
 /// The words of the `\b(?:a|b|c)\b` or `\b(a|b|c)\s*...` alternations of a repository entry.
@@ -28,7 +29,11 @@ fn every_keyword_is_highlighted() {
     let mut highlighted = words(&grammar, "keywords");
     highlighted.extend(words(&grammar, "literals"));
     for keyword in kpi_syntax::keywords::KEYWORDS {
-        assert!(highlighted.iter().any(|w| w == keyword.as_str()), "`{}` is not in the grammar", keyword.as_str());
+        assert!(
+            highlighted.iter().any(|w| w == keyword.as_str()),
+            "`{}` is not in the grammar",
+            keyword.as_str()
+        );
     }
 }
 
@@ -36,6 +41,7 @@ fn every_keyword_is_highlighted() {
 fn the_builtin_functions_are_the_checkers() {
     let grammar = grammar();
     let builtins = words(&grammar, "calls");
-    let builtins: Vec<&str> = builtins.iter().map(String::as_str).take_while(|w| *w != "[A-Za-z_][A-Za-z0-9_]*").collect();
+    let builtins: Vec<&str> =
+        builtins.iter().map(String::as_str).take_while(|w| *w != "[A-Za-z_][A-Za-z0-9_]*").collect();
     assert_eq!(builtins, kpi_check::FUNCTIONS);
 }

@@ -115,7 +115,8 @@ impl Client {
     }
 
     pub fn open(&mut self, path: &Path, text: &str) {
-        let params = json!({ "textDocument": { "uri": uri(path), "languageId": "kpi", "version": 1, "text": text } });
+        let params =
+            json!({ "textDocument": { "uri": uri(path), "languageId": "kpi", "version": 1, "text": text } });
         self.notify("textDocument/didOpen", params);
     }
 
@@ -178,7 +179,8 @@ fn read_message(reader: &mut impl BufRead) -> Option<Value> {
 /// The position (0-based line, UTF-16 column) of the `nth` occurrence of `needle` in `text`,
 /// plus `shift` characters.
 pub fn position(text: &str, needle: &str, nth: usize, shift: usize) -> Value {
-    let offset = text.match_indices(needle).nth(nth).unwrap_or_else(|| panic!("`{needle}` #{nth} in text")).0 + shift;
+    let offset =
+        text.match_indices(needle).nth(nth).unwrap_or_else(|| panic!("`{needle}` #{nth} in text")).0 + shift;
     let before = &text[..offset];
     let line = before.matches('\n').count();
     let column = before[before.rfind('\n').map_or(0, |i| i + 1)..].encode_utf16().count();
