@@ -355,6 +355,14 @@ fn completion() {
     let per =
         labels(&client.result("textDocument/completion", at(&main, position(&typing, "per resource", 0, 4))));
     assert!(per.contains(&"client".to_string()) && per.contains(&"queue".to_string()), "{per:?}");
+    // After `extends`: the scorecards.
+    let extending = format!("{MAIN}\nscorecard other extends ");
+    client.change(&main, 2, &extending);
+    let end =
+        json!({ "line": extending.matches('\n').count(), "character": "scorecard other extends ".len() });
+    let cards = labels(&client.result("textDocument/completion", at(&main, end)));
+    assert_eq!(cards, ["card"]);
+    client.change(&main, 3, &typing);
     // At the top level: the declaration keywords; in a scorecard, its own.
     let top =
         labels(&client.result("textDocument/completion", at(&main, json!({ "line": 1, "character": 0 }))));
@@ -538,4 +546,33 @@ fn exit_without_shutdown_is_exit_code_1() {
     let mut client = Client::start(Path::new("/"));
     client.notify("exit", json!(null));
     assert_eq!(client.wait(), 1);
+}
+
+#[test]
+fn rename_reaches_the_client_config_and_incremental_changes_apply() {
+    let config = "[params]\ngrace = \"15m\"\n\n[scorecards.card.closed]\nweight = 40\n";
+    let dir = workspace(Some(config));
+    let root = root(&dir);
+    let (main, lib, toml) = (root.join("main.kpi"), root.join("lib.kpi"), root.join("client.toml"));
+    let mut client = Client::start(&root);
+    client.open(&main, MAIN);
+    let edit = rename(&mut client, &main, MAIN, "use closed", 6, "resolved");
+    let after = apply(&edit["result"], &[(&main, MAIN), (&lib, LIB), (&toml, config)]);
+    assert_eq!(after[2], config.replace("card.closed", "card.resolved"));
+    let edit = rename(&mut client, &main, MAIN, "<= grace", 3, "entry_grace");
+    let after = apply(&edit["result"], &[(&main, MAIN), (&lib, LIB), (&toml, config)]);
+    assert_eq!(after[2], config.replace("grace =", "entry_grace ="));
+
+    // A client that sends ranges despite full sync: the change lands where it says.
+    let line = position(MAIN, "resource.active", 0, 0);
+    let end = json!({ "line": line["line"], "character": line["character"].as_u64().unwrap() + 15 });
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": uri(&main), "version": 2 },
+            "contentChanges": [{ "range": { "start": line, "end": end }, "text": "resource.actve" }],
+        }),
+    );
+    let diagnostics = client.diagnostics(&uri(&main));
+    assert_eq!(codes(&diagnostics), ["E0102"], "{diagnostics:?}");
 }

@@ -36,8 +36,13 @@ pub fn complete(
         }
         Some(Keyword::Use | Keyword::Remove) => items.kpis(analysis),
         Some(Keyword::Extends) => {
-            for card in &analysis.checked.scorecards {
-                items.push(&card.id, CompletionItemKind::MODULE, &card.title);
+            for loaded in &analysis.rules.modules {
+                for item in &loaded.module.items {
+                    if let Item::Scorecard(s) = item {
+                        let title = s.title.as_ref().map_or("scorecard", |t| t.value.as_str());
+                        items.push(&s.id.name, CompletionItemKind::MODULE, title);
+                    }
+                }
             }
         }
         Some(Keyword::Period) => kpi_hir::Grain::ALL

@@ -123,6 +123,17 @@ impl Server {
             let edit = TextEdit { range: location.range, new_text: new_name.to_string() };
             changes.entry(location.uri).or_default().push(edit);
         }
+        // The client config's keys that name it: `[params] name = ...`, `[scorecards.card.kpi]`.
+        if let Some(config) = &self.analysis(&target.path).config {
+            let lines = Lines::new(&config.text);
+            let edits: Vec<TextEdit> = crate::config_keys::key_ranges(&config.text, &occurrence.symbol)
+                .into_iter()
+                .map(|r| TextEdit { range: lines.range(r.start, r.end), new_text: new_name.to_string() })
+                .collect();
+            if let (false, Some(uri)) = (edits.is_empty(), text::uri_of(&config.path)) {
+                changes.entry(uri).or_default().extend(edits);
+            }
+        }
         Ok(serde_json::to_value(WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() })
             .unwrap_or_default())
     }

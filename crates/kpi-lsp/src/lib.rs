@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod complete;
+mod config_keys;
 mod diagnostics;
 mod features;
 mod hover;

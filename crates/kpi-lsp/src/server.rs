@@ -149,10 +149,12 @@ impl Server {
             }
             note::DidChangeTextDocument::METHOD => {
                 let p: DidChangeTextDocumentParams = params(n.params)?;
-                // Full sync: the last change is the whole text.
-                if let Some(change) = p.content_changes.into_iter().last() {
-                    self.open(&p.text_document.uri, change.text);
+                let Some(path) = path_of(&p.text_document.uri) else { return Ok(()) };
+                let mut text = self.documents.get(&path).map(|d| d.text.clone()).unwrap_or_default();
+                for change in p.content_changes {
+                    apply_change(&mut text, change);
                 }
+                self.open(&p.text_document.uri, text);
             }
             note::DidCloseTextDocument::METHOD => {
                 let p: DidCloseTextDocumentParams = params(n.params)?;
@@ -283,6 +285,20 @@ impl Server {
             self.outbox.push(Message::Notification(n));
         }
         self.published = next;
+    }
+}
+
+/// Apply one change: the whole text (full sync, what the server asks for), or a range of it
+/// (what some clients send anyway).
+fn apply_change(text: &mut String, change: TextDocumentContentChangeEvent) {
+    match change.range {
+        None => *text = change.text,
+        Some(range) => {
+            let lines = Lines::new(text);
+            let (start, end) = (lines.offset(range.start), lines.offset(range.end));
+            let (start, end) = (start.min(end), end.max(start));
+            text.replace_range(start..end, &change.text);
+        }
     }
 }
 
