@@ -142,6 +142,15 @@ fn the_client_config_is_applied() {
     let message = in_config[0]["message"].as_str().unwrap();
     assert!(message.contains("no KPI `clsoed`") && message.contains("did you mean `closed`?"), "{message}");
     assert_eq!(in_config[0]["range"]["start"]["line"], 3);
+
+    // A client.toml that is not TOML: its error in it, and the rules still checked without it.
+    std::fs::write(&toml, "[params]\ngrace = = 1\n").unwrap();
+    client
+        .notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": uri(&toml), "type": 2 }] }));
+    let in_config = client.diagnostics(&uri(&toml));
+    assert_eq!(in_config.len(), 1, "{in_config:?}");
+    assert_eq!(in_config[0]["range"]["start"]["line"], 1, "{in_config:?}");
+    assert_eq!(client.diagnostics(&uri(&main)), Vec::<Value>::new());
 }
 
 #[test]

@@ -27,7 +27,12 @@ pub fn scope_of(file: &Path, roots: &[PathBuf], explicit: Option<&Path>, configs
     candidates.extend(other_configs(&dir));
     candidates.extend(roots.iter().map(|r| r.join("client.toml")));
     for candidate in candidates {
-        let Some(rules) = config_rules(&candidate, configs) else { continue };
+        let rules = match config_rules(&candidate, configs) {
+            Some(Ok(rules)) => rules,
+            // A `client.toml` that does not parse is still the folder's config: its errors show.
+            Some(Err(())) if candidate.file_name().is_some_and(|n| n == "client.toml") => Vec::new(),
+            Some(Err(())) | None => continue,
+        };
         if rules.is_empty() {
             // A config without `rules` applies to the rules next to it (or under the root).
             return Scope { rules: vec![dir.clone(), file.to_path_buf()], config: Some(candidate) };
@@ -53,15 +58,15 @@ fn other_configs(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// The rules a client config names (absolute, normalised), or `None` if `path` is not a readable
-/// client config.
-fn config_rules(path: &Path, configs: &Configs) -> Option<Vec<PathBuf>> {
+/// The rules a client config names (absolute, normalised); `None` if there is no file at `path`,
+/// `Some(Err(()))` if it is not a client config that reads.
+fn config_rules(path: &Path, configs: &Configs) -> Option<Result<Vec<PathBuf>, ()>> {
     let config = match configs.get(path) {
-        Some(text) => kpi_driver::config::parse(path, text.clone()).ok()?,
-        None if path.is_file() => kpi_driver::config::load(path).ok()?,
+        Some(text) => kpi_driver::config::parse(path, text.clone()),
+        None if path.is_file() => kpi_driver::config::load(path),
         None => return None,
     };
-    Some(config.rules().iter().map(|r| normalize(r)).collect())
+    Some(config.map(|c| c.rules().iter().map(|r| normalize(r)).collect()).map_err(|_| ()))
 }
 
 /// Is `file` the rule file `rule`, or under the directory `rule`?
@@ -164,28 +169,32 @@ pub fn analyze(scope: &Scope, overlay: &Overlay, configs: &Configs) -> Analysis 
 }
 
 /// The driver's message about a config, one error per line, each `path:line:col: message` when
-/// it has a place in the config.
+/// it has a place in the config (a line that does not start with the path continues the one before).
 fn config_failure(scope: &Scope, failure: Failure) -> Vec<ConfigError> {
     let Some(path) = scope.config.clone() else { return Vec::new() };
     let shown = path.display().to_string();
-    failure
-        .to_string()
-        .lines()
-        .map(|line| {
-            let located = line.strip_prefix(&shown).and_then(|rest| {
-                let (l, rest) = leading_number(rest.strip_prefix(':')?)?;
-                let (c, rest) = leading_number(rest.strip_prefix(':')?)?;
-                let message = rest.strip_prefix(':').unwrap_or(rest).trim_start();
-                Some(((l, c), message.to_string()))
-            });
-            match located {
-                Some((line_col, message)) => {
-                    ConfigError { path: path.clone(), line_col: Some(line_col), message }
-                }
-                None => ConfigError { path: path.clone(), line_col: None, message: line.to_string() },
+    let mut errors: Vec<ConfigError> = Vec::new();
+    for line in failure.to_string().lines() {
+        let located = line.strip_prefix(&shown).and_then(|rest| {
+            let (l, rest) = leading_number(rest.strip_prefix(':')?)?;
+            let (c, rest) = leading_number(rest.strip_prefix(':')?)?;
+            let message = rest.strip_prefix(':').unwrap_or(rest).trim_start();
+            Some(((l, c), message.to_string()))
+        });
+        match (located, errors.last_mut()) {
+            (Some((line_col, message)), _) => {
+                errors.push(ConfigError { path: path.clone(), line_col: Some(line_col), message })
             }
-        })
-        .collect()
+            (None, Some(previous)) if !line.starts_with(&shown) => {
+                previous.message.push('\n');
+                previous.message.push_str(line);
+            }
+            (None, _) => {
+                errors.push(ConfigError { path: path.clone(), line_col: None, message: line.to_string() })
+            }
+        }
+    }
+    errors
 }
 
 /// The number at the start of `text`, and the rest.
