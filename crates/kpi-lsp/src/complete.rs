@@ -244,10 +244,12 @@ fn enclosing_table(
 fn table_above(analysis: &Analysis, before: &str) -> Option<&'static kpi_schema::TableSchema> {
     for line in before.lines().rev() {
         let mut words = line.split_whitespace();
-        match words.next() {
-            Some("from") => return kpi_schema::table(words.next()?),
-            Some("use") => return table_of_kpi(analysis, words.next()?),
-            Some("kpi" | "scorecard" | "param" | "import" | "fn") => return None,
+        match words.next().and_then(Keyword::from_word) {
+            Some(Keyword::From) => return kpi_schema::table(words.next()?),
+            Some(Keyword::Use) => return table_of_kpi(analysis, words.next()?),
+            Some(Keyword::Kpi | Keyword::Scorecard | Keyword::Param | Keyword::Import | Keyword::Fn) => {
+                return None
+            }
             _ => {}
         }
     }
