@@ -9,6 +9,6 @@ mod lower;
 mod overrides;
 pub mod params;
 
-pub use check::{check, Checked, MAX_DIAGNOSTICS_PER_FILE, MAX_DIAGNOSTICS_PER_RUN};
+pub use check::{check, Checked, FUNCTIONS, INSTANTS, MAX_DIAGNOSTICS_PER_FILE, MAX_DIAGNOSTICS_PER_RUN};
 pub use load::{load, load_text, load_with, Overlay, Rules};
 pub use overrides::{apply_overrides, recheck_weights, weight_warnings, KpiOverride};

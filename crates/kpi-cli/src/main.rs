@@ -45,6 +45,8 @@ enum Command {
     Diff(commands::diff::DiffArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell).
     Completions(commands::completions::CompletionsArgs),
+    /// Run the language server on stdin and stdout (for editors: diagnostics, hover, completion, ...).
+    Lsp,
 }
 
 /// What a command reports back: success, or failure already explained on stderr.
@@ -70,6 +72,11 @@ fn main() -> ExitCode {
         Command::List(args) => commands::list::run(args),
         Command::Diff(args) => commands::diff::run(args),
         Command::Completions(args) => commands::completions::run(args, Cli::command()),
+        Command::Lsp => match kpi_lsp::run_stdio() {
+            Ok(0) => Ok(Outcome::Ok),
+            Ok(_) => Ok(Outcome::Failed),
+            Err(e) => Err(format!("kpi lsp: {e}").into()),
+        },
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

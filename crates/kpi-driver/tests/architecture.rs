@@ -31,6 +31,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "kpi-lsp",
+        &["kpi-schema", "kpi-script", "kpi-syntax", "kpi-hir", "kpi-check", "kpi-eval", "kpi-driver"],
+    ),
+    (
         "kpi-cli",
         &[
             "kpi-schema",
@@ -43,6 +47,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "kpi-report",
             "kpi-driver",
             "kpi-generate",
+            "kpi-lsp",
         ],
     ),
 ];

@@ -50,8 +50,10 @@ fn is_summary(d: &Diagnostic) -> bool {
     d.code == codes::TOO_MANY && d.primary.is_none()
 }
 
-const INSTANTS: [Instant; 3] = [Instant::AsOf, Instant::PeriodStart, Instant::PeriodEnd];
-const FUNCTIONS: [&str; 15] = [
+/// The built-in instants a rule may name (`as_of`, `period_start`, `period_end`).
+pub const INSTANTS: [Instant; 3] = [Instant::AsOf, Instant::PeriodStart, Instant::PeriodEnd];
+/// The built-in functions a rule may call: aggregates, row functions, `custom`, per-period values.
+pub const FUNCTIONS: [&str; 15] = [
     "count",
     "sum",
     "avg",
