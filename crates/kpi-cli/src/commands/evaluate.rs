@@ -16,6 +16,10 @@ pub enum FormatArg {
     Json,
     Csv,
     Markdown,
+    /// A self-contained HTML report (inline CSS and SVG), to mail or print.
+    Html,
+    /// An Excel workbook; binary, so written with --output FILE.xlsx.
+    Xlsx,
 }
 
 /// What every evaluation reads: rules, data, config, params and the instant.
@@ -255,13 +259,26 @@ fn evaluate_and_print(
         Some(FormatArg::Json) => kpi_report::Format::Json,
         Some(FormatArg::Csv) => kpi_report::Format::Csv,
         Some(FormatArg::Markdown) => kpi_report::Format::Markdown,
+        Some(FormatArg::Html) => kpi_report::Format::Html,
+        Some(FormatArg::Xlsx) => kpi_report::Format::Xlsx,
         None if to_terminal => kpi_report::Format::Table,
         None => kpi_report::Format::Json,
     };
     let context = kpi_report::Context {
         skipped_rows: prepared.dataset.skipped_rows.clone(),
         color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
+        rule_files: prepared
+            .rules
+            .sources
+            .files()
+            .map(|(_, file)| kpi_report::RuleFile::new(file.path.clone(), &file.text))
+            .collect(),
     };
+    if format.is_binary() && to_terminal {
+        return Err("an Excel workbook is binary and stdout is a terminal: write it to a file with \
+                    --output FILE.xlsx (or redirect stdout)"
+            .into());
+    }
     let started = std::time::Instant::now();
     let text = kpi_report::render(format, &results, &context);
     crate::timing("render", started);
@@ -278,13 +295,17 @@ fn evaluate_and_print(
 }
 
 /// Write to a file (atomically) or stdout; a closed pipe is not an error.
-pub fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), Box<dyn std::error::Error>> {
+pub fn emit(
+    output: Option<&std::path::Path>,
+    bytes: impl AsRef<[u8]>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let bytes = bytes.as_ref();
     match output {
-        Some(path) => crate::write_file(path, text.as_bytes())?,
+        Some(path) => crate::write_file(path, bytes)?,
         None => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
-            if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+            if let Err(e) = out.write_all(bytes).and_then(|_| out.flush()) {
                 if e.kind() != std::io::ErrorKind::BrokenPipe {
                     return Err(e.into());
                 }
