@@ -96,7 +96,9 @@ fn bench(c: &mut Criterion) {
     for (name, format) in
         [("json", Format::Json), ("csv", Format::Csv), ("markdown", Format::Markdown), ("html", Format::Html)]
     {
-        group.bench_function(name, |b| b.iter(|| black_box(render(format, &results, &context).len())));
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(render(format, &results, &context).map(|bytes| bytes.len())))
+        });
     }
     group.finish();
 }

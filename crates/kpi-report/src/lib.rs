@@ -85,16 +85,32 @@ impl Context {
 }
 
 /// The report's bytes: UTF-8 text for every format but `xlsx`.
-pub fn render(format: Format, results: &[kpi_eval::ScorecardResult], context: &Context) -> Vec<u8> {
-    match format {
+pub fn render(
+    format: Format,
+    results: &[kpi_eval::ScorecardResult],
+    context: &Context,
+) -> Result<Vec<u8>, RenderError> {
+    Ok(match format {
         Format::Table => table(results, context).into_bytes(),
         Format::Json => json(results, context).into_bytes(),
         Format::Csv => csv(results, context).into_bytes(),
         Format::Markdown => markdown(results, context).into_bytes(),
         Format::Html => html(results, context).into_bytes(),
-        Format::Xlsx => xlsx(results, context),
+        Format::Xlsx => xlsx(results, context)?,
+    })
+}
+
+/// A report that cannot be made: a workbook over Excel's limits (1,048,576 rows a sheet).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderError(pub String);
+
+impl std::fmt::Display for RenderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
+
+impl std::error::Error for RenderError {}
 
 /// A value as people read it: `82.5 %`, `3.2 h`, `4`.
 pub fn display_value(value: Option<f64>, unit: Unit) -> String {

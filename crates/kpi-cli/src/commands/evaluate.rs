@@ -280,7 +280,7 @@ fn evaluate_and_print(
             .into());
     }
     let started = std::time::Instant::now();
-    let text = kpi_report::render(format, &results, &context);
+    let text = kpi_report::render(format, &results, &context)?;
     crate::timing("render", started);
     let started = std::time::Instant::now();
     emit(args.output.as_deref(), &text)?;
