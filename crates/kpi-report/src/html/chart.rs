@@ -1,8 +1,8 @@
 //! Trend charts as inline SVG: one small chart per KPI over the periods, a line per group, the
 //! target dashed, partial periods shaded and their points hollow.
-use super::escape;
+use super::{escape, target_text};
+use crate::display_value;
 use crate::present::{self, Grid};
-use crate::{display_target, display_value};
 use kpi_eval::ScorecardResult;
 use kpi_hir::Unit;
 use std::fmt::Write as _;
@@ -55,7 +55,7 @@ pub(super) fn trends(out: &mut String, r: &ScorecardResult, grid: &Grid) {
             out,
             "<figure><figcaption><b>{}</b> · target {} (dashed)</figcaption>",
             escape(&info.title),
-            escape(&display_target(info.op, info.target, info.unit))
+            escape(&target_text(info.op, info.target, info.unit))
         );
         chart(out, r, grid, kpi);
         out.push_str("</figure>\n");
@@ -163,7 +163,7 @@ fn chart(out: &mut String, r: &ScorecardResult, grid: &Grid, kpi: usize) {
             "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#222\" stroke-width=\"1.2\" \
              stroke-dasharray=\"5 4\"><title>target {}</title></line>",
             WIDTH - RIGHT,
-            escape(&display_target(info.op, t, info.unit))
+            escape(&target_text(info.op, t, info.unit))
         );
     }
     for (g, values) in series.iter().enumerate() {

@@ -180,3 +180,9 @@ fn change_text(change: Option<f64>, unit: Option<Unit>, better: Option<bool>) ->
     };
     format!("<span class=\"chg {class}\" title=\"{word} than the previous period\">{arrow} {size}</span>")
 }
+
+/// A target as people read it, with the comparison as one sign: `≥ 90 %`, `≤ 0.25 h`.
+fn target_text(op: kpi_hir::CmpOp, target: f64, unit: Unit) -> String {
+    let text = crate::display_target(op, target, unit);
+    text.replacen(">=", "≥", 1).replacen("<=", "≤", 1)
+}

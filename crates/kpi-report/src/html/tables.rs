@@ -1,9 +1,9 @@
 //! The detail table (every period of every group, with sample sizes) and the KPI definitions
 //! with where their targets and weights came from.
 use super::overview::score_cell;
-use super::{change_text, escape, status_chip};
+use super::{change_text, escape, status_chip, target_text};
 use crate::present::{self, Grid};
-use crate::{display_target, display_value, trim_number, Context, Trend};
+use crate::{display_value, trim_number, Context, Trend};
 use kpi_eval::ScorecardResult;
 use std::fmt::Write as _;
 
@@ -16,7 +16,7 @@ pub(super) fn details(out: &mut String, r: &ScorecardResult, grid: &Grid, trend:
     };
     let _ = writeln!(out, "<h3>{}</h3>", escape(&by));
     out.push_str(
-        "<table class=\"detail\">\n<thead><tr><th>Period</th><th>Score</th><th class=\"num\">Change</th>",
+        "<div class=\"scroll\"><table class=\"detail\">\n<thead><tr><th>Period</th><th>Score</th><th class=\"num\">Change</th>",
     );
     for k in &r.kpis {
         let _ = write!(out, "<th class=\"num\">{}</th>", escape(&k.title));
@@ -38,11 +38,15 @@ pub(super) fn details(out: &mut String, r: &ScorecardResult, grid: &Grid, trend:
             let partial = present::is_partial(row.period.as_ref(), r.as_of);
             out.push_str(if partial { "<tr class=\"partial\">" } else { "<tr>" });
             let _ = write!(out, "<td>{}</td>", escape(&present::period_label(row.period.as_ref(), r.as_of)));
-            out.push_str(&score_cell(row.score));
+            out.push_str(&score_cell(row.score, ""));
             let _ = write!(
                 out,
                 "<td class=\"num\">{}</td>",
-                change_text(trend.score_change(r, i), None, Some(true))
+                change_text(
+                    trend.score_change(r, i),
+                    None,
+                    trend.score_change(r, i).and_then(|c| present::is_better(kpi_hir::CmpOp::Ge, c))
+                )
             );
             for (kpi, (info, k)) in r.kpis.iter().zip(&row.kpis).enumerate() {
                 let change = trend.value_change(r, i, kpi);
@@ -59,7 +63,7 @@ pub(super) fn details(out: &mut String, r: &ScorecardResult, grid: &Grid, trend:
         }
         out.push_str("</tbody>\n");
     }
-    out.push_str("</table>\n");
+    out.push_str("</table></div>\n");
     out.push_str(
         "<p class=\"note\">n = the sample size: the rows of data (tickets, time entries, surveys) \
          behind the value. A value with no rows, or with a zero denominator, is no data.</p>\n",
@@ -93,7 +97,7 @@ pub(super) fn definitions(out: &mut String, r: &ScorecardResult, context: &Conte
             escape(&k.id),
             escape(&k.description),
             present::unit_words(k.unit),
-            escape(&display_target(k.op, k.target, k.unit)),
+            escape(&target_text(k.op, k.target, k.unit)),
             escape(&trim_number(k.weight)),
             escape(&present::provenance(&k.target_source, context)),
             escape(&present::provenance(&k.weight_source, context)),
