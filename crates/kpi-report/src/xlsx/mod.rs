@@ -117,7 +117,7 @@ impl Styles {
             text: Format::new(),
             wrap: Format::new().set_text_wrap(),
             score: Format::new().set_num_format("0.0"),
-            score_change: Format::new().set_num_format(&change_format("0.0", "", Some(true))),
+            score_change: Format::new().set_num_format(&change_format("0.0", "")),
             met: fill(MET_FILL, MET_INK),
             missed: fill(MISSED_FILL, MISSED_INK).set_bold(),
             no_data: fill(NO_DATA_FILL, NO_DATA_INK).set_italic(),
@@ -130,16 +130,14 @@ impl Styles {
         Format::new().set_num_format(number_format(unit, integral))
     }
 
-    /// The number format of a KPI's changes: `▲ 2.5%` in green when the change moves toward
-    /// the target of `op`, `▼ 1.0%` in red when away.
-    fn change(unit: Unit, integral: bool, op: CmpOp) -> Format {
+    /// The number format of a KPI's changes: `▲ 2.5%`, `▼ 1.0%` (coloured by [`change_colours`]).
+    fn change(unit: Unit, integral: bool) -> Format {
         let (number, suffix) = match unit {
             Unit::Ratio => ("0.0%", ""),
             Unit::Hours => ("0.00", " h"),
             _ => (number_format(unit, integral), ""),
         };
-        let up_is_better = matches!(op, CmpOp::Ge | CmpOp::Gt);
-        Format::new().set_num_format(&change_format(number, suffix, Some(up_is_better)))
+        Format::new().set_num_format(&change_format(number, suffix))
     }
 }
 
@@ -154,15 +152,30 @@ fn number_format(unit: Unit, integral: bool) -> &'static str {
     }
 }
 
-/// `[Color10]"▲ "0.0;[Red]"▼ "0.0;"= "0.0`: an arrow for the direction, colour for better or worse.
-fn change_format(number: &str, suffix: &str, up_is_better: Option<bool>) -> String {
-    let (up, down) = match up_is_better {
-        Some(true) => ("[Color10]", "[Red]"),
-        Some(false) => ("[Red]", "[Color10]"),
-        None => ("", ""),
-    };
+/// `"▲ "0.0;"▼ "0.0;"= "0.0`: an arrow for the direction.
+fn change_format(number: &str, suffix: &str) -> String {
     let suffix = if suffix.is_empty() { String::new() } else { format!("\"{suffix}\"") };
-    format!("{up}\"▲ \"{number}{suffix};{down}\"▼ \"{number}{suffix};\"= \"{number}{suffix}")
+    format!("\"▲ \"{number}{suffix};\"▼ \"{number}{suffix};\"= \"{number}{suffix}")
+}
+
+/// Changes in column `col`, rows `first..=last`, in green when they move toward a target of
+/// `op` (up for `>=`, down for `<=`) and in red when away.
+fn change_colours(sheet: &mut Worksheet, rows: (u32, u32), col: u16, op: CmpOp) -> Result<(), XlsxError> {
+    let (first, last) = rows;
+    if last < first {
+        return Ok(());
+    }
+    let cell = format!("{}{}", rust_xlsxwriter::column_number_to_name(col), first + 1);
+    let green = Format::new().set_font_color(Color::RGB(MET_INK));
+    let red = Format::new().set_font_color(Color::RGB(MISSED_INK));
+    let (up, down) = if matches!(op, CmpOp::Ge | CmpOp::Gt) { (green, red) } else { (red, green) };
+    for (test, format) in [(">0", up), ("<0", down)] {
+        let rule = ConditionalFormatFormula::new()
+            .set_rule(format!("=AND(ISNUMBER({cell}),{cell}{test})").as_str())
+            .set_format(format);
+        sheet.add_conditional_format(first, col, last, col, &rule)?;
+    }
+    Ok(())
 }
 
 /// Whether every value of a KPI is a whole number, for its number format.

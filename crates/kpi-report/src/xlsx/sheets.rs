@@ -1,6 +1,8 @@
 //! A sheet per scorecard (a row per group and period, grouped by group so that each group's
 //! trend is one run of cells for the charts) and the Values sheet (every KPI value, long form).
-use super::{header, integral, number, period_cells, status_colours, status_name, text, Styles};
+use super::{
+    change_colours, header, integral, number, period_cells, status_colours, status_name, text, Styles,
+};
 use crate::present::{self, Grid};
 use crate::Trend;
 use kpi_eval::ScorecardResult;
@@ -55,8 +57,7 @@ pub(super) fn scorecard(
     sheet.set_column_width(4, 9)?;
     sheet.set_column_width(5, 10)?;
     let values: Vec<_> = (0..r.kpis.len()).map(|k| Styles::value(r.kpis[k].unit, integral(r, k))).collect();
-    let changes: Vec<_> =
-        (0..r.kpis.len()).map(|k| Styles::change(r.kpis[k].unit, integral(r, k), r.kpis[k].op)).collect();
+    let changes: Vec<_> = (0..r.kpis.len()).map(|k| Styles::change(r.kpis[k].unit, integral(r, k))).collect();
     let mut at = 1u32;
     for g in 0..grid.groups.len() {
         for p in 0..grid.periods.len() {
@@ -88,8 +89,10 @@ pub(super) fn scorecard(
         sheet.set_column_width(col + 2, 9)?;
         sheet.set_column_width(col + 3, 8)?;
         status_colours(sheet, (1, last), &[col, col + 2], col + 2, styles)?;
+        change_colours(sheet, (1, last), col + 1, r.kpis[k as usize].op)?;
     }
     score_bars(sheet, (1, last), 4)?;
+    change_colours(sheet, (1, last), 5, kpi_hir::CmpOp::Ge)?;
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! The Summary sheet (the latest scores of every scorecard, ranked) and the Definitions sheet.
 use super::sheets::score_bars;
-use super::{header, integral, number, period_cells, text, Styles};
+use super::{change_colours, header, integral, number, period_cells, text, Styles};
 use crate::present::{self, Grid};
 use crate::{Context, Trend};
 use kpi_eval::{ScorecardResult, Status};
@@ -31,7 +31,7 @@ pub(super) fn summary(
         "Score change",
         "KPIs met",
         "KPIs missed",
-        "KPIs without data",
+        "KPIs no data",
     ]
     .map(String::from)
     .to_vec();
@@ -78,6 +78,7 @@ pub(super) fn summary(
         }
     }
     score_bars(sheet, (5, at - 1), 6)?;
+    change_colours(sheet, (5, at - 1), 7, kpi_hir::CmpOp::Ge)?;
     sheet.set_landscape().set_print_fit_to_pages(1, 0);
     Ok(())
 }
