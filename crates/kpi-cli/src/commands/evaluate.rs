@@ -216,6 +216,18 @@ pub struct EvaluateArgs {
 }
 
 pub fn run(args: EvaluateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
+    // A usage error (exit 2), before anything is loaded.
+    if matches!(args.format, Some(FormatArg::Xlsx))
+        && args.output.is_none()
+        && std::io::stdout().is_terminal()
+    {
+        clap::Error::raw(
+            clap::error::ErrorKind::ArgumentConflict,
+            "an Excel workbook is binary and stdout is a terminal: write it to a file with \
+             --output FILE.xlsx (or redirect stdout)\n",
+        )
+        .exit();
+    }
     let started = std::time::Instant::now();
     let request = args.inputs.request(args.scorecard.clone(), Columns::Read)?;
     let Some(mut prepared) = prepare(request)? else {
@@ -274,11 +286,6 @@ fn evaluate_and_print(
             .map(|(_, file)| kpi_report::RuleFile::new(file.path.clone(), &file.text))
             .collect(),
     };
-    if format.is_binary() && to_terminal {
-        return Err("an Excel workbook is binary and stdout is a terminal: write it to a file with \
-                    --output FILE.xlsx (or redirect stdout)"
-            .into());
-    }
     let started = std::time::Instant::now();
     let text = kpi_report::render(format, &results, &context)?;
     crate::timing("render", started);

@@ -147,9 +147,9 @@ fn chart(out: &mut String, r: &ScorecardResult, grid: &Grid, kpi: usize) {
     );
     let Some(scale) = scale else {
         let message = if any { "values out of the chart's range" } else { "no data in any period" };
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"12\" fill=\"#5f6b7a\">{message}</text></svg>\n",
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"12\" fill=\"#5f6b7a\">{message}</text></svg>",
             WIDTH / 2.0,
             HEIGHT / 2.0
         );

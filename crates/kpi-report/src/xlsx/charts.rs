@@ -105,7 +105,7 @@ fn kpi_chart(
         info.title.trim_start_matches('='),
         display_target(info.op, info.target, info.unit)
     );
-    chart.title().set_name(caption.as_str()).set_font(&ChartFont::new().set_size(12).set_bold());
+    chart.title().set_name(caption.as_str()).set_font(ChartFont::new().set_size(12).set_bold());
     chart.y_axis().set_num_format(number_format(info.unit, integral(r, k)));
     if info.unit == Unit::Ratio {
         let top = r.rows.iter().filter_map(|row| row.kpis[k].value).fold(info.target, f64::max);

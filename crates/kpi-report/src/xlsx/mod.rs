@@ -117,7 +117,7 @@ impl Styles {
             text: Format::new(),
             wrap: Format::new().set_text_wrap(),
             score: Format::new().set_num_format("0.0"),
-            score_change: Format::new().set_num_format(&change_format("0.0", "")),
+            score_change: Format::new().set_num_format(change_format("0.0", "")),
             met: fill(MET_FILL, MET_INK),
             missed: fill(MISSED_FILL, MISSED_INK).set_bold(),
             no_data: fill(NO_DATA_FILL, NO_DATA_INK).set_italic(),
@@ -137,7 +137,7 @@ impl Styles {
             Unit::Hours => ("0.00", " h"),
             _ => (number_format(unit, integral), ""),
         };
-        Format::new().set_num_format(&change_format(number, suffix))
+        Format::new().set_num_format(change_format(number, suffix))
     }
 }
 
