@@ -229,3 +229,43 @@ fn a_period_in_progress_kept_with_include_partial_is_marked_in_every_format() {
     let without = service_delivery(at, "UTC", &[], "json");
     assert_eq!(periods(&without), [("2026-08".into(), false)]);
 }
+
+/// `--output`'s extension picks the format; an unknown one is a usage error; `--format` wins.
+#[test]
+fn the_output_extension_picks_the_format() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |name: &str, extra: &[&str]| {
+        let path = dir.path().join(name);
+        let mut args =
+            vec!["evaluate", "rules", "--data", "examples/demo", "--as-of", "2026-10-01T00:00:00Z"];
+        args.extend(["--scorecard", "service_delivery", "--output", path.to_str().unwrap()]);
+        args.extend(extra);
+        let out = kpi(&args);
+        (out, std::fs::read(&path).ok())
+    };
+    let starts: [(&str, &[u8]); 7] = [
+        ("r.json", b"{\n  \"version\": 2"),
+        ("r.CSV", b"scorecard,period,kpi,"),
+        ("r.md", b"## Service Delivery"),
+        ("r.markdown", b"## Service Delivery"),
+        ("r.txt", b"Service Delivery (service_delivery)"),
+        ("r.html", b"<!DOCTYPE html>"),
+        ("r.xlsx", b"PK\x03\x04"),
+    ];
+    for (name, start) in starts {
+        let (out, written) = run(name, &[]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let written = written.expect("written");
+        assert!(written.starts_with(start), "{name}: {:?}", String::from_utf8_lossy(&written[..40]));
+    }
+    for name in ["r.pdf", "r"] {
+        let (out, written) = run(name, &[]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert!(written.is_none(), "{name}: nothing written");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(".html, .xlsx, .json, .csv, .md or .txt, or pass --format"), "{err}");
+    }
+    let (out, written) = run("scores.out", &["--format", "json"]);
+    assert!(out.status.success());
+    assert!(written.unwrap().starts_with(b"{\n  \"version\": 2"), "--format wins");
+}

@@ -93,8 +93,12 @@ fn bench(c: &mut Criterion) {
     let context = Context::default();
     let mut group = c.benchmark_group("render");
     group.sample_size(20);
-    for (name, format) in [("json", Format::Json), ("csv", Format::Csv), ("markdown", Format::Markdown)] {
-        group.bench_function(name, |b| b.iter(|| black_box(render(format, &results, &context).len())));
+    for (name, format) in
+        [("json", Format::Json), ("csv", Format::Csv), ("markdown", Format::Markdown), ("html", Format::Html)]
+    {
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(render(format, &results, &context).map(|bytes| bytes.len())))
+        });
     }
     group.finish();
 }

@@ -174,8 +174,5 @@ pub fn result_sets() -> Vec<Vec<ScorecardResult>> {
 
 pub fn contexts() -> Vec<Context> {
     let skipped = [("tickets".to_string(), 3), (NASTY.to_string(), usize::MAX), (String::new(), 0)];
-    vec![
-        Context::default(),
-        Context { skipped_rows: skipped.into_iter().collect(), color: false, width: None },
-    ]
+    vec![Context::default(), Context { skipped_rows: skipped.into_iter().collect(), ..Context::default() }]
 }

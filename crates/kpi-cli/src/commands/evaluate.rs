@@ -16,6 +16,10 @@ pub enum FormatArg {
     Json,
     Csv,
     Markdown,
+    /// A self-contained HTML report (inline CSS and SVG), to mail or print.
+    Html,
+    /// An Excel workbook; binary, so written with --output FILE.xlsx.
+    Xlsx,
 }
 
 /// What every evaluation reads: rules, data, config, params and the instant.
@@ -214,7 +218,27 @@ pub struct EvaluateArgs {
     watch: bool,
 }
 
-pub fn run(args: EvaluateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
+pub fn run(mut args: EvaluateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
+    // Usage errors (exit 2), before anything is loaded.
+    if args.format.is_none() {
+        if let Some(path) = &args.output {
+            match format_of(path) {
+                Ok(format) => args.format = Some(format),
+                Err(message) => clap::Error::raw(clap::error::ErrorKind::InvalidValue, message).exit(),
+            }
+        }
+    }
+    if matches!(args.format, Some(FormatArg::Xlsx))
+        && args.output.is_none()
+        && std::io::stdout().is_terminal()
+    {
+        clap::Error::raw(
+            clap::error::ErrorKind::ArgumentConflict,
+            "an Excel workbook is binary and stdout is a terminal: write it to a file with \
+             --output FILE.xlsx (or redirect stdout)\n",
+        )
+        .exit();
+    }
     if args.watch {
         let request = || args.inputs.request(args.scorecard.clone(), Columns::Read);
         return super::watch::run(request, |session| evaluate_and_print(&args, session));
@@ -262,6 +286,8 @@ fn evaluate_and_print(
         Some(FormatArg::Json) => kpi_report::Format::Json,
         Some(FormatArg::Csv) => kpi_report::Format::Csv,
         Some(FormatArg::Markdown) => kpi_report::Format::Markdown,
+        Some(FormatArg::Html) => kpi_report::Format::Html,
+        Some(FormatArg::Xlsx) => kpi_report::Format::Xlsx,
         None if to_terminal => kpi_report::Format::Table,
         None => kpi_report::Format::Json,
     };
@@ -269,9 +295,15 @@ fn evaluate_and_print(
         skipped_rows: prepared.dataset.skipped_rows.clone(),
         color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
         width: terminal_width(to_terminal),
+        rule_files: prepared
+            .rules
+            .sources
+            .files()
+            .map(|(_, file)| kpi_report::RuleFile::new(file.path.clone(), &file.text))
+            .collect(),
     };
     let started = std::time::Instant::now();
-    let text = kpi_report::render(format, &results, &context);
+    let text = kpi_report::render(format, &results, &context)?;
     crate::timing("render", started);
     let started = std::time::Instant::now();
     emit(args.output.as_deref(), &text)?;
@@ -287,6 +319,31 @@ fn evaluate_and_print(
     Ok(outcome)
 }
 
+/// The format an output file's extension names; an unknown one is an error listing them.
+fn format_of(path: &std::path::Path) -> Result<FormatArg, String> {
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    Ok(match extension.as_str() {
+        "html" | "htm" => FormatArg::Html,
+        "xlsx" => FormatArg::Xlsx,
+        "json" => FormatArg::Json,
+        "csv" => FormatArg::Csv,
+        "md" | "markdown" => FormatArg::Markdown,
+        "txt" => FormatArg::Table,
+        _ => {
+            return Err(format!(
+                "--output {}: cannot tell the format from {}; name the file .html, .xlsx, .json, \
+                 .csv, .md or .txt, or pass --format\n",
+                path.display(),
+                if extension.is_empty() {
+                    "a file without an extension".to_string()
+                } else {
+                    format!("the extension `.{extension}`")
+                }
+            ))
+        }
+    })
+}
+
 /// The terminal's columns, when the table goes to one: `COLUMNS` if set, else asked of it.
 fn terminal_width(to_terminal: bool) -> Option<usize> {
     if !to_terminal {
@@ -297,13 +354,17 @@ fn terminal_width(to_terminal: bool) -> Option<usize> {
 }
 
 /// Write to a file (atomically) or stdout; a closed pipe is not an error.
-pub fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), Box<dyn std::error::Error>> {
+pub fn emit(
+    output: Option<&std::path::Path>,
+    bytes: impl AsRef<[u8]>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let bytes = bytes.as_ref();
     match output {
-        Some(path) => crate::write_file(path, text.as_bytes())?,
+        Some(path) => crate::write_file(path, bytes)?,
         None => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
-            if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+            if let Err(e) = out.write_all(bytes).and_then(|_| out.flush()) {
                 if e.kind() != std::io::ErrorKind::BrokenPipe {
                     return Err(e.into());
                 }
