@@ -228,7 +228,7 @@ impl Profile {
                         schema.name, col.ty
                     ));
                 }
-                if !m.format.is_empty() && col.ty != ColumnType::Timestamp {
+                if !m.format.is_empty() && !matches!(col.ty, ColumnType::Timestamp | ColumnType::Date) {
                     return Err(format!(
                         "[{}.columns] `{name}`: `format` needs a timestamp column, not {}",
                         schema.name, col.ty

@@ -38,6 +38,12 @@ pub enum EvalError {
     /// The periods to evaluate cannot be settled: a default range over too long a span.
     #[error("scorecard `{scorecard}`: {message}")]
     Range { scorecard: String, message: String },
+    /// A KPI reads a table of data contract v1.1 whose file the dataset does not have.
+    #[error(
+        "scorecard `{scorecard}`, KPI `{kpi}` reads the table `{table}`, but the dataset has no {table} file \
+         (`{table}.csv` or `{table}.jsonl`); add it, or leave the scorecard out"
+    )]
+    MissingTable { scorecard: String, kpi: String, table: String },
 }
 
 /// The longest span, in months, a default range (one not given by both `from` and `to`) may
@@ -142,6 +148,7 @@ pub fn evaluate(
     options: &EvalOptions,
 ) -> Result<Vec<ScorecardResult>, EvalError> {
     let selected = selected_scorecards(program, options)?;
+    missing_tables(&selected, dataset)?;
     let frames: Vec<Frame> =
         selected.par_iter().map(|card| Frame::new(card, dataset, options)).collect::<Result<_, _>>()?;
     // Scorecards are compiled one after the other, sharing indexes; each KPI starts running as
@@ -179,6 +186,26 @@ pub fn evaluate(
         .collect())
 }
 
+/// A rule that reads an absent table of data contract v1.1 is an error naming it (an absent
+/// `surveys` or `clients` file of v1 is still an empty table).
+fn missing_tables(selected: &[&ScorecardDef], dataset: &Dataset) -> Result<(), EvalError> {
+    for card in selected {
+        for kpi in &card.kpis {
+            for name in columns::tables_read(kpi) {
+                let table = kpi_schema::table(name).expect("tables_read names canonical tables");
+                if table.needs_file_when_read && !dataset.table(table.id).present {
+                    return Err(EvalError::MissingTable {
+                        scorecard: card.id.clone(),
+                        kpi: kpi.id.clone(),
+                        table: name.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The scorecards `options` names, in its order; without names, those of the root rule files.
 fn selected_scorecards<'p>(
     program: &'p Program,
@@ -206,6 +233,7 @@ fn selected_scorecards<'p>(
 /// builds the indexes they share, without running them. Returns how many KPIs were compiled.
 pub fn plan(program: &Program, dataset: &Dataset, options: &EvalOptions) -> Result<usize, EvalError> {
     let selected = selected_scorecards(program, options)?;
+    missing_tables(&selected, dataset)?;
     let frames: Vec<Frame> =
         selected.iter().map(|card| Frame::new(card, dataset, options)).collect::<Result<_, _>>()?;
     let mut indexes = compile::Indexes::default();

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 mod blocks;
+mod business;
 mod checks;
 mod chunk;
 mod discover;
@@ -234,7 +235,10 @@ fn into_dataset(mut loaded: Vec<Option<Loaded>>, timezone: chrono_tz::Tz, mut wa
     let mut value_warnings = Warnings::default();
     rayon::join(
         || checks::check_links(&tables, &links, &lines, &files, &left_out, &mut warnings),
-        || checks::check_values(&tables, &lines, &files, &mut value_warnings),
+        || {
+            checks::check_values(&tables, &lines, &files, &mut value_warnings);
+            business::check_business_values(&tables, &lines, &files, &mut value_warnings);
+        },
     );
     warnings.append(value_warnings);
     Dataset {
