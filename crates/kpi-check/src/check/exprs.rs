@@ -249,7 +249,12 @@ impl Checker<'_> {
                 _ => Unit::Number,
             }
         } else {
+            // A param with a plain default that divides a quantity is a quantity of the same
+            // unit, so the result is a ratio: `sum(amount) / monthly_sales_target` is 4.0 (400 %)
+            // for a pipeline four times the target. A literal divisor scales: `sum(hours) / 2`.
+            let plain_param = matches!(r.kind, TKind::Param(_)) && *b == Unit::Plain;
             match (a, b) {
+                (Unit::Hours | Unit::Count | Unit::Currency, _) if plain_param => Unit::Ratio,
                 (a, b) if a == b && *a != Unit::Plain => Unit::Ratio,
                 (u, Unit::Plain | Unit::Number) => *u,
                 (u, Unit::Ratio | Unit::Count) => *u,
