@@ -228,7 +228,7 @@ impl Chunk {
                 ColumnType::Timestamp => {
                     self.timestamp(raw, src.mapping, plan.formats).map(Staged::Timestamp)
                 }
-                ColumnType::Date => self.date(raw, src.mapping).map(Staged::Timestamp),
+                ColumnType::Date => self.date(raw, src.mapping, plan.formats).map(Staged::Timestamp),
             };
             match value {
                 Some(v) => staged[k] = v,
@@ -319,8 +319,9 @@ impl Chunk {
     }
 
     /// A date: the profile's formats, else `YYYY-MM-DD`; held as its local midnight.
-    fn date(&mut self, raw: &str, mapping: Option<&ColumnMapping>) -> Option<i64> {
-        for f in mapping.map(|m| &m.format[..]).unwrap_or(&[]) {
+    fn date(&mut self, raw: &str, mapping: Option<&ColumnMapping>, formats: &[String]) -> Option<i64> {
+        let own = mapping.map(|m| &m.format[..]).unwrap_or(&[]);
+        for f in own.iter().chain(formats) {
             if let Some(t) = parse_date_format(raw, f, &mut self.zone) {
                 return Some(t);
             }
