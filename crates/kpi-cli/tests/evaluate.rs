@@ -61,8 +61,21 @@ fn json_has_the_documented_shape() {
     assert_eq!(json["as_of"], "2026-10-01T00:00:00Z");
     let cards = json["scorecards"].as_array().expect("the scorecards in an array");
     let ids: Vec<&str> = cards.iter().map(|c| c["scorecard"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["client_health", "intake", "service_delivery", "tech_balanced"]);
-    let tech = &cards[3];
+    assert_eq!(
+        ids,
+        [
+            "client_health",
+            "client_profitability",
+            "contracts_devices",
+            "intake",
+            "projects",
+            "sales",
+            "service_delivery",
+            "tech_balanced",
+            "tech_time"
+        ]
+    );
+    let tech = &cards[7];
     assert_eq!(tech["grain"], "month");
     assert_eq!(tech["group_by"], serde_json::json!(["resource"]));
     assert_eq!(tech["as_of"], "2026-10-01T00:00:00Z");

@@ -274,14 +274,10 @@ fn opportunities(w: &World) -> (&'static str, Vec<u8>, usize) {
             let owner = &w.techs[rng.below(w.techs.len() as u64) as usize].id;
             o.c().s(owner).c().s(category).c().n(amount as u64).c().t(created).c().opt_t(closed).c();
             if closed.is_some() {
-                let u = rng.unit();
-                if u < 0.3 {
+                if rng.chance(0.3) {
                     o.s("won").c().s(WON[rng.below(WON.len() as u64) as usize]);
-                } else if u < 0.95 {
-                    o.s("lost").c().s(LOST[rng.below(LOST.len() as u64) as usize]);
                 } else {
-                    // Closed without an outcome (the PSA let it through).
-                    o.c();
+                    o.s("lost").c().s(LOST[rng.below(LOST.len() as u64) as usize]);
                 }
             } else {
                 o.c();

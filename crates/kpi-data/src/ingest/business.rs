@@ -6,8 +6,16 @@ use super::merge::Lines;
 use crate::{ColumnData, Table};
 use kpi_schema::{ColumnType, TABLES};
 
-/// Warns of suspicious but usable values of the business tables; every row is kept.
-pub(super) fn check_business_values(tables: &[Table], lines: &[Lines], files: &[String], w: &mut Warnings) {
+/// Warns of suspicious but usable values of the business tables; every row is kept. Resources
+/// without a `cost_per_hour` are warned of when rules read the column (`cost_read`), or when the
+/// file gives some resources a cost and not others.
+pub(super) fn check_business_values(
+    tables: &[Table],
+    lines: &[Lines],
+    files: &[String],
+    cost_read: bool,
+    w: &mut Warnings,
+) {
     for (ti, schema) in TABLES.iter().enumerate() {
         let table = &tables[ti];
         if !table.present {
@@ -56,7 +64,7 @@ pub(super) fn check_business_values(tables: &[Table], lines: &[Lines], files: &[
             "resources" => {
                 let Some(cost) = table.loaded("cost_per_hour") else { continue };
                 let missing = (0..table.len).filter(|&r| !cost.is_valid(r)).count();
-                if missing > 0 {
+                if missing > 0 && (cost_read || missing < table.len) {
                     w.push(
                         file,
                         "cost_per_hour",
