@@ -380,7 +380,8 @@ pub(crate) fn unknown_by_column(file: FileId, col: &Ident, t: &TableSchema) -> D
 }
 
 pub(crate) fn never_open(file: FileId, span: Span, table: &str) -> Diagnostic {
-    let open: Vec<&str> = kpi_schema::TABLES.iter().filter(|t| t.lifetime.is_some()).map(|t| t.name).collect();
+    let open: Vec<&str> =
+        kpi_schema::TABLES.iter().filter(|t| t.lifetime.is_some()).map(|t| t.name).collect();
     Diagnostic::error(codes::BAD_PLACEMENT, format!("`{table}` rows are never open or closed"))
         .at(file, span, "`open at` needs a table whose rows start and end")
         .help(format!("`open at` and `open_at(...)` apply to {}", open.join(", ")))
@@ -390,7 +391,10 @@ pub(crate) fn never_open(file: FileId, span: Span, table: &str) -> Diagnostic {
 pub(crate) fn kpi_in_row(file: FileId, name: &Ident) -> Diagnostic {
     Diagnostic::error(
         codes::KPI_REFERENCE,
-        format!("`{}` is a KPI: its value is one number per period and group, not a value of a row", name.name),
+        format!(
+            "`{}` is a KPI: its value is one number per period and group, not a value of a row",
+            name.name
+        ),
     )
     .at(file, name.span, "a KPI's value")
     .help("name other KPIs in a `value` only, e.g. `value (revenue - labour_cost) / revenue`")

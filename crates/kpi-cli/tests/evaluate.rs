@@ -104,7 +104,7 @@ fn json_has_the_documented_shape() {
     assert_eq!(next["kpis"][0]["change"].as_f64().unwrap(), change);
     let score_change = next["score"].as_f64().unwrap() - row["score"].as_f64().unwrap();
     assert_eq!(next["score_change"].as_f64().unwrap(), score_change);
-    let intake = &cards[1];
+    let intake = &cards[3];
     assert_eq!(intake["grain"], "snapshot");
     assert_eq!(intake["rows"][0]["period"], serde_json::Value::Null);
     assert_eq!(intake["rows"][0]["group"], serde_json::json!({}));

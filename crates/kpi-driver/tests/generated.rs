@@ -165,7 +165,9 @@ fn the_standard_scorecards_never_panic_on_generated_data() {
             skip_bad_rows: rng.chance(50),
             // The business scorecards read tables of data contract v1.1 that these datasets
             // leave out (an error naming them, tested in the catalogue).
-            scorecards: ["tech_balanced", "service_delivery", "client_health", "intake"].map(String::from).to_vec(),
+            scorecards: ["tech_balanced", "service_delivery", "client_health", "intake"]
+                .map(String::from)
+                .to_vec(),
             ..Request::default()
         };
         match kpi_driver::prepare(&request) {

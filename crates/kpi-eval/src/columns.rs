@@ -5,7 +5,9 @@
 //! absent at evaluation; the equivalence test over every rule file in the repository
 //! (`tests/projection.rs`) evaluates with and without the projection and compares.
 use kpi_data::Projection;
-use kpi_hir::{AggSource, KpiDef, Placement, Population, Program, RowFunc, ScorecardDef, Scoring, TExpr, TKind};
+use kpi_hir::{
+    AggSource, KpiDef, Placement, Population, Program, RowFunc, ScorecardDef, Scoring, TExpr, TKind,
+};
 use kpi_schema::TableSchema;
 
 /// Columns the engine reads whatever the rules say: periods inferred from tickets and time

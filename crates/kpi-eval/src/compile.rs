@@ -289,7 +289,8 @@ impl<'d> Compiler<'d> {
             Placement::All => Rows::All,
             Placement::By(column) => Rows::Bucketed(self.buckets(table, column)?),
             Placement::OpenAt(instant) => {
-                let life = table.lifetime.ok_or_else(|| self.error(format!("{} rows never open", table.name)))?;
+                let life =
+                    table.lifetime.ok_or_else(|| self.error(format!("{} rows never open", table.name)))?;
                 let times = |name: &str| match data.column(name) {
                     Some(c) => match &c.data {
                         ColumnData::Timestamp(v) => Some((v.as_slice(), c.valid.as_deref())),
@@ -310,7 +311,9 @@ impl<'d> Compiler<'d> {
                         Rows::All
                     }
                     _ => {
-                        return Err(self.error(format!("{} has no {} and {}", table.name, life.start, life.end)))
+                        return Err(
+                            self.error(format!("{} has no {} and {}", table.name, life.start, life.end))
+                        )
                     }
                 }
             }
@@ -580,7 +583,9 @@ impl<'d> Compiler<'d> {
                         let days = Node::Func(RowFunc::Round, Box::new(days));
                         Node::NumArith(Arith::Mul, Box::new(days), Box::new(Node::Num(24.0)))
                     }
-                    (Type::Date, Type::Number(_)) => Node::DateShift { date: Box::new(a), hours: Box::new(b), sign },
+                    (Type::Date, Type::Number(_)) => {
+                        Node::DateShift { date: Box::new(a), hours: Box::new(b), sign }
+                    }
                     (Type::Number(_), Type::Date) => {
                         Node::DateShift { date: Box::new(b), hours: Box::new(a), sign: 1.0 }
                     }
@@ -676,7 +681,9 @@ impl<'d> Compiler<'d> {
         let life = table.lifetime.ok_or_else(|| self.error(format!("{} rows never open", table.name)))?;
         let data = self.dataset.table(table.id);
         let column = |name: &str| {
-            let col = data.column(name).ok_or_else(|| self.error(format!("{} has no column `{name}`", table.name)))?;
+            let col = data
+                .column(name)
+                .ok_or_else(|| self.error(format!("{} has no column `{name}`", table.name)))?;
             Ok::<_, EvalError>(column_node(&col.data, col.valid.as_deref(), Via { links: Vec::new() }))
         };
         let started = Node::TimeCmp(Cmp::Le, Box::new(column(life.start)?), Box::new(at()));

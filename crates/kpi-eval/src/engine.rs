@@ -303,9 +303,9 @@ fn run_period(
             keep
         } else {
             let mut keep = match open_at {
-                Some(t) => {
-                    select(chunk, |row| plan.groups[row as usize] != NO_GROUP && is_open(plan.open_columns, row, t))
-                }
+                Some(t) => select(chunk, |row| {
+                    plan.groups[row as usize] != NO_GROUP && is_open(plan.open_columns, row, t)
+                }),
                 None => select(chunk, |row| plan.groups[row as usize] != NO_GROUP),
             };
             for f in &filters {
@@ -337,31 +337,12 @@ fn run_period(
     for (a, agg) in plan.aggs.iter().enumerate() {
         let Some((_, groups)) = &agg.table else { continue };
         let acc = &mut accs[a];
-        let Some(placed) = &agg.placed else {
-            for_each_chunk(groups.len(), &mut |chunk: &[u32]| {
+        match &agg.placed {
+            None => for_each_chunk(groups.len(), &mut |chunk: &[u32]| {
                 let keep = select(chunk, |r| groups[r as usize] != NO_GROUP);
                 accumulate(agg, &keep, groups, &env, acc);
-            });
-            continue;
-        };
-        let open_at = match &placed.rows {
-            Rows::OpenAt(instant) => Some(facts.instants.get(*instant)),
-            _ => None,
-        };
-        let mut scan = |chunk: &[u32]| {
-            let mut keep = select(chunk, |r| {
-                groups[r as usize] != NO_GROUP && open_at.is_none_or(|t| is_open(placed.open_columns, r, t))
-            });
-            if let Some(f) = placed.filter.as_ref().filter(|_| !keep.is_empty()) {
-                keep = f.filter(&keep, &env);
-            }
-            accumulate(agg, &keep, groups, &env, acc);
-        };
-        match &placed.rows {
-            Rows::Bucketed(b) => b.rows[b.offsets[period] as usize..b.offsets[period + 1] as usize]
-                .chunks(CHUNK)
-                .for_each(&mut scan),
-            Rows::All | Rows::OpenAt(_) => for_each_chunk(groups.len(), &mut scan),
+            }),
+            Some(placed) => accumulate_placed(agg, placed, groups, period, facts, &env, acc),
         }
     }
     (0..n_groups)
@@ -380,6 +361,37 @@ fn run_period(
             Cell { value, rows: population[g], parts }
         })
         .collect()
+}
+
+/// An aggregate over another KPI's population (a KPI named in this one's value), in `period`.
+fn accumulate_placed(
+    agg: &crate::compile::AggPlan,
+    placed: &crate::compile::Placed,
+    groups: &[u32],
+    period: usize,
+    facts: &PeriodFacts,
+    env: &Env,
+    acc: &mut [Acc],
+) {
+    let open_at = match &placed.rows {
+        Rows::OpenAt(instant) => Some(facts.instants.get(*instant)),
+        _ => None,
+    };
+    let mut scan = |chunk: &[u32]| {
+        let mut keep = select(chunk, |r| {
+            groups[r as usize] != NO_GROUP && open_at.is_none_or(|t| is_open(placed.open_columns, r, t))
+        });
+        if let Some(f) = placed.filter.as_ref().filter(|_| !keep.is_empty()) {
+            keep = f.filter(&keep, env);
+        }
+        accumulate(agg, &keep, groups, env, acc);
+    };
+    match &placed.rows {
+        Rows::Bucketed(b) => b.rows[b.offsets[period] as usize..b.offsets[period + 1] as usize]
+            .chunks(CHUNK)
+            .for_each(&mut scan),
+        Rows::All | Rows::OpenAt(_) => for_each_chunk(groups.len(), &mut scan),
+    }
 }
 
 /// Open at `t`: created (started) at or before it, and not completed (ended) by it.

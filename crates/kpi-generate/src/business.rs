@@ -101,8 +101,13 @@ pub(crate) fn write_projects(w: &World, hours: &[f64]) -> (Vec<u8>, usize) {
     (o.0, w.projects.len())
 }
 
-const CONTRACT_TYPES: &[(&str, f64)] =
-    &[("managed", 60.0), ("block_hours", 12.0), ("time_and_materials", 12.0), ("retainer", 8.0), ("fixed_price", 8.0)];
+const CONTRACT_TYPES: &[(&str, f64)] = &[
+    ("managed", 60.0),
+    ("block_hours", 12.0),
+    ("time_and_materials", 12.0),
+    ("retainer", 8.0),
+    ("fixed_price", 8.0),
+];
 
 /// A contract drawn for a client: (type, start, end date, monthly value).
 struct Contract {
@@ -134,7 +139,8 @@ fn draw_contracts(w: &World) -> Vec<Contract> {
                 _ => Some(start + (365 * (1 + rng.below(3) as i64) - 1) * DAY),
             };
             let weight = f64::from(c.endpoints) + 15.0;
-            let monthly = if ty == "managed" { weight * rng.range(24.0, 60.0) } else { rng.range(500.0, 3000.0) };
+            let monthly =
+                if ty == "managed" { weight * rng.range(24.0, 60.0) } else { rng.range(500.0, 3000.0) };
             out.push(Contract { client: ci, ty, start, end, monthly });
         }
     }
@@ -193,7 +199,9 @@ fn devices(w: &World, contracts: &[Contract]) -> (&'static str, Vec<u8>, usize) 
             } else {
                 Some(discovered + (rng.exp(4.0) * DAY as f64) as i64).filter(|&r| r < w.end)
             };
-            let retired = rng.chance(0.06).then(|| discovered + (rng.range(0.1, 1.0) * (w.end - discovered) as f64) as i64);
+            let retired = rng
+                .chance(0.06)
+                .then(|| discovered + (rng.range(0.1, 1.0) * (w.end - discovered) as f64) as i64);
             let ty = DEVICE_TYPES[rng.weighted(&DEVICE_TYPES.iter().map(|t| t.1).collect::<Vec<_>>())].0;
             n += 1;
             o.s("D").n(100_000 + n).c().s(&c.id).c();
@@ -211,25 +219,34 @@ fn billing(w: &World, contracts: &[Contract]) -> (&'static str, Vec<u8>, usize) 
     let mut o = Out(Vec::new());
     o.s("id,client_id,contract_id,posted_at,amount,cost,kind\n");
     let mut n = 0u64;
-    let mut item = |o: &mut Out, client: &str, contract: Option<usize>, at: i64, amount: f64, cost: f64, kind: &str| {
-        n += 1;
-        o.s("B").n(1_000_000 + n).c().s(client).c();
-        if let Some(k) = contract {
-            o.s("K").n(k as u64 + 1001);
-        }
-        o.c().t(at).c();
-        money(o, amount);
-        o.c();
-        money(o, cost);
-        o.c().s(kind).nl();
-    };
+    let mut item =
+        |o: &mut Out, client: &str, contract: Option<usize>, at: i64, amount: f64, cost: f64, kind: &str| {
+            n += 1;
+            o.s("B").n(1_000_000 + n).c().s(client).c();
+            if let Some(k) = contract {
+                o.s("K").n(k as u64 + 1001);
+            }
+            o.c().t(at).c();
+            money(o, amount);
+            o.c();
+            money(o, cost);
+            o.c().s(kind).nl();
+        };
     for m in 0..w.months {
         let start = month_start(w.end, w.months, m);
         let stop = month_start(w.end, w.months, m + 1);
         for (ki, k) in contracts.iter().enumerate() {
             let active = k.start < stop && k.end.is_none_or(|e| e + DAY > start);
             if active && matches!(k.ty, "managed" | "retainer" | "block_hours") {
-                item(&mut o, &w.clients[k.client].id, Some(ki), start + DAY + 9 * HOUR, k.monthly, 0.0, "recurring");
+                item(
+                    &mut o,
+                    &w.clients[k.client].id,
+                    Some(ki),
+                    start + DAY + 9 * HOUR,
+                    k.monthly,
+                    0.0,
+                    "recurring",
+                );
             }
         }
         for c in &w.clients {
@@ -247,8 +264,12 @@ fn billing(w: &World, contracts: &[Contract]) -> (&'static str, Vec<u8>, usize) 
     ("billing_items.csv", o.0, n as usize)
 }
 
-const CATEGORIES: &[(&str, f64, f64)] =
-    &[("managed services", 35.0, 30_000.0), ("project", 30.0, 18_000.0), ("hardware", 25.0, 8_000.0), ("security", 10.0, 12_000.0)];
+const CATEGORIES: &[(&str, f64, f64)] = &[
+    ("managed services", 35.0, 30_000.0),
+    ("project", 30.0, 18_000.0),
+    ("hardware", 25.0, 8_000.0),
+    ("security", 10.0, 12_000.0),
+];
 const WON: &[&str] = &["price", "relationship", "referral", "technical fit"];
 const LOST: &[&str] = &["price", "competitor", "no decision", "timing", "scope"];
 
@@ -263,9 +284,11 @@ fn opportunities(w: &World) -> (&'static str, Vec<u8>, usize) {
         let stop = month_start(w.end, w.months, m + 1);
         for _ in 0..per_month + rng.below(per_month) {
             let created = start + (rng.unit() * (stop - start) as f64) as i64;
-            let (category, _, mean) = CATEGORIES[rng.weighted(&CATEGORIES.iter().map(|c| c.1).collect::<Vec<_>>())];
+            let (category, _, mean) =
+                CATEGORIES[rng.weighted(&CATEGORIES.iter().map(|c| c.1).collect::<Vec<_>>())];
             let amount = (rng.exp(mean) + 500.0).round();
-            let closed = Some(created + (rng.exp(40.0) * DAY as f64) as i64).filter(|&c| c < w.end && rng.chance(0.85));
+            let closed = Some(created + (rng.exp(40.0) * DAY as f64) as i64)
+                .filter(|&c| c < w.end && rng.chance(0.85));
             n += 1;
             o.s("O").n(10_000 + n).c();
             if rng.chance(0.7) {

@@ -81,7 +81,8 @@ pub struct GenerateReport {
 }
 
 const TICKET_HEADER: &str = "id,client_id,assigned_resource_id,created_at,completed_at,status,priority,queue,issue_type,ticket_type,source,estimated_hours,first_response_due,first_response_at,resolution_plan_due,resolution_plan_at,resolved_due,resolved_at,due_at,last_activity_at,reopen_count,escalation_count\n";
-const ENTRY_HEADER: &str = "id,resource_id,ticket_id,started_at,ended_at,hours,billable,created_at,project_id\n";
+const ENTRY_HEADER: &str =
+    "id,resource_id,ticket_id,started_at,ended_at,hours,billable,created_at,project_id\n";
 const SURVEY_HEADER: &str = "id,ticket_id,resource_id,client_id,responded_at,score,max_score\n";
 
 /// Writes `resources.csv`, `clients.csv`, `tickets.csv`, `time_entries.csv`, `surveys.csv` and the

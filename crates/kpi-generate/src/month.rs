@@ -1,6 +1,6 @@
 //! One month of tickets, their time entries and surveys, drawn from the month's own random stream.
-use crate::out::{civil_from_days, days_from_civil, Out};
 use crate::business::project_at;
+use crate::out::{civil_from_days, days_from_civil, Out};
 use crate::rng::Rng;
 use crate::world::{Client, Tech, World, DAY, HOUR, ISSUE_TYPES, PRIORITIES, TYPES};
 
@@ -274,7 +274,8 @@ fn time_entries(
         e.t(started).c().t(ended).c().quarter(h).c().s(if rng.chance(billable_p) { "true" } else { "false" });
         e.c().t(recorded).c();
         // Work on a project ticket books to the client's project running then, if any.
-        let project = if life.ty == "project" { project_at(w, client_index(life.client), started) } else { None };
+        let project =
+            if life.ty == "project" { project_at(w, client_index(life.client), started) } else { None };
         if let Some(p) = project {
             e.s(&w.projects[p].id);
             out.project_hours[p] += h;

@@ -284,10 +284,7 @@ pub const RESOURCES: TableSchema = TableSchema {
         ),
     ],
     links: &[],
-    groups: &[
-        path(G::Resource, &[], "id"),
-        path(G::Team, &[], "team"),
-    ],
+    groups: &[path(G::Resource, &[], "id"), path(G::Team, &[], "team")],
 };
 
 pub const CLIENTS: TableSchema = TableSchema {
@@ -387,7 +384,12 @@ pub const TIME_ENTRIES: TableSchema = TableSchema {
     ],
     groups: &[
         path(G::Resource, &[], "resource_id"),
-        GroupPath { grouping: G::Client, links: &["ticket"], column: "client_id", otherwise: Some(&["project"]) },
+        GroupPath {
+            grouping: G::Client,
+            links: &["ticket"],
+            column: "client_id",
+            otherwise: Some(&["project"]),
+        },
         path(G::Team, &["resource"], "team"),
         path(G::Queue, &["ticket"], "queue"),
     ],
@@ -484,7 +486,10 @@ pub const BILLING_ITEMS: TableSchema = TableSchema {
         req("posted_at", Timestamp, "when it was posted (invoiced)"),
         with_unit(req("amount", Number, "revenue"), ColumnUnit::Currency),
         with_default(
-            with_unit(col("cost", Number, "direct cost of goods or expenses behind it"), ColumnUnit::Currency),
+            with_unit(
+                col("cost", Number, "direct cost of goods or expenses behind it"),
+                ColumnUnit::Currency,
+            ),
             ColumnDefault::Number(0.0),
         ),
         col("kind", Text, "recurring, labour, product, expense, ..."),

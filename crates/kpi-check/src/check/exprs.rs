@@ -290,7 +290,9 @@ impl Checker<'_> {
                     self.error(diag::field_not_link(file, part, &parts[i + 1], here));
                     return Self::invalid(span, file);
                 }
-                if here.id == schema::columns::RESOURCE_COST_PER_HOUR.table && c.name == schema::columns::RESOURCE_COST_PER_HOUR.name {
+                if here.id == schema::columns::RESOURCE_COST_PER_HOUR.table
+                    && c.name == schema::columns::RESOURCE_COST_PER_HOUR.name
+                {
                     // A null cost takes this param's value (see kpi-eval's compile).
                     self.used_params.insert(DEFAULT_COST_PER_HOUR.into());
                 }

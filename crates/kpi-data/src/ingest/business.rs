@@ -44,7 +44,8 @@ pub(super) fn check_business_values(
                 w.describe(file, "reviewed_at", "with reviewed_at before discovered_at".into());
             }
             "opportunities" => {
-                let (Some(closed), Some(outcome)) = (table.loaded("closed_at"), table.loaded("outcome")) else {
+                let (Some(closed), Some(outcome)) = (table.loaded("closed_at"), table.loaded("outcome"))
+                else {
                     continue;
                 };
                 let ColumnData::Text(text) = &outcome.data else { continue };

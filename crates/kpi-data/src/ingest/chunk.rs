@@ -6,8 +6,8 @@ use crate::csv::CsvReader;
 use crate::error::{count, DataError};
 use crate::profile::ColumnMapping;
 use crate::value::{
-    impossible_timestamp, looks_like_int, parse_bool, parse_int, parse_number, parse_timestamp_format,
-    parse_date_format, parse_date_with, parse_timestamp_with, trim, ZoneResolver,
+    impossible_timestamp, looks_like_int, parse_bool, parse_date_format, parse_date_with, parse_int,
+    parse_number, parse_timestamp_format, parse_timestamp_with, trim, ZoneResolver,
 };
 use kpi_schema::ColumnType;
 
