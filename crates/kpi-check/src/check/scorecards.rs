@@ -140,7 +140,7 @@ impl<'a> Checker<'a> {
                     g,
                     file,
                     &Grouping::ALL.map(Grouping::name),
-                    "scorecards group per resource, client, team or queue",
+                    "scorecards group per resource, client, team, queue, contract_type, device_type, category or reason",
                 ))
             }
         }
