@@ -41,7 +41,7 @@ pub enum EvalError {
     /// A KPI reads a table of data contract v1.1 whose file the dataset does not have.
     #[error(
         "scorecard `{scorecard}`, KPI `{kpi}` reads the table `{table}`, but the dataset has no {table} file \
-         (`{table}.csv` or `{table}.jsonl`); add it, or leave the scorecard out"
+         (`{table}.csv` or `{table}.jsonl`); add it, or name the scorecards to evaluate with `--scorecard ID`"
     )]
     MissingTable { scorecard: String, kpi: String, table: String },
 }
