@@ -13,7 +13,8 @@ import time
 import duckdb
 
 SQL = pathlib.Path(__file__).resolve().parent / "sql"
-SCORECARDS = ["tech_balanced", "service_delivery", "client_health", "intake"]
+SCORECARDS = ["tech_balanced", "service_delivery", "client_health", "intake", "client_profitability",
+              "contracts_devices", "projects", "sales", "tech_time"]
 
 
 def main():

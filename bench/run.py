@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""kpi vs DuckDB on the four standard scorecards: time, peak memory, and the same numbers.
+"""kpi vs DuckDB on the standard scorecards: time, peak memory, and the same numbers.
 
     bench/run.sh [--sizes medium,large] [--runs 3] [--write-doc] [--no-build]
+    bench/run.sh --compare DIR [--no-build]   # only compare the values on one dataset, untimed
+
+$KPI_BIN names the kpi binary to run (default target/release/kpi).
 
 Generated datasets are kept in $KPI_BENCH_DATA (default target/bench-data), one directory per
 size, and reused. Each run is a fresh process measured by /usr/bin/time -v (elapsed, peak RSS):
@@ -30,7 +33,8 @@ import tempfile
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 AS_OF = "2026-10-01T00:00:00Z"
 FROM, TO = "2024-10-01", "2026-10-01"
-SCORECARDS = ["tech_balanced", "service_delivery", "client_health", "intake"]
+SCORECARDS = ["tech_balanced", "service_delivery", "client_health", "intake", "client_profitability",
+              "contracts_devices", "projects", "sales", "tech_time"]
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 RUNS = ["kpi cold (CSV, --no-cache)", "kpi first run (CSV, writes the cache)", "kpi warm (cache)", "DuckDB"]
@@ -53,7 +57,7 @@ def measure(cmd, env=None):
 
 
 def kpi_bin():
-    return ROOT / "target" / "release" / "kpi"
+    return pathlib.Path(os.environ.get("KPI_BIN", ROOT / "target" / "release" / "kpi"))
 
 
 def ensure_data(base, size):
@@ -143,7 +147,20 @@ def main():
     ap.add_argument("--runs", type=int, default=3, help="runs per measurement (the median is reported)")
     ap.add_argument("--write-doc", action="store_true", help=f"put the table into {DOC.relative_to(ROOT)}")
     ap.add_argument("--no-build", action="store_true", help="use target/release/kpi as it is")
+    ap.add_argument("--compare", metavar="DIR", help="only compare kpi and DuckDB on this dataset")
     args = ap.parse_args()
+
+    if args.compare:
+        work = pathlib.Path(tempfile.mkdtemp(prefix="kpi-compare-"))
+        kpi_out, duck_out = work / "kpi.json", work / "duck.json"
+        subprocess.run(kpi_cmd(args.compare, kpi_out, False), check=True, stderr=subprocess.DEVNULL)
+        subprocess.run(duck_cmd(args.compare, duck_out), check=True)
+        problems, compared = compare(kpi_out, duck_out)
+        print(f"{args.compare}: {compared} values compared, {len(problems)} mismatches")
+        for p in problems[:30]:
+            print("  " + p)
+        shutil.rmtree(work, ignore_errors=True)
+        sys.exit(1 if problems else 0)
 
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "-q", "-p", "kpi-cli"], cwd=ROOT, check=True)

@@ -380,9 +380,36 @@ pub(crate) fn unknown_by_column(file: FileId, col: &Ident, t: &TableSchema) -> D
 }
 
 pub(crate) fn never_open(file: FileId, span: Span, table: &str) -> Diagnostic {
+    let open: Vec<&str> =
+        kpi_schema::TABLES.iter().filter(|t| t.lifetime.is_some()).map(|t| t.name).collect();
     Diagnostic::error(codes::BAD_PLACEMENT, format!("`{table}` rows are never open or closed"))
-        .at(file, span, "`open at` needs `created_at` and `completed_at`")
-        .help("`open at` applies to tickets")
+        .at(file, span, "`open at` needs a table whose rows start and end")
+        .help(format!("`open at` and `open_at(...)` apply to {}", open.join(", ")))
+}
+
+/// A KPI's value named in a row condition (`where revenue > 0`).
+pub(crate) fn kpi_in_row(file: FileId, name: &Ident) -> Diagnostic {
+    Diagnostic::error(
+        codes::KPI_REFERENCE,
+        format!(
+            "`{}` is a KPI: its value is one number per period and group, not a value of a row",
+            name.name
+        ),
+    )
+    .at(file, name.span, "a KPI's value")
+    .help("name other KPIs in a `value` only, e.g. `value (revenue - labour_cost) / revenue`")
+}
+
+/// A KPI's value named before the KPI is defined in the scorecard (or by itself).
+pub(crate) fn kpi_not_yet(file: FileId, name: &Ident, itself: bool) -> Diagnostic {
+    let message = if itself {
+        format!("KPI `{}` names its own value", name.name)
+    } else {
+        format!("KPI `{}` is defined later in the scorecard", name.name)
+    };
+    Diagnostic::error(codes::KPI_REFERENCE, message)
+        .at(file, name.span, "not defined before this KPI")
+        .help("a KPI's value may name the KPIs listed above it in the same scorecard: move this KPI below it")
 }
 
 pub(crate) fn unknown_instant(file: FileId, instant: &Ident, instants: &[&str]) -> Diagnostic {

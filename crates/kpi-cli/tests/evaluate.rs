@@ -61,8 +61,21 @@ fn json_has_the_documented_shape() {
     assert_eq!(json["as_of"], "2026-10-01T00:00:00Z");
     let cards = json["scorecards"].as_array().expect("the scorecards in an array");
     let ids: Vec<&str> = cards.iter().map(|c| c["scorecard"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["client_health", "intake", "service_delivery", "tech_balanced"]);
-    let tech = &cards[3];
+    assert_eq!(
+        ids,
+        [
+            "client_health",
+            "client_profitability",
+            "contracts_devices",
+            "intake",
+            "projects",
+            "sales",
+            "service_delivery",
+            "tech_balanced",
+            "tech_time"
+        ]
+    );
+    let tech = &cards[7];
     assert_eq!(tech["grain"], "month");
     assert_eq!(tech["group_by"], serde_json::json!(["resource"]));
     assert_eq!(tech["as_of"], "2026-10-01T00:00:00Z");
@@ -91,7 +104,7 @@ fn json_has_the_documented_shape() {
     assert_eq!(next["kpis"][0]["change"].as_f64().unwrap(), change);
     let score_change = next["score"].as_f64().unwrap() - row["score"].as_f64().unwrap();
     assert_eq!(next["score_change"].as_f64().unwrap(), score_change);
-    let intake = &cards[1];
+    let intake = &cards[3];
     assert_eq!(intake["grain"], "snapshot");
     assert_eq!(intake["rows"][0]["period"], serde_json::Value::Null);
     assert_eq!(intake["rows"][0]["group"], serde_json::json!({}));
@@ -268,4 +281,31 @@ fn the_output_extension_picks_the_format() {
     let (out, written) = run("scores.out", &["--format", "json"]);
     assert!(out.status.success());
     assert!(written.unwrap().starts_with(b"{\n  \"version\": 2"), "--format wins");
+}
+
+/// A tickets-and-time export (no v1.1 tables): evaluating every scorecard leaves out those that
+/// read a missing table, a warning each; naming one of them is an error that names the table.
+#[test]
+fn scorecards_that_read_a_missing_table_are_left_out_unless_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for table in ["tickets", "time_entries", "resources", "clients", "surveys"] {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../examples/demo/{table}.csv"));
+        std::fs::copy(from, dir.path().join(format!("{table}.csv"))).expect("copy");
+    }
+    let data = dir.path().to_str().unwrap();
+    let base = ["evaluate", "rules", "--data", data, "--as-of", "2026-10-01T00:00:00Z", "--no-cache"];
+    let out = kpi(&[&base[..], &["--format", "json"]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> =
+        json["scorecards"].as_array().unwrap().iter().map(|c| c["scorecard"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["client_health", "intake", "service_delivery", "tech_balanced", "tech_time"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning: scorecard `sales` left out: its KPI `pipeline_coverage` reads the table `opportunities`"), "{err}");
+    assert_eq!(err.matches("left out:").count(), 4, "{err}");
+    let out = kpi(&[&base[..], &["--scorecard", "sales", "--format", "json"]].concat());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("reads the table `opportunities`, but the dataset has no opportunities file"));
 }

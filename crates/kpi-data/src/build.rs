@@ -243,7 +243,7 @@ impl ColBuf {
             ColumnType::Int => Values::Int(Vec::new()),
             ColumnType::Number => Values::Number(Vec::new()),
             ColumnType::Bool => Values::Bool(Vec::new()),
-            ColumnType::Timestamp => Values::Timestamp(Vec::new()),
+            ColumnType::Timestamp | ColumnType::Date => Values::Timestamp(Vec::new()),
         };
         ColBuf { values, valid: Vec::new(), nulls: 0, default }
     }

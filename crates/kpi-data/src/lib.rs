@@ -343,7 +343,8 @@ impl ColumnData {
             T::Int => ColumnData::Int(Buf::default()),
             T::Number => ColumnData::Number(Buf::default()),
             T::Bool => ColumnData::Bool(Buf::default()),
-            T::Timestamp => ColumnData::Timestamp(Buf::default()),
+            // A date is held as the instant of its local midnight.
+            T::Timestamp | T::Date => ColumnData::Timestamp(Buf::default()),
         }
     }
 

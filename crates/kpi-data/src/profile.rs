@@ -22,6 +22,11 @@ pub struct Profile {
     pub tickets: Option<TableMapping>,
     pub time_entries: Option<TableMapping>,
     pub surveys: Option<TableMapping>,
+    pub contracts: Option<TableMapping>,
+    pub devices: Option<TableMapping>,
+    pub billing_items: Option<TableMapping>,
+    pub projects: Option<TableMapping>,
+    pub opportunities: Option<TableMapping>,
 }
 
 /// How one canonical table is read.
@@ -198,6 +203,11 @@ impl Profile {
             "tickets" => self.tickets.as_ref(),
             "time_entries" => self.time_entries.as_ref(),
             "surveys" => self.surveys.as_ref(),
+            "contracts" => self.contracts.as_ref(),
+            "devices" => self.devices.as_ref(),
+            "billing_items" => self.billing_items.as_ref(),
+            "projects" => self.projects.as_ref(),
+            "opportunities" => self.opportunities.as_ref(),
             _ => None,
         }
     }
@@ -228,7 +238,7 @@ impl Profile {
                         schema.name, col.ty
                     ));
                 }
-                if !m.format.is_empty() && col.ty != ColumnType::Timestamp {
+                if !m.format.is_empty() && !matches!(col.ty, ColumnType::Timestamp | ColumnType::Date) {
                     return Err(format!(
                         "[{}.columns] `{name}`: `format` needs a timestamp column, not {}",
                         schema.name, col.ty

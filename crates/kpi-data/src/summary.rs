@@ -23,17 +23,27 @@ fn main_timestamp(table: &str) -> Option<&'static str> {
         "tickets" => Some("created_at"),
         "time_entries" => Some("started_at"),
         "surveys" => Some("responded_at"),
+        "contracts" => Some("start_date"),
+        "devices" => Some("discovered_at"),
+        "billing_items" => Some("posted_at"),
+        "projects" => Some("start_date"),
+        "opportunities" => Some("created_at"),
         _ => None,
     }
 }
 
 fn key_columns(table: &str) -> &'static [&'static str] {
     match table {
-        "resources" => &["team", "hours_per_day"],
+        "resources" => &["team", "hours_per_day", "cost_per_hour"],
         "clients" => &[],
         "tickets" => &["client_id", "assigned_resource_id", "completed_at", "ticket_type", "resolved_due"],
-        "time_entries" => &["ticket_id", "created_at"],
+        "time_entries" => &["ticket_id", "created_at", "project_id"],
         "surveys" => &["ticket_id", "resource_id", "client_id"],
+        "contracts" => &["contract_type", "end_date"],
+        "devices" => &["contract_id", "reviewed_at", "retired_at"],
+        "billing_items" => &["contract_id"],
+        "projects" => &["client_id", "budget_hours", "due_date", "completed_at"],
+        "opportunities" => &["client_id", "closed_at", "outcome"],
         _ => &[],
     }
 }

@@ -287,6 +287,31 @@ pub(crate) fn parse_timestamp_with(s: &str, zone: &mut ZoneResolver) -> Option<i
     parse_general(b, zone)
 }
 
+/// Parses a date `YYYY-MM-DD` (a date-time such as `2026-03-01T00:00:00` or
+/// `2026-03-01 00:00:00Z`, as PSA APIs write dates, is read as its date part): the local midnight
+/// that starts it in the zone, microseconds UTC.
+pub(crate) fn parse_date_with(s: &str, zone: &mut ZoneResolver) -> Option<i64> {
+    let s = trim(s);
+    let (day, rest) = s.split_at_checked(10)?;
+    if !(rest.is_empty() || rest.starts_with(['T', ' '])) {
+        return None;
+    }
+    let date = NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+    Some(zone.naive_to_utc(date.and_time(chrono::NaiveTime::MIN)))
+}
+
+/// A date from a profile's format (a date, or a date-time read as its local date).
+pub(crate) fn parse_date_format(s: &str, format: &str, zone: &mut ZoneResolver) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(s, format) {
+        return Some(zone.naive_to_utc(d.and_time(chrono::NaiveTime::MIN)));
+    }
+    if let Ok(dt) = NaiveDateTime::parse_from_str(s, format) {
+        return Some(zone.naive_to_utc(dt.date().and_time(chrono::NaiveTime::MIN)));
+    }
+    None
+}
+
 /// Every form the loader reads (see the crate docs); [`parse_utc_seconds`] is its fast path.
 fn parse_general(b: &[u8], zone: &mut ZoneResolver) -> Option<i64> {
     let year = digits(b, 0, 4)?;

@@ -153,3 +153,53 @@ fn custom_profile_from_file() {
     assert!(e.contains("line 2, column 1") && e.contains("unknown field `files`"), "{e}");
     assert!(Profile::builtin("halo").unwrap_err().to_string().contains("no built-in profile `halo`"));
 }
+
+/// The business tables of data contract v1.1 in the PSAs' own field names: Autotask `Contracts`
+/// (the contractType picklist, US dates) and `Opportunities` (status to outcome), ConnectWise
+/// `agreements` (dates as API date-times) and `members.hourlyCost`.
+#[test]
+fn business_tables_from_autotask_and_connectwise_exports() {
+    let autotask = Profile::builtin("autotask").unwrap();
+    let options = LoadOptions { profile: Some(autotask), ..LoadOptions::default() };
+    let files = [
+        ("Resources.csv", "id,firstName,lastName\n4,Ann,Adams\n"),
+        ("Tickets.csv", "id,createDate\n1,2026-03-02T09:00:00Z\n"),
+        ("TimeEntries.csv", "id,resourceID,startDateTime,endDateTime,hoursWorked,isNonBillable\n"),
+        (
+            "Contracts.csv",
+            "id,companyID,contractName,contractType,startDate,endDate\n\
+             30,7,Managed Gold,7,01/01/2026,12/31/2026\n31,7,Block,4,2026-02-01T00:00:00,2026-02-28T00:00:00\n",
+        ),
+        (
+            "Opportunities.csv",
+            "id,companyID,ownerResourceID,amount,createDate,closedDate,status\n\
+             50,7,4,12000,2026-01-05T10:00:00Z,2026-02-01T10:00:00Z,3\n51,7,4,800,2026-01-05T10:00:00Z,,1\n",
+        ),
+    ];
+    let d = load_from_memory(&files, &options).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(text(&d, "contracts", "contract_type"), s(&[Some("managed"), Some("block_hours")]));
+    assert_eq!(ts(&d, "contracts", "start_date"), vec!["2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"]);
+    assert_eq!(ts(&d, "contracts", "end_date"), vec!["2026-12-31T00:00:00Z", "2026-02-28T00:00:00Z"]);
+    assert_eq!(text(&d, "opportunities", "outcome"), s(&[Some("won"), Some("1")]));
+
+    let connectwise = Profile::builtin("connectwise").unwrap();
+    let options = LoadOptions { profile: Some(connectwise), ..LoadOptions::default() };
+    let files = [
+        ("members.csv", "identifier,firstName,lastName,hourlyCost\nann,Ann,Adams,55.5\n"),
+        ("tickets.csv", "id,dateEntered\n1,2026-03-02T09:00:00Z\n"),
+        ("time_entries.csv", "id,member/identifier,timeStart,timeEnd,actualHours,billableOption\n"),
+        (
+            "agreements.csv",
+            "id,company/identifier,name,type/name,startDate,endDate,billAmount\n\
+             9,acme,Managed,Managed Services,2026-01-01T00:00:00Z,,1500\n",
+        ),
+    ];
+    let d = load_from_memory(&files, &options).unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(
+        &d.table(kpi_schema::TableId::Resources).column("cost_per_hour").unwrap().data,
+        ColumnData::Number(v) if v == &[55.5]
+    ));
+    assert_eq!(text(&d, "contracts", "client_id"), s(&[Some("acme")]));
+    assert_eq!(ts(&d, "contracts", "start_date"), vec!["2026-01-01T00:00:00Z"]);
+    assert_eq!(ts(&d, "contracts", "end_date"), vec!["null"]);
+}

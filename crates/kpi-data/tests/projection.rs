@@ -25,7 +25,7 @@ fn listed_columns_and_link_keys_with_the_same_values() {
     assert_eq!(names(&d, "resources"), ["id"]);
     assert_eq!(names(&d, "clients"), ["id"]);
     assert_eq!(names(&d, "tickets"), ["id", "client_id", "assigned_resource_id", "created_at", "status"]);
-    assert_eq!(names(&d, "time_entries"), ["resource_id", "ticket_id", "hours"]);
+    assert_eq!(names(&d, "time_entries"), ["resource_id", "ticket_id", "hours", "project_id"]);
     assert_eq!(names(&d, "surveys"), ["ticket_id", "resource_id", "client_id", "score"]);
     for (t, f) in d.tables.iter().zip(&full.tables) {
         assert_eq!(t.len, f.len);
@@ -62,7 +62,7 @@ fn only_loaded_cells_are_checked_but_every_row_is() {
     let bad_hours = format!("{head}E1,R1,2026-03-02T09:00:00Z,,1.5h,true,x\nE1,R1,x,x,1,true,y\n");
     // Bad and missing values and a duplicate id in columns not loaded: fine.
     let d = run(&bad_hours, &["billable", "note"]).unwrap();
-    assert_eq!(names(&d, "time_entries"), ["resource_id", "ticket_id", "billable", "note"]);
+    assert_eq!(names(&d, "time_entries"), ["resource_id", "ticket_id", "billable", "project_id", "note"]);
     assert_eq!(d.table(kpi_schema::TableId::TimeEntries).len, 2);
     // In a loaded column: reported.
     let e = run(&bad_hours, &["hours"]).unwrap_err();

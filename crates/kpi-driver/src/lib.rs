@@ -224,6 +224,9 @@ pub struct Session {
     pub cache_outcome: Option<(kpi_data::CacheOutcome, PathBuf)>,
     /// Timestamps outside the plausible span ([`EvalOptions::plausible`]), with their lines.
     pub implausible: Vec<kpi_data::DataWarning>,
+    /// Scorecards left out of a run that did not name any, because they read a table the
+    /// export does not have: one message each.
+    pub left_out: Vec<String>,
     pub timings: Timings,
 }
 
@@ -418,6 +421,7 @@ pub fn load_configured(
     timings.add("load", started);
     let loaded = loaded.map_err(|errors| Failure::Data { location: data.location(), errors })?;
     let implausible = kpi_data::implausible_timestamps(&loaded.dataset, &plausible);
+    let (scorecards, left_out) = runnable_scorecards(&program, &loaded.dataset, &request.scorecards);
     let options = EvalOptions {
         as_of,
         from: request.from,
@@ -425,11 +429,12 @@ pub fn load_configured(
         include_partial: request.include_partial,
         holidays,
         params,
-        scorecards: request.scorecards.clone(),
+        scorecards,
         script_budget,
         plausible,
     };
     Ok(Session {
+        left_out,
         rules,
         program,
         dataset: loaded.dataset,
@@ -440,6 +445,40 @@ pub fn load_configured(
         implausible,
         timings,
     })
+}
+
+/// The scorecards to evaluate. Named ones are all kept: one that reads a table the export does
+/// not have fails the evaluation, naming it. Without names, every root scorecard is meant, and
+/// those that read a missing optional table (a tickets-only export has no billing) are left out
+/// with a warning each, as long as at least one can run.
+fn runnable_scorecards(
+    program: &kpi_hir::Program,
+    dataset: &kpi_data::Dataset,
+    named: &[String],
+) -> (Vec<String>, Vec<String>) {
+    if !named.is_empty() {
+        return (named.to_vec(), Vec::new());
+    }
+    let roots: Vec<&kpi_hir::ScorecardDef> = program.scorecards.iter().filter(|s| s.root).collect();
+    let missing: Vec<Option<kpi_eval::EvalError>> =
+        roots.iter().map(|card| kpi_eval::missing_table(card, dataset)).collect();
+    if missing.iter().all(Option::is_some) {
+        // Nothing can run: evaluating reports the first missing table as the error.
+        return (Vec::new(), Vec::new());
+    }
+    let run = roots.iter().zip(&missing).filter(|(_, m)| m.is_none()).map(|(c, _)| c.id.clone());
+    let left_out = missing
+        .iter()
+        .flatten()
+        .map(|m| match m {
+            kpi_eval::EvalError::MissingTable { scorecard, kpi, table } => format!(
+                "scorecard `{scorecard}` left out: its KPI `{kpi}` reads the table `{table}` and the \
+                 dataset has no {table} file ({table}.csv or {table}.jsonl)"
+            ),
+            other => other.to_string(),
+        })
+        .collect();
+    (run.collect(), left_out)
 }
 
 /// Every stage in one call: [`resolve`], [`check`], [`load`].

@@ -5,7 +5,9 @@
 //! absent at evaluation; the equivalence test over every rule file in the repository
 //! (`tests/projection.rs`) evaluates with and without the projection and compares.
 use kpi_data::Projection;
-use kpi_hir::{AggSource, Placement, Program, ScorecardDef, Scoring, TExpr, TKind};
+use kpi_hir::{
+    AggSource, KpiDef, Placement, Population, Program, RowFunc, ScorecardDef, Scoring, TExpr, TKind,
+};
 use kpi_schema::TableSchema;
 
 /// Columns the engine reads whatever the rules say: periods inferred from tickets and time
@@ -40,21 +42,16 @@ pub fn columns_read(program: &Program, scorecards: &[String]) -> Projection {
             for table in kpi_schema::TABLES {
                 if let Some(path) = table.group_path(grouping) {
                     add(&mut p, follow(table, path.links.iter().copied()).name, path.column);
+                    if let Some(links) = path.otherwise {
+                        add(&mut p, follow(table, links.iter().copied()).name, path.column);
+                    }
                 }
             }
         }
         for kpi in &card.kpis {
             let table = kpi.population.table;
-            match &kpi.population.placement {
-                Placement::All => {}
-                Placement::By(column) => add(&mut p, table.name, column),
-                Placement::OpenAt(_) => {
-                    add(&mut p, table.name, "created_at");
-                    add(&mut p, table.name, "completed_at");
-                }
-            }
+            population(&mut p, &kpi.population);
             let mut exprs = vec![&kpi.value, &kpi.target.value, &kpi.weight];
-            exprs.extend(&kpi.population.filter);
             exprs.extend(&kpi.min_rows);
             if let Scoring::Bands(bands) = &kpi.scoring {
                 exprs.extend(bands.iter().flat_map(|(v, a)| [v, a]));
@@ -65,6 +62,37 @@ pub fn columns_read(program: &Program, scorecards: &[String]) -> Projection {
         }
     }
     p
+}
+
+/// The tables a KPI reads rows of (its population, other tables, related rows, links, the
+/// populations of the KPIs its value names), for the error of a rule that reads an absent table.
+pub fn tables_read(kpi: &KpiDef) -> Vec<&'static str> {
+    let mut p = Projection::new();
+    population(&mut p, &kpi.population);
+    walk(&mut p, kpi.population.table, &kpi.value);
+    add(&mut p, kpi.population.table.name, "id");
+    kpi_schema::TABLES.iter().map(|t| t.name).filter(|name| p.contains_key(*name)).collect()
+}
+
+/// The columns a population reads: its placement's and its filter's.
+fn population(p: &mut Projection, population: &Population) {
+    let table = population.table;
+    match &population.placement {
+        Placement::All => {}
+        Placement::By(column) => add(p, table.name, column),
+        Placement::OpenAt(_) => lifetime(p, table),
+    }
+    if let Some(filter) = &population.filter {
+        walk(p, table, filter);
+    }
+}
+
+/// The columns of a table's lifetime (`open at`, `open_at(...)`).
+fn lifetime(p: &mut Projection, table: &'static TableSchema) {
+    if let Some(life) = table.lifetime {
+        add(p, table.name, life.start);
+        add(p, table.name, life.end);
+    }
 }
 
 fn add(p: &mut Projection, table: &str, column: &str) {
@@ -83,6 +111,10 @@ fn walk(p: &mut Projection, table: &'static TableSchema, e: &TExpr) {
     match &e.kind {
         TKind::Const(_) | TKind::Param(_) | TKind::Instant(_) | TKind::Builtin(_) => {}
         TKind::Column { links, column } => {
+            // Every table on the way is read (its link keys come with the projection).
+            for n in 0..links.len() {
+                add(p, follow(table, links[..n].iter().map(|l| l.name)).name, "id");
+            }
             add(p, follow(table, links.iter().map(|l| l.name)).name, column.name);
         }
         TKind::Custom(name) => add(p, table.name, name),
@@ -93,15 +125,29 @@ fn walk(p: &mut Projection, table: &'static TableSchema, e: &TExpr) {
             walk(p, table, b);
         }
         TKind::IsNull { expr, .. } => walk(p, table, expr),
-        TKind::Call(_, args) | TKind::Script { args, .. } => args.iter().for_each(|x| walk(p, table, x)),
+        TKind::Call(func, args) => {
+            if *func == RowFunc::OpenAt {
+                lifetime(p, table);
+            }
+            args.iter().for_each(|x| walk(p, table, x));
+        }
+        TKind::Script { args, .. } => args.iter().for_each(|x| walk(p, table, x)),
+        TKind::KpiValue { population: pop, value, .. } => {
+            population(p, pop);
+            walk(p, pop.table, value);
+        }
         TKind::Related { relation, args, filter, .. } => {
             let child = relation.child.schema();
+            add(p, child.name, "id");
             args.iter().chain(filter.as_deref()).for_each(|x| walk(p, child, x));
         }
         TKind::Aggregate { source, args, filter, .. } => {
             let rows = match source {
                 AggSource::Population => table,
-                AggSource::Table(t) => t,
+                AggSource::Table(t) => {
+                    add(p, t.name, "id");
+                    t
+                }
             };
             args.iter().chain(filter.as_deref()).for_each(|x| walk(p, rows, x));
         }

@@ -6,10 +6,10 @@ use crate::periods::{local_midnight, period_of, Period, PeriodIndex};
 use crate::EvalError;
 use kpi_data::{ColumnData, Dataset, TextColumn};
 use kpi_hir::{
-    AggFunc, AggSource, BinaryOp, Builtin, Grain, Instant, KpiDef, Placement, RowFunc, TExpr, TKind, Type,
-    UnaryOp, Value,
+    AggFunc, AggSource, BinaryOp, Builtin, Grain, Instant, KpiDef, Placement, Population, RowFunc, TExpr,
+    TKind, Type, UnaryOp, Value,
 };
-use kpi_schema::{self as schema, Grouping, TableId, TableSchema};
+use kpi_schema::{self as schema, ColumnType, Grouping, TableId, TableSchema};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -98,8 +98,11 @@ pub enum VNode {
 }
 
 pub struct AggPlan<'d> {
-    /// `None`: the KPI's population; `Some`: all rows of another table, grouped.
+    /// `None`: the KPI's population; `Some`: all rows of another table, grouped (or the rows of
+    /// `placed`, another KPI's population, when set).
     pub table: Option<(&'static TableSchema, Arc<Vec<u32>>)>,
+    /// The population of another KPI whose value this KPI names, in the period.
+    pub placed: Option<Arc<Placed<'d>>>,
     pub agg: AggFunc,
     pub args: Vec<Node<'d>>,
     pub filter: Option<Node<'d>>,
@@ -117,6 +120,13 @@ pub struct KpiPlan<'d> {
     pub scripts: Vec<Arc<ScriptCall>>,
     /// Columns for `open at`: created, completed.
     pub open_columns: Option<(TimeColumn<'d>, TimeColumn<'d>)>,
+}
+
+/// Another KPI's population, for the aggregates of its value named in this KPI's value.
+pub struct Placed<'d> {
+    pub rows: Rows,
+    pub open_columns: Option<(TimeColumn<'d>, TimeColumn<'d>)>,
+    pub filter: Option<Node<'d>>,
 }
 
 /// A timestamp column's values and null mask.
@@ -148,6 +158,8 @@ pub struct Compiler<'d> {
     /// The script time each KPI may spend in the run, and the budget of the KPI being compiled.
     script_budget: Duration,
     budget: Arc<kpi_script::Budget>,
+    /// While compiling the value of a KPI named in another's value: that KPI's population.
+    pub(crate) placed: Option<Arc<Placed<'d>>>,
 }
 
 impl<'d> Compiler<'d> {
@@ -175,6 +187,7 @@ impl<'d> Compiler<'d> {
             scripts: Vec::new(),
             script_budget,
             budget: Arc::new(kpi_script::Budget::new(script_budget)),
+            placed: None,
         }
     }
 
@@ -246,26 +259,7 @@ impl<'d> Compiler<'d> {
         self.budget = Arc::new(kpi_script::Budget::new(self.script_budget));
         let table = kpi.population.table;
         let data = self.dataset.table(table.id);
-        let mut open_columns = None;
-        let rows = match &kpi.population.placement {
-            Placement::All => Rows::All,
-            Placement::By(column) => Rows::Bucketed(self.buckets(table, column)?),
-            Placement::OpenAt(instant) => {
-                let times = |name: &str| match data.column(name) {
-                    Some(c) => match &c.data {
-                        ColumnData::Timestamp(v) => Some((v.as_slice(), c.valid.as_deref())),
-                        _ => None,
-                    },
-                    None => None,
-                };
-                let (Some(created), Some(completed)) = (times("created_at"), times("completed_at")) else {
-                    return Err(self.error(format!("{} has no created_at and completed_at", table.name)));
-                };
-                open_columns = Some((created, completed));
-                Rows::OpenAt(*instant)
-            }
-        };
-        let filter = kpi.population.filter.as_ref().map(|f| self.row(f, table)).transpose()?;
+        let Placed { rows, open_columns, filter } = self.population(&kpi.population)?;
         let mut aggs = Vec::new();
         let value = self.value(&kpi.value, table, &mut aggs)?;
         let min_rows = match &kpi.min_rows {
@@ -283,6 +277,53 @@ impl<'d> Compiler<'d> {
             scripts: self.scripts.drain(..).map(|(_, call)| call).collect(),
             open_columns,
         })
+    }
+
+    /// The rows of a population: bucketed by a timestamp, open at an instant, or all; its filter.
+    pub(crate) fn population(&mut self, population: &Population) -> Result<Placed<'d>, EvalError> {
+        let table = population.table;
+        let data = self.dataset.table(table.id);
+        let mut open_columns = None;
+        let mut open_filter = None;
+        let rows = match &population.placement {
+            Placement::All => Rows::All,
+            Placement::By(column) => Rows::Bucketed(self.buckets(table, column)?),
+            Placement::OpenAt(instant) => {
+                let life =
+                    table.lifetime.ok_or_else(|| self.error(format!("{} rows never open", table.name)))?;
+                let times = |name: &str| match data.column(name) {
+                    Some(c) => match &c.data {
+                        ColumnData::Timestamp(v) => Some((v.as_slice(), c.valid.as_deref())),
+                        _ => None,
+                    },
+                    None => None,
+                };
+                let inclusive_end = table.column(life.end).is_some_and(|c| c.ty == ColumnType::Date);
+                match (times(life.start), times(life.end)) {
+                    (Some(start), Some(end)) if !inclusive_end => {
+                        open_columns = Some((start, end));
+                        Rows::OpenAt(*instant)
+                    }
+                    // An inclusive end date: a filter over every row (the engine still narrows
+                    // the rows of each period by its bounds).
+                    (Some(_), Some(_)) => {
+                        open_filter = Some(self.open_node(table, || Node::Instant(*instant))?);
+                        Rows::All
+                    }
+                    _ => {
+                        return Err(
+                            self.error(format!("{} has no {} and {}", table.name, life.start, life.end))
+                        )
+                    }
+                }
+            }
+        };
+        let filter = population.filter.as_ref().map(|f| self.row(f, table)).transpose()?;
+        let filter = match (open_filter, filter) {
+            (Some(open), Some(f)) => Some(Node::And(Box::new(open), Box::new(f))),
+            (open, f) => open.or(f),
+        };
+        Ok(Placed { rows, open_columns, filter })
     }
 
     pub fn const_number(&self, e: &TExpr) -> Result<f64, EvalError> {
@@ -309,7 +350,8 @@ impl<'d> Compiler<'d> {
             TKind::Builtin(b) => VNode::Builtin(*b),
             TKind::Unary(UnaryOp::Neg, inner) => VNode::Neg(Box::new(self.value(inner, table, aggs)?)),
             TKind::Binary(op, l, r) => {
-                let times = l.ty == Type::Timestamp && r.ty == Type::Timestamp;
+                let is_time = |t: &Type| matches!(t, Type::Timestamp | Type::Date);
+                let times = is_time(&l.ty) && is_time(&r.ty);
                 let (lv, rv) = (self.value(l, table, aggs)?, self.value(r, table, aggs)?);
                 match (op, times) {
                     (BinaryOp::Sub, true) => VNode::TimeDiff(Box::new(lv), Box::new(rv)),
@@ -325,12 +367,16 @@ impl<'d> Compiler<'d> {
             }
             TKind::Call(func, items) => VNode::Func(*func, Box::new(self.value(&items[0], table, aggs)?)),
             TKind::Aggregate { source, agg, args, filter } => {
-                let (row_table, grouped) = match source {
-                    AggSource::Population => (table, None),
-                    AggSource::Table(t) => (*t, Some((*t, self.group_rows(t)))),
+                let (row_table, grouped, placed) = match (source, self.placed.clone()) {
+                    (AggSource::Population, None) => (table, None, None),
+                    (AggSource::Population, Some(p)) => {
+                        (table, Some((table, self.group_rows(table))), Some(p))
+                    }
+                    (AggSource::Table(t), _) => (*t, Some((*t, self.group_rows(t))), None),
                 };
                 let plan = AggPlan {
                     table: grouped,
+                    placed,
                     agg: *agg,
                     args: args.iter().map(|a| self.row(a, row_table)).collect::<Result<_, _>>()?,
                     filter: filter.as_ref().map(|f| self.row(f, row_table)).transpose()?,
@@ -344,6 +390,13 @@ impl<'d> Compiler<'d> {
                     call,
                     args.iter().map(|a| self.value(a, table, aggs)).collect::<Result<_, _>>()?,
                 )
+            }
+            TKind::KpiValue { population, value, .. } => {
+                let placed = Arc::new(self.population(population)?);
+                let outer = self.placed.replace(placed);
+                let v = self.value(value, population.table, aggs);
+                self.placed = outer;
+                v?
             }
             _ => return Err(self.error("a row value where the KPI value needs an aggregate")),
         })
@@ -398,7 +451,19 @@ impl<'d> Compiler<'d> {
                     self.dataset.table(here.id).column(column.name).ok_or_else(|| {
                         self.error(format!("{} has no column `{}`", here.name, column.name))
                     })?;
-                column_node(&col.data, col.valid.as_deref(), via)
+                let node = column_node(&col.data, col.valid.as_deref(), via);
+                if here.id == schema::columns::RESOURCE_COST_PER_HOUR.table
+                    && column.name == schema::columns::RESOURCE_COST_PER_HOUR.name
+                {
+                    // A resource without a cost takes the param (0 when no rule declares it).
+                    let default = match self.params.value(kpi_hir::DEFAULT_COST_PER_HOUR) {
+                        Some(Value::Number(x)) => x,
+                        _ => 0.0,
+                    };
+                    Node::Coalesce(vec![node, Node::Num(default)])
+                } else {
+                    node
+                }
             }
             TKind::Custom(name) => {
                 let data = self.dataset.table(table.id);
@@ -428,6 +493,13 @@ impl<'d> Compiler<'d> {
             TKind::Call(RowFunc::Coalesce, items) => {
                 Node::Coalesce(items.iter().map(|i| self.row(i, table)).collect::<Result<_, _>>()?)
             }
+            TKind::Call(RowFunc::OpenAt, items) => {
+                let at = &items[0];
+                let mut compile_at = || self.row(at, table);
+                let (a, b) = (compile_at()?, compile_at()?);
+                let mut instants = [Some(a), Some(b)].into_iter();
+                self.open_node(table, || instants.next().flatten().expect("two instants"))?
+            }
             TKind::Call(func, items) => Node::Func(*func, Box::new(self.row(&items[0], table)?)),
             TKind::Related { relation, agg, args, filter } => {
                 let child = relation.child.schema();
@@ -442,7 +514,7 @@ impl<'d> Compiler<'d> {
                 let call = self.script(*function);
                 Node::Script(call, args.iter().map(|a| self.row(a, table)).collect::<Result<_, _>>()?)
             }
-            TKind::Aggregate { .. } | TKind::Builtin(_) => {
+            TKind::Aggregate { .. } | TKind::Builtin(_) | TKind::KpiValue { .. } => {
                 return Err(self.error("an aggregate where a row value is needed"))
             }
         })
@@ -499,8 +571,27 @@ impl<'d> Compiler<'d> {
             },
             B::Add | B::Sub | B::Mul | B::Div => {
                 let (a, b) = (self.row(l, table)?, self.row(r, table)?);
+                let sign = if op == B::Sub { -1.0 } else { 1.0 };
                 match (&l.ty, &r.ty) {
-                    (Type::Timestamp, Type::Timestamp) => Node::TimeDiff(Box::new(a), Box::new(b)),
+                    // Whole calendar days between two dates, whatever the clocks did in between.
+                    (Type::Date, Type::Date) => {
+                        let days = Node::NumArith(
+                            Arith::Div,
+                            Box::new(Node::TimeDiff(Box::new(a), Box::new(b))),
+                            Box::new(Node::Num(24.0)),
+                        );
+                        let days = Node::Func(RowFunc::Round, Box::new(days));
+                        Node::NumArith(Arith::Mul, Box::new(days), Box::new(Node::Num(24.0)))
+                    }
+                    (Type::Date, Type::Number(_)) => {
+                        Node::DateShift { date: Box::new(a), hours: Box::new(b), sign }
+                    }
+                    (Type::Number(_), Type::Date) => {
+                        Node::DateShift { date: Box::new(b), hours: Box::new(a), sign: 1.0 }
+                    }
+                    (Type::Timestamp | Type::Date, Type::Timestamp | Type::Date) => {
+                        Node::TimeDiff(Box::new(a), Box::new(b))
+                    }
                     (Type::Timestamp, _) => Node::TimeShift {
                         time: Box::new(a),
                         hours: Box::new(b),
@@ -576,6 +667,35 @@ impl<'d> Compiler<'d> {
         };
         let answers = dict.dict.iter().map(test).collect();
         Ok(Node::TextMatch { text: Box::new(text), answers })
+    }
+}
+
+impl<'d> Compiler<'d> {
+    /// A row of `table` is open at an instant (`at()` gives it, twice): started at or before it,
+    /// and not ended by it; an end date is inclusive, so it ends at the next local midnight.
+    fn open_node(
+        &self,
+        table: &'static TableSchema,
+        mut at: impl FnMut() -> Node<'d>,
+    ) -> Result<Node<'d>, EvalError> {
+        let life = table.lifetime.ok_or_else(|| self.error(format!("{} rows never open", table.name)))?;
+        let data = self.dataset.table(table.id);
+        let column = |name: &str| {
+            let col = data
+                .column(name)
+                .ok_or_else(|| self.error(format!("{} has no column `{name}`", table.name)))?;
+            Ok::<_, EvalError>(column_node(&col.data, col.valid.as_deref(), Via { links: Vec::new() }))
+        };
+        let started = Node::TimeCmp(Cmp::Le, Box::new(column(life.start)?), Box::new(at()));
+        let mut end = column(life.end)?;
+        if table.column(life.end).is_some_and(|c| c.ty == ColumnType::Date) {
+            end = Node::DateShift { date: Box::new(end), hours: Box::new(Node::Num(24.0)), sign: 1.0 };
+        }
+        let not_ended = Node::Or(
+            Box::new(Node::IsNull(Box::new(column(life.end)?))),
+            Box::new(Node::TimeCmp(Cmp::Gt, Box::new(end), Box::new(at()))),
+        );
+        Ok(Node::And(Box::new(started), Box::new(not_ended)))
     }
 }
 

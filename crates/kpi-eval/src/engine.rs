@@ -1,6 +1,9 @@
 //! Runs a compiled KPI plan: for each period, scan the population in chunks, keep the rows that
 //! pass the filter, and accumulate every aggregate per group; then compute the value per group.
-use crate::compile::{KpiPlan, Rows, VNode};
+use crate::compile::{KpiPlan, Rows, TimeColumn, VNode};
+
+/// The start and end columns of an `open at` population.
+type OpenColumns<'d> = (TimeColumn<'d>, TimeColumn<'d>);
 use crate::groups::NO_GROUP;
 use crate::kernel::{select, Acc, Arith, Cmp, Env, Instants, Node, NULL_TIME};
 use kpi_hir::{AggFunc, Builtin, Instant, RowFunc};
@@ -292,7 +295,7 @@ fn run_period(
                 if pass.as_ref().is_some_and(|p| !p[i]) || plan.groups[row as usize] == NO_GROUP {
                     continue;
                 }
-                if open_at.is_some_and(|t| !is_open(plan, row, t)) {
+                if open_at.is_some_and(|t| !is_open(plan.open_columns, row, t)) {
                     continue;
                 }
                 keep.push(row);
@@ -300,9 +303,9 @@ fn run_period(
             keep
         } else {
             let mut keep = match open_at {
-                Some(t) => {
-                    select(chunk, |row| plan.groups[row as usize] != NO_GROUP && is_open(plan, row, t))
-                }
+                Some(t) => select(chunk, |row| {
+                    plan.groups[row as usize] != NO_GROUP && is_open(plan.open_columns, row, t)
+                }),
                 None => select(chunk, |row| plan.groups[row as usize] != NO_GROUP),
             };
             for f in &filters {
@@ -329,14 +332,18 @@ fn run_period(
         (_, Some(c)) => c.period(period).chunks(CHUNK).for_each(&mut scan),
         (Rows::All | Rows::OpenAt(_), None) => for_each_chunk(plan.table_len, &mut scan),
     }
-    // Aggregates over another table's rows of the group, whatever the period.
+    // Aggregates over another table's rows of the group, whatever the period, or over the
+    // population of another KPI in this period.
     for (a, agg) in plan.aggs.iter().enumerate() {
         let Some((_, groups)) = &agg.table else { continue };
         let acc = &mut accs[a];
-        for_each_chunk(groups.len(), &mut |chunk: &[u32]| {
-            let keep = select(chunk, |r| groups[r as usize] != NO_GROUP);
-            accumulate(agg, &keep, groups, &env, acc);
-        });
+        match &agg.placed {
+            None => for_each_chunk(groups.len(), &mut |chunk: &[u32]| {
+                let keep = select(chunk, |r| groups[r as usize] != NO_GROUP);
+                accumulate(agg, &keep, groups, &env, acc);
+            }),
+            Some(placed) => accumulate_placed(agg, placed, groups, period, facts, &env, acc),
+        }
     }
     (0..n_groups)
         .map(|g| {
@@ -356,9 +363,40 @@ fn run_period(
         .collect()
 }
 
-/// Open at `t`: created at or before it, and not completed by it.
-fn is_open(plan: &KpiPlan, row: u32, t: i64) -> bool {
-    let Some(((created, created_valid), (completed, completed_valid))) = plan.open_columns else {
+/// An aggregate over another KPI's population (a KPI named in this one's value), in `period`.
+fn accumulate_placed(
+    agg: &crate::compile::AggPlan,
+    placed: &crate::compile::Placed,
+    groups: &[u32],
+    period: usize,
+    facts: &PeriodFacts,
+    env: &Env,
+    acc: &mut [Acc],
+) {
+    let open_at = match &placed.rows {
+        Rows::OpenAt(instant) => Some(facts.instants.get(*instant)),
+        _ => None,
+    };
+    let mut scan = |chunk: &[u32]| {
+        let mut keep = select(chunk, |r| {
+            groups[r as usize] != NO_GROUP && open_at.is_none_or(|t| is_open(placed.open_columns, r, t))
+        });
+        if let Some(f) = placed.filter.as_ref().filter(|_| !keep.is_empty()) {
+            keep = f.filter(&keep, env);
+        }
+        accumulate(agg, &keep, groups, env, acc);
+    };
+    match &placed.rows {
+        Rows::Bucketed(b) => b.rows[b.offsets[period] as usize..b.offsets[period + 1] as usize]
+            .chunks(CHUNK)
+            .for_each(&mut scan),
+        Rows::All | Rows::OpenAt(_) => for_each_chunk(groups.len(), &mut scan),
+    }
+}
+
+/// Open at `t`: created (started) at or before it, and not completed (ended) by it.
+fn is_open(open_columns: Option<OpenColumns>, row: u32, t: i64) -> bool {
+    let Some(((created, created_valid), (completed, completed_valid))) = open_columns else {
         return true;
     };
     let r = row as usize;
@@ -542,7 +580,7 @@ pub fn rows_behind(
             if pass.as_ref().is_some_and(|p| !p[i]) || plan.groups[row as usize] != group as u32 {
                 continue;
             }
-            if open_at.is_some_and(|t| !is_open(plan, row, t)) {
+            if open_at.is_some_and(|t| !is_open(plan.open_columns, row, t)) {
                 continue;
             }
             rows.push(row);

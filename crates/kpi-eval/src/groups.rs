@@ -48,7 +48,8 @@ fn bool_values(dataset: &Dataset, column: ColumnId) -> Vec<bool> {
 }
 
 /// The groups of `grouping` as the catalogue defines them: active resources, all clients,
-/// teams of active resources, queues of tickets; each in key order. No grouping: one group.
+/// teams of active resources, the labels found in the data (queues of tickets, contract types of
+/// contracts, device types of devices, categories and reasons of opportunities); each in key order. No grouping: one group.
 pub fn groups(dataset: &Dataset, grouping: Option<Grouping>) -> Groups {
     let Some(g) = grouping else {
         return Groups { grouping: None, keys: vec![String::new()], names: vec![None] };
@@ -79,12 +80,11 @@ pub fn groups(dataset: &Dataset, grouping: Option<Grouping>) -> Groups {
             v.dedup();
             v
         }
-        Grouping::Queue => {
-            let mut v: Vec<(String, Option<String>)> = text_values(dataset, col::TICKET_QUEUE)
-                .into_iter()
-                .flatten()
-                .map(|q| (q.to_string(), None))
-                .collect();
+        // Groups by a label: its distinct values (queues of tickets, contract types, ...).
+        _ => {
+            let column = g.label_column().expect("the other groupings are by a label");
+            let mut v: Vec<(String, Option<String>)> =
+                text_values(dataset, column).into_iter().flatten().map(|q| (q.to_string(), None)).collect();
             v.sort();
             v.dedup();
             v
@@ -103,25 +103,51 @@ pub fn row_groups(dataset: &Dataset, table: TableId, groups: &Groups) -> Vec<u32
     let len = dataset.table(table).len;
     let Some(g) = groups.grouping else { return vec![0; len] };
     let Some(path) = table.schema().group_path(g) else { return vec![NO_GROUP; len] };
-    // The links of the path lead to the table that holds the group column.
-    let mut links: Vec<&[u32]> = Vec::new();
+    let first = follow(dataset, table, path.links, path.column, groups);
+    // A time entry's client: its ticket's, else its project's.
+    let second = path.otherwise.and_then(|links| follow(dataset, table, links, path.column, groups));
+    if first.is_none() && second.is_none() {
+        return vec![NO_GROUP; len];
+    }
+    let group_of = |row: usize| match first.as_ref().map_or(NO_GROUP, |f| f(row)) {
+        NO_GROUP => second.as_ref().map_or(NO_GROUP, |s| s(row)),
+        g => g,
+    };
+    let mut out = vec![NO_GROUP; len];
+    out.par_chunks_mut(1 << 16).enumerate().for_each(|(block, slots)| {
+        let base = block << 16;
+        slots.iter_mut().enumerate().for_each(|(i, slot)| *slot = group_of(base + i));
+    });
+    out
+}
+
+/// The group of each row of `table` through `links` then `column`, as a function of the row
+/// ([`NO_GROUP`] for a dangling link or a null); `None` when the column is not loaded as text.
+fn follow<'a>(
+    dataset: &'a Dataset,
+    table: TableId,
+    links: &[&str],
+    column: &str,
+    groups: &Groups,
+) -> Option<impl Fn(usize) -> u32 + Sync + 'a> {
+    let mut steps: Vec<&'a [u32]> = Vec::new();
     let mut here = table.schema();
-    for link_name in path.links {
+    for link_name in links {
         let link = here.link(link_name).expect("group path links exist");
-        links.push(dataset.link_rows(here.id, link_name));
+        steps.push(dataset.link_rows(here.id, link_name));
         here = kpi_schema::table(link.table).expect("link target");
     }
     let target = dataset.table(here.id);
-    let Some(ColumnData::Text(text)) = target.column(path.column).map(|c| &c.data) else {
-        return vec![NO_GROUP; len];
+    let Some(ColumnData::Text(text)) = target.column(column).map(|c| &c.data) else {
+        return None;
     };
     // Map each distinct text of the column to its group once; rows then look up by code.
     let index: HashMap<&str, u32> =
         groups.keys.iter().enumerate().map(|(i, k)| (k.as_str(), i as u32)).collect();
     let by_code: Vec<u32> = text.dict.iter().map(|s| index.get(s).copied().unwrap_or(NO_GROUP)).collect();
-    let group_of = |row: usize| {
+    Some(move |row: usize| {
         let mut r = row as u32;
-        for link in &links {
+        for link in &steps {
             if r == u32::MAX {
                 return NO_GROUP;
             }
@@ -131,11 +157,5 @@ pub fn row_groups(dataset: &Dataset, table: TableId, groups: &Groups) -> Vec<u32
             Some(&code) if code != NULL_CODE => by_code[code as usize],
             _ => NO_GROUP,
         }
-    };
-    let mut out = vec![NO_GROUP; len];
-    out.par_chunks_mut(1 << 16).enumerate().for_each(|(block, slots)| {
-        let base = block << 16;
-        slots.iter_mut().enumerate().for_each(|(i, slot)| *slot = group_of(base + i));
-    });
-    out
+    })
 }

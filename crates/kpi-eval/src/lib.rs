@@ -40,6 +40,12 @@ pub enum EvalError {
     /// The periods to evaluate cannot be settled: a default range over too long a span.
     #[error("scorecard `{scorecard}`: {message}")]
     Range { scorecard: String, message: String },
+    /// A KPI reads a table of data contract v1.1 whose file the dataset does not have.
+    #[error(
+        "scorecard `{scorecard}`, KPI `{kpi}` reads the table `{table}`, but the dataset has no {table} file \
+         (`{table}.csv` or `{table}.jsonl`); add it, or name the scorecards to evaluate with `--scorecard ID`"
+    )]
+    MissingTable { scorecard: String, kpi: String, table: String },
 }
 
 /// The longest span, in months, a default range (one not given by both `from` and `to`) may
@@ -144,6 +150,7 @@ pub fn evaluate(
     options: &EvalOptions,
 ) -> Result<Vec<ScorecardResult>, EvalError> {
     let selected = selected_scorecards(program, &options.scorecards)?;
+    missing_tables(&selected, dataset)?;
     let frames: Vec<Frame> =
         selected.par_iter().map(|card| Frame::new(card, dataset, options)).collect::<Result<_, _>>()?;
     // Scorecards are compiled one after the other, sharing indexes; each KPI starts running as
@@ -181,6 +188,33 @@ pub fn evaluate(
         .collect())
 }
 
+/// A rule that reads an absent table of data contract v1.1 is an error naming it (an absent
+/// `surveys` or `clients` file of v1 is still an empty table).
+fn missing_tables(selected: &[&ScorecardDef], dataset: &Dataset) -> Result<(), EvalError> {
+    match selected.iter().find_map(|card| missing_table(card, dataset)) {
+        Some(missing) => Err(missing),
+        None => Ok(()),
+    }
+}
+
+/// The first KPI of `card` that reads a table the dataset has no file for (the optional tables
+/// of data contract v1.1), as the error that names them; `None` when the card can run.
+pub fn missing_table(card: &ScorecardDef, dataset: &Dataset) -> Option<EvalError> {
+    for kpi in &card.kpis {
+        for name in columns::tables_read(kpi) {
+            let table = kpi_schema::table(name).expect("tables_read names canonical tables");
+            if table.needs_file_when_read && !dataset.table(table.id).present {
+                return Some(EvalError::MissingTable {
+                    scorecard: card.id.clone(),
+                    kpi: kpi.id.clone(),
+                    table: name.to_string(),
+                });
+            }
+        }
+    }
+    None
+}
+
 /// The scorecards `options` names, in its order; without names, those of the root rule files.
 fn selected_scorecards<'p>(
     program: &'p Program,
@@ -208,6 +242,7 @@ fn selected_scorecards<'p>(
 /// builds the indexes they share, without running them. Returns how many KPIs were compiled.
 pub fn plan(program: &Program, dataset: &Dataset, options: &EvalOptions) -> Result<usize, EvalError> {
     let selected = selected_scorecards(program, &options.scorecards)?;
+    missing_tables(&selected, dataset)?;
     let frames: Vec<Frame> =
         selected.iter().map(|card| Frame::new(card, dataset, options)).collect::<Result<_, _>>()?;
     let mut indexes = compile::Indexes::default();

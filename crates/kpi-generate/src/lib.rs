@@ -3,6 +3,7 @@ use rayon::prelude::*;
 use std::io::Write;
 use std::path::Path;
 
+mod business;
 mod month;
 mod out;
 mod rng;
@@ -80,11 +81,13 @@ pub struct GenerateReport {
 }
 
 const TICKET_HEADER: &str = "id,client_id,assigned_resource_id,created_at,completed_at,status,priority,queue,issue_type,ticket_type,source,estimated_hours,first_response_due,first_response_at,resolution_plan_due,resolution_plan_at,resolved_due,resolved_at,due_at,last_activity_at,reopen_count,escalation_count\n";
-const ENTRY_HEADER: &str = "id,resource_id,ticket_id,started_at,ended_at,hours,billable,created_at\n";
+const ENTRY_HEADER: &str =
+    "id,resource_id,ticket_id,started_at,ended_at,hours,billable,created_at,project_id\n";
 const SURVEY_HEADER: &str = "id,ticket_id,resource_id,client_id,responded_at,score,max_score\n";
 
-/// Writes `resources.csv`, `clients.csv`, `tickets.csv`, `time_entries.csv` and `surveys.csv` into
-/// `out` (created if needed). The same options always give byte-identical files.
+/// Writes `resources.csv`, `clients.csv`, `tickets.csv`, `time_entries.csv`, `surveys.csv` and the
+/// business tables (`projects.csv`, `contracts.csv`, `devices.csv`, `billing_items.csv`,
+/// `opportunities.csv`) into `out` (created if needed). The same options always give byte-identical files.
 pub fn generate(out_dir: &Path, options: &GenerateOptions) -> std::io::Result<GenerateReport> {
     std::fs::create_dir_all(out_dir)?;
     let (n_techs, months, rate) = options.scale.shape();
@@ -92,17 +95,32 @@ pub fn generate(out_dir: &Path, options: &GenerateOptions) -> std::io::Result<Ge
     let techs = techs(&mut rng, n_techs, months);
     let clients = clients(&mut rng, (n_techs * 2).max(12));
     let client_weights = clients.iter().map(|c| f64::from(c.endpoints) + 15.0).collect();
-    let world = World { techs, clients, client_weights, end: options.end, months, seed: options.seed, rate };
+    let projects = business::projects(options.seed, clients.len(), options.end, months);
+    let mut client_projects = vec![Vec::new(); clients.len()];
+    for (i, p) in projects.iter().enumerate() {
+        client_projects[p.client].push(i);
+    }
+    let world = World {
+        techs,
+        clients,
+        client_weights,
+        end: options.end,
+        months,
+        seed: options.seed,
+        rate,
+        projects,
+        client_projects,
+    };
     let mut report = GenerateReport::default();
 
     let mut o = Out(Vec::new());
-    o.s("id,name,team,hours_per_day,active\n");
-    for t in &world.techs {
+    o.s("id,name,team,hours_per_day,active,cost_per_hour\n");
+    for (t, cost) in world.techs.iter().zip(business::costs(&world)) {
         o.s(&t.id).c().s(&t.name).c().s(t.team).c();
         if let Some(h) = t.hours_per_day {
             o.quarter(h);
         }
-        o.c().s(if t.active { "true" } else { "false" }).nl();
+        o.c().s(if t.active { "true" } else { "false" }).c().quarter(cost).nl();
     }
     write_file(out_dir, "resources.csv", &o.0, world.techs.len(), &mut report)?;
     let mut o = Out(Vec::new());
@@ -142,6 +160,7 @@ pub fn generate(out_dir: &Path, options: &GenerateOptions) -> std::io::Result<Ge
         w.write_all(h.as_bytes())?;
         writers.push((w, h.len() as u64, 0usize));
     }
+    let mut project_hours = vec![0.0; world.projects.len()];
     let batch = (rayon::current_num_threads() * 2).max(2) as u32;
     let mut m = 0;
     while m < months {
@@ -151,6 +170,7 @@ pub fn generate(out_dir: &Path, options: &GenerateOptions) -> std::io::Result<Ge
             .map(|mi| gen_month(&world, mi, &counts[mi as usize], first_ids[mi as usize]))
             .collect();
         for mo in outs {
+            project_hours.iter_mut().zip(&mo.project_hours).for_each(|(a, b)| *a += b);
             for (k, buf) in [&mo.tickets, &mo.entries, &mo.surveys].into_iter().enumerate() {
                 writers[k].0.write_all(&buf.0)?;
                 writers[k].1 += buf.0.len() as u64;
@@ -162,6 +182,11 @@ pub fn generate(out_dir: &Path, options: &GenerateOptions) -> std::io::Result<Ge
     for (f, (mut w, bytes, rows)) in files.iter().zip(writers) {
         w.flush()?;
         report.files.push((f.to_string(), rows, bytes));
+    }
+    let (bytes, rows) = business::write_projects(&world, &project_hours);
+    write_file(out_dir, "projects.csv", &bytes, rows, &mut report)?;
+    for (name, bytes, rows) in business::write_business(&world) {
+        write_file(out_dir, name, &bytes, rows, &mut report)?;
     }
     Ok(report)
 }

@@ -1,4 +1,5 @@
 //! One month of tickets, their time entries and surveys, drawn from the month's own random stream.
+use crate::business::project_at;
 use crate::out::{civil_from_days, days_from_civil, Out};
 use crate::rng::Rng;
 use crate::world::{Client, Tech, World, DAY, HOUR, ISSUE_TYPES, PRIORITIES, TYPES};
@@ -16,6 +17,8 @@ pub(crate) struct MonthOut {
     pub(crate) surveys: Out,
     /// Rows of tickets, time entries and surveys.
     pub(crate) counts: [usize; 3],
+    /// Hours booked to each project this month.
+    pub(crate) project_hours: Vec<f64>,
 }
 
 /// A ticket drafted before ids are given in creation order.
@@ -44,6 +47,7 @@ pub(crate) fn gen_month(w: &World, m: u32, counts: &[u32], first_id: u64) -> Mon
         entries: Out(Vec::with_capacity(drafts.len() * 500)),
         surveys: Out(Vec::new()),
         counts: [0; 3],
+        project_hours: vec![0.0; w.projects.len()],
     };
     for (i, d) in drafts.into_iter().enumerate() {
         ticket(w, &mut out, first_id + i as u64, d);
@@ -64,7 +68,7 @@ pub(crate) fn gen_month(w: &World, m: u32, counts: &[u32], first_id: u64) -> Mon
             }
             let e = &mut out.entries;
             e.s("I").n(u64::from(m) + 1).s("-").n(ti as u64 + 1).s("-").n(k + 1).c().s(&t.id).c().c();
-            e.t(started).c().t(ended).c().quarter(hours).c().s("false").c().t(recorded).nl();
+            e.t(started).c().t(ended).c().quarter(hours).c().s("false").c().t(recorded).c().nl();
             out.counts[1] += 1;
         }
     }
@@ -92,6 +96,11 @@ fn day_time(rng: &mut Rng, start: i64, stop: i64, from_hour: i64, to_hour: i64) 
 }
 
 /// Hours as whole seconds.
+/// The index of a client in the world's list (ids are `C0001`, `C0002`, ... in order).
+fn client_index(c: &Client) -> usize {
+    c.id[1..].parse::<usize>().map_or(0, |n| n - 1)
+}
+
 fn hours(h: f64) -> i64 {
     (h * 3600.0) as i64
 }
@@ -263,7 +272,15 @@ fn time_entries(
         let e = &mut out.entries;
         e.s("T").n(number).s("-").n(k + 1).c().s(&w.techs[worker].id).c().s("T").n(number).c();
         e.t(started).c().t(ended).c().quarter(h).c().s(if rng.chance(billable_p) { "true" } else { "false" });
-        e.c().t(recorded).nl();
+        e.c().t(recorded).c();
+        // Work on a project ticket books to the client's project running then, if any.
+        let project =
+            if life.ty == "project" { project_at(w, client_index(life.client), started) } else { None };
+        if let Some(p) = project {
+            e.s(&w.projects[p].id);
+            out.project_hours[p] += h;
+        }
+        e.nl();
         last_ended = last_ended.max(ended);
     }
     out.counts[1] += entry_count as usize;

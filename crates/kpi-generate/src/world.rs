@@ -176,4 +176,7 @@ pub(crate) struct World {
     pub(crate) seed: u64,
     /// Tickets per technician-month.
     pub(crate) rate: f64,
+    pub(crate) projects: Vec<crate::business::Project>,
+    /// Indexes into `projects` per client.
+    pub(crate) client_projects: Vec<Vec<usize>>,
 }

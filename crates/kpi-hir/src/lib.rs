@@ -10,6 +10,9 @@ pub use source::{BinaryOp, CmpOp, FileId, Span, UnaryOp};
 use kpi_schema::{ColumnSchema, Grouping, Link, Relation, TableSchema};
 use serde::Serialize;
 
+/// The param whose value a null `resources.cost_per_hour` takes (0 when no rule declares it).
+pub const DEFAULT_COST_PER_HOUR: &str = "default_cost_per_hour";
+
 /// Where a definition was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Origin {
@@ -334,6 +337,14 @@ pub enum TKind {
         function: usize,
         args: Vec<TExpr>,
     },
+    /// The value of another KPI of the scorecard, named by its id in a value (`revenue` in
+    /// `(revenue - labour_cost) / revenue`): `value` aggregates over that KPI's own `population`,
+    /// in the same period and group.
+    KpiValue {
+        id: String,
+        population: Box<Population>,
+        value: Box<TExpr>,
+    },
 }
 
 /// The rows an aggregate reads.
@@ -382,6 +393,10 @@ pub enum RowFunc {
     Hour,
     /// ISO weekday (1 = Monday ... 7 = Sunday) in the dataset time zone.
     Weekday,
+    /// `open_at(t)`: the row is open at the instant `t` by its table's lifetime
+    /// ([`kpi_schema::Lifetime`]): started at or before `t`, and not ended by it (an end date is
+    /// inclusive).
+    OpenAt,
 }
 
 /// A built-in value per (period, group).

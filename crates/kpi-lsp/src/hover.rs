@@ -194,6 +194,7 @@ fn column_doc(table: &str, column: &str) -> Option<String> {
         Some(kpi_schema::ColumnUnit::Hours) => " · unit hours",
         Some(kpi_schema::ColumnUnit::Count) => " · unit count",
         Some(kpi_schema::ColumnUnit::Number) => " · unit number",
+        Some(kpi_schema::ColumnUnit::Currency) => " · unit currency",
         None => "",
     };
     let required = if schema.required { " · required" } else { "" };

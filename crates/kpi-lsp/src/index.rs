@@ -157,7 +157,9 @@ fn walk(e: &TExpr, visit: &mut dyn FnMut(&TExpr)) {
                 walk(f, visit);
             }
         }
-        TKind::Const(_)
+        // A named KPI's value: its expressions are indexed where that KPI is defined.
+        TKind::KpiValue { .. }
+        | TKind::Const(_)
         | TKind::Param(_)
         | TKind::Instant(_)
         | TKind::Column { .. }
@@ -171,6 +173,7 @@ fn checked_expr(program: &kpi_hir::Program, e: &TExpr, out: &mut Vec<Occurrence>
     let span = Span { start: e.span.start, end: e.span.end };
     match &e.kind {
         TKind::Param(name) => out.push(Occurrence::new(file, span, Symbol::Param(name.clone()), false)),
+        TKind::KpiValue { id, .. } => out.push(Occurrence::new(file, span, Symbol::Kpi(id.clone()), false)),
         TKind::Column { links, column } => {
             let table = links.last().map_or_else(|| table_of_column(column), |l| l.table);
             let symbol = Symbol::Column { table, column: column.name };

@@ -1,4 +1,4 @@
-//! The canonical MSP dataset of data contract v1: the one place that names its tables, columns, links and groupings.
+//! The canonical MSP dataset of data contract v1.1: the one place that names its tables, columns, links and groupings.
 //!
 //! The checker uses it to resolve names before any data is read; the data layer uses it to load and
 //! type the files; the evaluator uses it to follow links and to group rows.
@@ -14,6 +14,9 @@ pub enum ColumnType {
     Number,
     Bool,
     Timestamp,
+    /// A calendar date (`YYYY-MM-DD`), held as its local midnight in the dataset's time zone, so
+    /// it compares with instants directly.
+    Date,
 }
 
 impl ColumnType {
@@ -24,6 +27,7 @@ impl ColumnType {
             ColumnType::Number => "number",
             ColumnType::Bool => "bool",
             ColumnType::Timestamp => "timestamp",
+            ColumnType::Date => "date",
         }
     }
 }
@@ -43,6 +47,8 @@ pub enum ColumnUnit {
     Hours,
     /// A count of things (endpoints, reopens).
     Count,
+    /// An amount of money in the MSP's currency (one currency per dataset).
+    Currency,
 }
 
 /// The value a null cell takes, as the data contract says ("default 0").
@@ -84,10 +90,27 @@ pub enum Grouping {
     Client,
     Team,
     Queue,
+    /// The `contract_type` of contracts (and of devices and billing items, through their contract).
+    ContractType,
+    /// The `device_type` of devices.
+    DeviceType,
+    /// The `category` of opportunities.
+    Category,
+    /// The won/lost `reason` of opportunities.
+    Reason,
 }
 
 impl Grouping {
-    pub const ALL: [Grouping; 4] = [Grouping::Resource, Grouping::Client, Grouping::Team, Grouping::Queue];
+    pub const ALL: [Grouping; 8] = [
+        Grouping::Resource,
+        Grouping::Client,
+        Grouping::Team,
+        Grouping::Queue,
+        Grouping::ContractType,
+        Grouping::DeviceType,
+        Grouping::Category,
+        Grouping::Reason,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -95,7 +118,24 @@ impl Grouping {
             Grouping::Client => "client",
             Grouping::Team => "team",
             Grouping::Queue => "queue",
+            Grouping::ContractType => "contract_type",
+            Grouping::DeviceType => "device_type",
+            Grouping::Category => "category",
+            Grouping::Reason => "reason",
         }
+    }
+
+    /// For a grouping by a label, the column whose distinct values are the groups (the groups of
+    /// resources, clients and teams come from the resources and clients tables instead).
+    pub fn label_column(self) -> Option<ColumnId> {
+        Some(match self {
+            Grouping::Resource | Grouping::Client | Grouping::Team => return None,
+            Grouping::Queue => columns::TICKET_QUEUE,
+            Grouping::ContractType => columns::CONTRACT_TYPE,
+            Grouping::DeviceType => columns::DEVICE_TYPE,
+            Grouping::Category => columns::OPPORTUNITY_CATEGORY,
+            Grouping::Reason => columns::OPPORTUNITY_REASON,
+        })
     }
 
     pub fn from_name(name: &str) -> Option<Grouping> {
@@ -116,6 +156,22 @@ pub struct GroupPath {
     pub grouping: Grouping,
     pub links: &'static [&'static str],
     pub column: &'static str,
+    /// Links to follow instead when `links` lead nowhere (a null or unknown id) or to a null
+    /// `column`: a time entry's client is its ticket's, else its project's.
+    pub otherwise: Option<&'static [&'static str]>,
+}
+
+const fn path(grouping: Grouping, links: &'static [&'static str], column: &'static str) -> GroupPath {
+    GroupPath { grouping, links, column, otherwise: None }
+}
+
+/// When a row of a table is *open* (in effect): from `start` (at or before the instant) until
+/// `end` (null = still open). An `end` of type date is inclusive: the row is open through that
+/// whole day, until the next local midnight. `from T open at I` and `open_at(I)` read it.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetime {
+    pub start: &'static str,
+    pub end: &'static str,
 }
 
 /// One canonical table.
@@ -127,6 +183,11 @@ pub struct TableSchema {
     pub columns: &'static [ColumnSchema],
     pub links: &'static [Link],
     pub groups: &'static [GroupPath],
+    /// When a row is open, for `open at`; `None`: rows of the table never open and close.
+    pub lifetime: Option<Lifetime>,
+    /// Data contract v1.1 tables: optional, but a rule that reads one needs its file (an absent
+    /// file is an error naming the table, not an empty table that silently scores nothing).
+    pub needs_file_when_read: bool,
     pub doc: &'static str,
 }
 
@@ -187,12 +248,15 @@ const fn with_default(mut c: ColumnSchema, default: ColumnDefault) -> ColumnSche
     c
 }
 
-use ColumnType::{Bool, Int, Number, Text, Timestamp};
+use ColumnType::{Bool, Date, Int, Number, Text, Timestamp};
+use Grouping as G;
 
 pub const RESOURCES: TableSchema = TableSchema {
     id: TableId::Resources,
     name: "resources",
     required: true,
+    lifetime: None,
+    needs_file_when_read: false,
     doc: "the technicians",
     columns: &[
         id("resource id"),
@@ -210,18 +274,25 @@ pub const RESOURCES: TableSchema = TableSchema {
             col("active", Bool, "inactive resources get no scorecard rows"),
             ColumnDefault::Bool(true),
         ),
+        with_unit(
+            col(
+                "cost_per_hour",
+                Number,
+                "loaded labour cost of one hour; null means the parameter `default_cost_per_hour`",
+            ),
+            ColumnUnit::Currency,
+        ),
     ],
     links: &[],
-    groups: &[
-        GroupPath { grouping: Grouping::Resource, links: &[], column: "id" },
-        GroupPath { grouping: Grouping::Team, links: &[], column: "team" },
-    ],
+    groups: &[path(G::Resource, &[], "id"), path(G::Team, &[], "team")],
 };
 
 pub const CLIENTS: TableSchema = TableSchema {
     id: TableId::Clients,
     name: "clients",
     required: false,
+    lifetime: None,
+    needs_file_when_read: false,
     doc: "the MSP's clients (companies)",
     columns: &[
         id("client id"),
@@ -232,13 +303,15 @@ pub const CLIENTS: TableSchema = TableSchema {
         ),
     ],
     links: &[],
-    groups: &[GroupPath { grouping: Grouping::Client, links: &[], column: "id" }],
+    groups: &[path(G::Client, &[], "id")],
 };
 
 pub const TICKETS: TableSchema = TableSchema {
     id: TableId::Tickets,
     name: "tickets",
     required: true,
+    lifetime: Some(Lifetime { start: "created_at", end: "completed_at" }),
+    needs_file_when_read: false,
     doc: "service tickets",
     columns: &[
         id("ticket id or number"),
@@ -279,10 +352,10 @@ pub const TICKETS: TableSchema = TableSchema {
         Link { name: "resource", column: "assigned_resource_id", table: "resources" },
     ],
     groups: &[
-        GroupPath { grouping: Grouping::Resource, links: &[], column: "assigned_resource_id" },
-        GroupPath { grouping: Grouping::Client, links: &[], column: "client_id" },
-        GroupPath { grouping: Grouping::Team, links: &["resource"], column: "team" },
-        GroupPath { grouping: Grouping::Queue, links: &[], column: "queue" },
+        path(G::Resource, &[], "assigned_resource_id"),
+        path(G::Client, &[], "client_id"),
+        path(G::Team, &["resource"], "team"),
+        path(G::Queue, &[], "queue"),
     ],
 };
 
@@ -290,6 +363,8 @@ pub const TIME_ENTRIES: TableSchema = TableSchema {
     id: TableId::TimeEntries,
     name: "time_entries",
     required: true,
+    lifetime: None,
+    needs_file_when_read: false,
     doc: "time worked by technicians",
     columns: &[
         id("entry id"),
@@ -300,16 +375,23 @@ pub const TIME_ENTRIES: TableSchema = TableSchema {
         with_unit(req("hours", Number, "hours worked"), ColumnUnit::Hours),
         req("billable", Bool, "the MSP is entitled to be paid for it"),
         col("created_at", Timestamp, "when the entry was recorded; null = unknown"),
+        col("project_id", Text, "the project worked on; null = not project time"),
     ],
     links: &[
         Link { name: "resource", column: "resource_id", table: "resources" },
         Link { name: "ticket", column: "ticket_id", table: "tickets" },
+        Link { name: "project", column: "project_id", table: "projects" },
     ],
     groups: &[
-        GroupPath { grouping: Grouping::Resource, links: &[], column: "resource_id" },
-        GroupPath { grouping: Grouping::Client, links: &["ticket"], column: "client_id" },
-        GroupPath { grouping: Grouping::Team, links: &["resource"], column: "team" },
-        GroupPath { grouping: Grouping::Queue, links: &["ticket"], column: "queue" },
+        path(G::Resource, &[], "resource_id"),
+        GroupPath {
+            grouping: G::Client,
+            links: &["ticket"],
+            column: "client_id",
+            otherwise: Some(&["project"]),
+        },
+        path(G::Team, &["resource"], "team"),
+        path(G::Queue, &["ticket"], "queue"),
     ],
 };
 
@@ -317,6 +399,8 @@ pub const SURVEYS: TableSchema = TableSchema {
     id: TableId::Surveys,
     name: "surveys",
     required: false,
+    lifetime: None,
+    needs_file_when_read: false,
     doc: "client satisfaction survey responses",
     columns: &[
         id("survey response id"),
@@ -333,15 +417,156 @@ pub const SURVEYS: TableSchema = TableSchema {
         Link { name: "client", column: "client_id", table: "clients" },
     ],
     groups: &[
-        GroupPath { grouping: Grouping::Resource, links: &[], column: "resource_id" },
-        GroupPath { grouping: Grouping::Client, links: &[], column: "client_id" },
-        GroupPath { grouping: Grouping::Team, links: &["resource"], column: "team" },
-        GroupPath { grouping: Grouping::Queue, links: &["ticket"], column: "queue" },
+        path(G::Resource, &[], "resource_id"),
+        path(G::Client, &[], "client_id"),
+        path(G::Team, &["resource"], "team"),
+        path(G::Queue, &["ticket"], "queue"),
     ],
 };
 
+pub const CONTRACTS: TableSchema = TableSchema {
+    id: TableId::Contracts,
+    name: "contracts",
+    required: false,
+    doc: "the client agreements",
+    columns: &[
+        id("contract id"),
+        req("client_id", Text, "the client of the contract"),
+        col("name", Text, "contract name"),
+        col("contract_type", Text, "managed, block_hours, time_and_materials, fixed_price, retainer, ..."),
+        req("start_date", Date, "first day covered"),
+        col("end_date", Date, "last day covered (inclusive); null = no end (evergreen)"),
+        with_unit(
+            col("monthly_value", Number, "recurring revenue per month (informational)"),
+            ColumnUnit::Currency,
+        ),
+    ],
+    links: &[Link { name: "client", column: "client_id", table: "clients" }],
+    groups: &[path(G::Client, &[], "client_id"), path(G::ContractType, &[], "contract_type")],
+    lifetime: Some(Lifetime { start: "start_date", end: "end_date" }),
+    needs_file_when_read: true,
+};
+
+pub const DEVICES: TableSchema = TableSchema {
+    id: TableId::Devices,
+    name: "devices",
+    required: false,
+    doc: "configuration items (assets) discovered at clients",
+    columns: &[
+        id("device id"),
+        req("client_id", Text, "the client the device belongs to"),
+        col("contract_id", Text, "the contract covering it; null = not covered"),
+        col("device_type", Text, "server, workstation, laptop, printer, network, ..."),
+        req("discovered_at", Timestamp, "first seen (RMM discovery)"),
+        col("reviewed_at", Timestamp, "when its contract scope was decided; null = awaiting review"),
+        col("retired_at", Timestamp, "removed from the estate; null = in service"),
+    ],
+    links: &[
+        Link { name: "client", column: "client_id", table: "clients" },
+        Link { name: "contract", column: "contract_id", table: "contracts" },
+    ],
+    groups: &[
+        path(G::Client, &[], "client_id"),
+        path(G::ContractType, &["contract"], "contract_type"),
+        path(G::DeviceType, &[], "device_type"),
+    ],
+    lifetime: Some(Lifetime { start: "discovered_at", end: "retired_at" }),
+    needs_file_when_read: true,
+};
+
+pub const BILLING_ITEMS: TableSchema = TableSchema {
+    id: TableId::BillingItems,
+    name: "billing_items",
+    required: false,
+    doc: "what was billed: posted invoice lines",
+    columns: &[
+        id("item id"),
+        req("client_id", Text, "the client billed"),
+        col("contract_id", Text, "the contract billed under"),
+        req("posted_at", Timestamp, "when it was posted (invoiced)"),
+        with_unit(req("amount", Number, "revenue"), ColumnUnit::Currency),
+        with_default(
+            with_unit(
+                col("cost", Number, "direct cost of goods or expenses behind it"),
+                ColumnUnit::Currency,
+            ),
+            ColumnDefault::Number(0.0),
+        ),
+        col("kind", Text, "recurring, labour, product, expense, ..."),
+    ],
+    links: &[
+        Link { name: "client", column: "client_id", table: "clients" },
+        Link { name: "contract", column: "contract_id", table: "contracts" },
+    ],
+    groups: &[path(G::Client, &[], "client_id"), path(G::ContractType, &["contract"], "contract_type")],
+    lifetime: None,
+    needs_file_when_read: true,
+};
+
+pub const PROJECTS: TableSchema = TableSchema {
+    id: TableId::Projects,
+    name: "projects",
+    required: false,
+    doc: "projects sold to clients",
+    columns: &[
+        id("project id"),
+        col("client_id", Text, "the client of the project"),
+        col("name", Text, "project name"),
+        with_unit(col("budget_hours", Number, "hours sold"), ColumnUnit::Hours),
+        col("start_date", Date, "project start"),
+        col("due_date", Date, "promised completion date"),
+        col("completed_at", Timestamp, "completed; null = open"),
+    ],
+    links: &[Link { name: "client", column: "client_id", table: "clients" }],
+    groups: &[path(G::Client, &[], "client_id")],
+    lifetime: Some(Lifetime { start: "start_date", end: "completed_at" }),
+    needs_file_when_read: true,
+};
+
+pub const OPPORTUNITIES: TableSchema = TableSchema {
+    id: TableId::Opportunities,
+    name: "opportunities",
+    required: false,
+    doc: "the sales pipeline",
+    columns: &[
+        id("opportunity id"),
+        col("client_id", Text, "the client; null for a prospect not yet a client"),
+        col("owner_resource_id", Text, "the salesperson who owns it"),
+        col("category", Text, "managed services, project, hardware, ..."),
+        with_unit(req("amount", Number, "expected revenue"), ColumnUnit::Currency),
+        req("created_at", Timestamp, "opened"),
+        col("closed_at", Timestamp, "won or lost; null = open"),
+        col("outcome", Text, "won, lost, or null while open"),
+        col("reason", Text, "won or lost reason"),
+    ],
+    links: &[
+        Link { name: "client", column: "client_id", table: "clients" },
+        Link { name: "owner", column: "owner_resource_id", table: "resources" },
+    ],
+    groups: &[
+        path(G::Resource, &[], "owner_resource_id"),
+        path(G::Client, &[], "client_id"),
+        path(G::Team, &["owner"], "team"),
+        path(G::Category, &[], "category"),
+        path(G::Reason, &[], "reason"),
+    ],
+    lifetime: Some(Lifetime { start: "created_at", end: "closed_at" }),
+    needs_file_when_read: true,
+};
+
 /// Every canonical table, in the order files are loaded and listed (the order of [`TableId`]).
-pub const TABLES: &[TableSchema] = &[RESOURCES, CLIENTS, TICKETS, TIME_ENTRIES, SURVEYS];
+pub const TABLES: &[TableSchema] = &[
+    RESOURCES,
+    CLIENTS,
+    TICKETS,
+    TIME_ENTRIES,
+    SURVEYS,
+    CONTRACTS,
+    DEVICES,
+    BILLING_ITEMS,
+    PROJECTS,
+    OPPORTUNITIES,
+];
 
 /// A canonical table, named in code by a typed identifier instead of a string: a lookup by id
 /// cannot miss, and a misspelt table is a compile error.
@@ -352,12 +577,27 @@ pub enum TableId {
     Tickets,
     TimeEntries,
     Surveys,
+    Contracts,
+    Devices,
+    BillingItems,
+    Projects,
+    Opportunities,
 }
 
 impl TableId {
     /// In the order of [`TABLES`].
-    pub const ALL: [TableId; 5] =
-        [TableId::Resources, TableId::Clients, TableId::Tickets, TableId::TimeEntries, TableId::Surveys];
+    pub const ALL: [TableId; 10] = [
+        TableId::Resources,
+        TableId::Clients,
+        TableId::Tickets,
+        TableId::TimeEntries,
+        TableId::Surveys,
+        TableId::Contracts,
+        TableId::Devices,
+        TableId::BillingItems,
+        TableId::Projects,
+        TableId::Opportunities,
+    ];
 
     pub fn schema(self) -> &'static TableSchema {
         &TABLES[self as usize]
@@ -417,6 +657,11 @@ pub mod columns {
     pub const TIME_ENTRY_ENDED_AT: ColumnId = TableId::TimeEntries.column("ended_at");
     pub const TIME_ENTRY_HOURS: ColumnId = TableId::TimeEntries.column("hours");
     pub const SURVEY_RESPONDED_AT: ColumnId = TableId::Surveys.column("responded_at");
+    pub const RESOURCE_COST_PER_HOUR: ColumnId = TableId::Resources.column("cost_per_hour");
+    pub const CONTRACT_TYPE: ColumnId = TableId::Contracts.column("contract_type");
+    pub const DEVICE_TYPE: ColumnId = TableId::Devices.column("device_type");
+    pub const OPPORTUNITY_CATEGORY: ColumnId = TableId::Opportunities.column("category");
+    pub const OPPORTUNITY_REASON: ColumnId = TableId::Opportunities.column("reason");
 
     /// Every constant above, for the test that they exist.
     pub const ALL: &[ColumnId] = &[
@@ -432,6 +677,11 @@ pub mod columns {
         TIME_ENTRY_ENDED_AT,
         TIME_ENTRY_HOURS,
         SURVEY_RESPONDED_AT,
+        RESOURCE_COST_PER_HOUR,
+        CONTRACT_TYPE,
+        DEVICE_TYPE,
+        OPPORTUNITY_CATEGORY,
+        OPPORTUNITY_REASON,
     ];
 }
 
@@ -468,6 +718,19 @@ mod tests {
                     here = table(here.link(link).unwrap().table).unwrap();
                 }
                 assert!(here.column(g.column).is_some(), "{} {}", t.name, g.grouping);
+                if let Some(otherwise) = g.otherwise {
+                    let mut here = t;
+                    for link in otherwise {
+                        here = table(here.link(link).unwrap().table).unwrap();
+                    }
+                    assert!(here.column(g.column).is_some(), "{} {} otherwise", t.name, g.grouping);
+                }
+            }
+            if let Some(life) = t.lifetime {
+                for name in [life.start, life.end] {
+                    let c = t.column(name).unwrap();
+                    assert!(matches!(c.ty, ColumnType::Timestamp | ColumnType::Date), "{}.{name}", t.name);
+                }
             }
         }
     }

@@ -434,6 +434,8 @@ pub mod codes {
     pub const DECLARED_UNIT: &str = "E0209";
     /// A plain number above 1 (or below 0) where a ratio is meant: `target >= 80` for `80%`.
     pub const PLAIN_RATIO: &str = "E0210";
+    /// A KPI's value named where it cannot be used: in a row condition, or before it is defined.
+    pub const KPI_REFERENCE: &str = "E0211";
     /// Two declarations with the same id.
     pub const DUPLICATE_ID: &str = "E0301";
     /// A clause given twice.

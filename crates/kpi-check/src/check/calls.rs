@@ -37,6 +37,7 @@ impl Checker<'_> {
         match name.name.as_str() {
             "workdays" | "available_hours" => self.check_builtin(name, args, span, scope, file),
             "custom" => self.check_custom(name, args, span, scope, file),
+            "open_at" => self.check_open_at_call(name, args, span, scope, file),
             "coalesce" | "abs" | "round" | "hour" | "weekday" => {
                 self.check_row_function(name, args, span, scope, file)
             }
@@ -143,6 +144,38 @@ impl Checker<'_> {
             }
         };
         Self::texpr(TKind::Call(func, checked), ty, span, file)
+    }
+
+    /// `open_at(instant)`: a row of a table with a lifetime is open at the instant.
+    fn check_open_at_call(
+        &mut self,
+        name: &Ident,
+        args: &[ast::Arg],
+        span: Span,
+        scope: Scope,
+        file: FileId,
+    ) -> TExpr {
+        let [arg] = args else {
+            return self.arity(name, "one argument, an instant such as `as_of`", args.len(), span, file);
+        };
+        let instant = self.check_expr(&arg.value, scope, file);
+        if !matches!(instant.ty, Type::Timestamp | Type::Date | Type::Error) {
+            self.error(diag::not_timestamp(file, &name.name, &instant));
+        }
+        let table = match scope {
+            Scope::Row(t) | Scope::Value { table: t, .. } => t,
+            Scope::Const => unreachable!("const scope is rejected by check_call"),
+        };
+        if table.lifetime.is_none() {
+            self.error(diag::never_open(file, name.span, table.name));
+            return Self::invalid(span, file);
+        }
+        let e = Self::texpr(TKind::Call(RowFunc::OpenAt, vec![instant]), Type::Bool, span, file);
+        if let Scope::Value { .. } = scope {
+            self.error(diag::row_in_aggregate(&e));
+            return Self::invalid(span, file);
+        }
+        e
     }
 
     /// The type of the first argument that has one; every other must be of the same kind.
@@ -353,7 +386,7 @@ impl Checker<'_> {
             }
             AggFunc::Min | AggFunc::Max => {
                 let [v] = checked else { return arity(self, "one value") };
-                if !matches!(v.ty, Type::Number(_) | Type::Timestamp | Type::Error) {
+                if !matches!(v.ty, Type::Number(_) | Type::Timestamp | Type::Date | Type::Error) {
                     self.expect_number_arg(v, file, &what);
                 }
                 v.ty.clone()

@@ -7,14 +7,19 @@ use kpi_schema::{self as schema, ColumnType, ColumnUnit};
 use kpi_syntax::ast::{Expr, ExprKind, Ident, Span, UnaryOp};
 use kpi_syntax::FileId;
 
+/// The param whose value a null `resources.cost_per_hour` takes.
+pub(crate) const DEFAULT_COST_PER_HOUR: &str = kpi_hir::DEFAULT_COST_PER_HOUR;
+
 fn column_type(c: &schema::ColumnSchema) -> Type {
     match c.ty {
         ColumnType::Text => Type::Text,
         ColumnType::Bool => Type::Bool,
         ColumnType::Timestamp => Type::Timestamp,
+        ColumnType::Date => Type::Date,
         ColumnType::Int | ColumnType::Number => Type::Number(match c.unit {
             Some(ColumnUnit::Hours) => Unit::Hours,
             Some(ColumnUnit::Count) => Unit::Count,
+            Some(ColumnUnit::Currency) => Unit::Currency,
             Some(ColumnUnit::Number) | None => Unit::Number,
         }),
     }
@@ -215,10 +220,11 @@ impl Checker<'_> {
                 }
                 T::Number(if matches!(a, Unit::Plain) { *b } else { *a })
             }
-            (T::Timestamp, T::Timestamp) if op == BinaryOp::Sub => T::Number(Unit::Hours),
-            (T::Timestamp, T::Number(Unit::Hours)) => T::Timestamp,
-            (T::Number(Unit::Hours), T::Timestamp) if op == BinaryOp::Add => T::Timestamp,
-            (T::Timestamp, T::Number(_)) => self.mismatch(
+            // Dates are instants too (their local midnight); `date + 1d` is the next midnight.
+            (T::Timestamp | T::Date, T::Timestamp | T::Date) if op == BinaryOp::Sub => T::Number(Unit::Hours),
+            (T::Timestamp | T::Date, T::Number(Unit::Hours)) => T::Timestamp,
+            (T::Number(Unit::Hours), T::Timestamp | T::Date) if op == BinaryOp::Add => T::Timestamp,
+            (T::Timestamp | T::Date, T::Number(_)) => self.mismatch(
                 op,
                 l,
                 r,
@@ -238,10 +244,17 @@ impl Checker<'_> {
             match (a, b) {
                 (Unit::Plain | Unit::Number | Unit::Ratio, u) => *u,
                 (u, Unit::Plain | Unit::Number | Unit::Ratio) => *u,
+                // A currency column met by hours is a rate (`hours * resource.cost_per_hour`).
+                (Unit::Hours, Unit::Currency) | (Unit::Currency, Unit::Hours) => Unit::Currency,
                 _ => Unit::Number,
             }
         } else {
+            // A param with a plain default that divides a quantity is a quantity of the same
+            // unit, so the result is a ratio: `sum(amount) / monthly_sales_target` is 4.0 (400 %)
+            // for a pipeline four times the target. A literal divisor scales: `sum(hours) / 2`.
+            let plain_param = matches!(r.kind, TKind::Param(_)) && *b == Unit::Plain;
             match (a, b) {
+                (Unit::Hours | Unit::Count | Unit::Currency, _) if plain_param => Unit::Ratio,
                 (a, b) if a == b && *a != Unit::Plain => Unit::Ratio,
                 (u, Unit::Plain | Unit::Number) => *u,
                 (u, Unit::Ratio | Unit::Count) => *u,
@@ -276,6 +289,12 @@ impl Checker<'_> {
                 if !last {
                     self.error(diag::field_not_link(file, part, &parts[i + 1], here));
                     return Self::invalid(span, file);
+                }
+                if here.id == schema::columns::RESOURCE_COST_PER_HOUR.table
+                    && c.name == schema::columns::RESOURCE_COST_PER_HOUR.name
+                {
+                    // A null cost takes this param's value (see kpi-eval's compile).
+                    self.used_params.insert(DEFAULT_COST_PER_HOUR.into());
                 }
                 let e = Self::texpr(TKind::Column { links, column: c }, column_type(c), span, file);
                 if matches!(scope, Scope::Value { .. }) {
@@ -314,11 +333,42 @@ impl Checker<'_> {
             self.used_params.insert(name.name.clone());
             return Some(Self::texpr(TKind::Param(name.name.clone()), ty, span, file));
         }
-        let i = INSTANTS.into_iter().find(|i| i.name() == name.name)?;
-        if matches!(scope, Scope::Const) {
-            return Some(self.not_constant(span, file, &name.name));
+        if let Some(i) = INSTANTS.into_iter().find(|i| i.name() == name.name) {
+            if matches!(scope, Scope::Const) {
+                return Some(self.not_constant(span, file, &name.name));
+            }
+            return Some(Self::texpr(TKind::Instant(i), Type::Timestamp, span, file));
         }
-        Some(Self::texpr(TKind::Instant(i), Type::Timestamp, span, file))
+        self.check_kpi_reference(name, span, scope, file)
+    }
+
+    /// The value of a KPI listed above the current one in its scorecard, in a `value`.
+    fn check_kpi_reference(&mut self, name: &Ident, span: Span, scope: Scope, file: FileId) -> Option<TExpr> {
+        let Some(card) = &self.card else { return None };
+        let earlier = card.earlier.iter().find(|k| k.id == name.name).cloned();
+        let later = card.later.contains(&name.name);
+        let itself = card.current == name.name;
+        match (earlier, scope) {
+            (Some(kpi), Scope::Value { .. }) => Some(Self::texpr(
+                TKind::KpiValue {
+                    id: kpi.id.clone(),
+                    population: Box::new(kpi.population),
+                    value: Box::new(kpi.value),
+                },
+                Type::Number(kpi.unit),
+                span,
+                file,
+            )),
+            (Some(_), _) => {
+                self.error(diag::kpi_in_row(file, name));
+                Some(Self::invalid(span, file))
+            }
+            (None, _) if later || itself => {
+                self.error(diag::kpi_not_yet(file, name, itself));
+                Some(Self::invalid(span, file))
+            }
+            (None, _) => None,
+        }
     }
 
     pub(super) fn not_constant(&mut self, span: Span, file: FileId, what: &str) -> TExpr {

@@ -206,7 +206,7 @@ impl<'a> Checker<'a> {
             self.error(diag::by_in_snapshot(file, col.span));
         }
         match t.column(&col.name) {
-            Some(c) if c.ty == ColumnType::Timestamp => {}
+            Some(c) if matches!(c.ty, ColumnType::Timestamp | ColumnType::Date) => {}
             Some(c) => self.error(diag::by_not_timestamp(file, col.span, t, c.name, c.ty)),
             None => self.error(diag::unknown_by_column(file, col, t)),
         }
@@ -215,7 +215,7 @@ impl<'a> Checker<'a> {
 
     /// `open at instant`: a table whose rows open and close.
     fn check_open_at(&mut self, file: FileId, t: &'static TableSchema, instant: &Ident) -> Placement {
-        if t.column("completed_at").is_none() {
+        if t.lifetime.is_none() {
             self.error(diag::never_open(file, instant.span, t.name));
         }
         match INSTANTS.into_iter().find(|i| i.name() == instant.name) {

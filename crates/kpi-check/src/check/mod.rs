@@ -53,7 +53,7 @@ fn is_summary(d: &Diagnostic) -> bool {
 /// The built-in instants a rule may name (`as_of`, `period_start`, `period_end`).
 pub const INSTANTS: [Instant; 3] = [Instant::AsOf, Instant::PeriodStart, Instant::PeriodEnd];
 /// The built-in functions a rule may call: aggregates, row functions, `custom`, per-period values.
-pub const FUNCTIONS: [&str; 15] = [
+pub const FUNCTIONS: [&str; 16] = [
     "count",
     "sum",
     "avg",
@@ -66,6 +66,7 @@ pub const FUNCTIONS: [&str; 15] = [
     "round",
     "hour",
     "weekday",
+    "open_at",
     "custom",
     "workdays",
     "available_hours",
@@ -190,6 +191,18 @@ struct Checker<'a> {
     failed_functions: BTreeSet<String>,
     /// Where the syntax errors of the run are, sorted (all come from parsing, before checking).
     syntax_errors: Vec<(FileId, u32)>,
+    /// The scorecard being checked, for KPI values named in other KPIs' values.
+    card: Option<CardKpis>,
+}
+
+/// The KPIs of the scorecard being checked, around the one being checked.
+#[derive(Default)]
+struct CardKpis {
+    /// Checked, above the current one: their values may be named.
+    earlier: Vec<kpi_hir::KpiDef>,
+    current: String,
+    /// Below the current one (named too early: an error that says so).
+    later: Vec<String>,
 }
 
 /// Where an expression stands, which decides what its names mean.
@@ -223,7 +236,9 @@ fn levels(e: &TExpr) -> (bool, bool) {
     match &e.kind {
         TKind::Const(_) | TKind::Param(_) | TKind::Instant(_) => (false, false),
         TKind::Column { .. } | TKind::Custom(_) | TKind::Related { .. } => (true, false),
-        TKind::Aggregate { .. } | TKind::Builtin(_) => (false, true),
+        TKind::Aggregate { .. } | TKind::Builtin(_) | TKind::KpiValue { .. } => (false, true),
+        // Reads the row's lifetime columns.
+        TKind::Call(kpi_hir::RowFunc::OpenAt, _) => (true, false),
         TKind::List(items) | TKind::Call(_, items) | TKind::Script { args: items, .. } => {
             items.iter().map(levels).fold((false, false), |(r, a), (r2, a2)| (r || r2, a || a2))
         }

@@ -140,7 +140,7 @@ impl<'a> Checker<'a> {
                     g,
                     file,
                     &Grouping::ALL.map(Grouping::name),
-                    "scorecards group per resource, client, team or queue",
+                    "scorecards group per resource, client, team, queue, contract_type, device_type, category or reason",
                 ))
             }
         }
@@ -213,8 +213,15 @@ impl<'a> Checker<'a> {
         let grain = resolved.grain.map_or(Grain::Month, |(g, _)| g);
         let group = resolved.group.and_then(|(g, _)| g);
         let mut kpis: Vec<KpiDef> = Vec::new();
-        for layered in &resolved.kpis {
-            if let Some(def) = self.check_kpi(layered, grain, group) {
+        for (i, layered) in resolved.kpis.iter().enumerate() {
+            self.card = Some(super::CardKpis {
+                earlier: kpis.clone(),
+                current: layered.id.name.clone(),
+                later: resolved.kpis[i + 1..].iter().map(|l| l.id.name.clone()).collect(),
+            });
+            let def = self.check_kpi(layered, grain, group);
+            self.card = None;
+            if let Some(def) = def {
                 kpis.push(def);
             }
         }

@@ -190,6 +190,9 @@ pub fn prepare(request: Request) -> Result<Option<Session>, Box<dyn std::error::
         super::data::debug_cache(outcome, path, started);
     }
     report_data_warnings(&session.dataset, &session.implausible);
+    for message in &session.left_out {
+        eprintln!("warning: {message}");
+    }
     Ok(Some(session))
 }
 

@@ -21,10 +21,15 @@ pub struct InitArgs {
 /// The standard library, as this build of `kpi` ships it.
 pub const STANDARD: &[(&str, &str)] = &[
     ("client_health.kpi", include_str!("../../../../rules/client_health.kpi")),
+    ("client_profitability.kpi", include_str!("../../../../rules/client_profitability.kpi")),
     ("common.kpi", include_str!("../../../../rules/common.kpi")),
+    ("contracts_devices.kpi", include_str!("../../../../rules/contracts_devices.kpi")),
     ("intake.kpi", include_str!("../../../../rules/intake.kpi")),
+    ("projects.kpi", include_str!("../../../../rules/projects.kpi")),
+    ("sales.kpi", include_str!("../../../../rules/sales.kpi")),
     ("service_delivery.kpi", include_str!("../../../../rules/service_delivery.kpi")),
     ("tech_balanced.kpi", include_str!("../../../../rules/tech_balanced.kpi")),
+    ("tech_time.kpi", include_str!("../../../../rules/tech_time.kpi")),
 ];
 
 /// The files of the template (path in the folder, text with `@NAME@`, `@ID@`, `@VERSION@` and

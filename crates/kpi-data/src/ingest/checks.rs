@@ -145,7 +145,7 @@ impl Warnings {
     }
 
     /// How to describe the unlisted rest of a kind.
-    fn describe(&mut self, file: &str, kind: &'static str, what: String) {
+    pub(super) fn describe(&mut self, file: &str, kind: &'static str, what: String) {
         self.more.insert((file.to_string(), kind), what);
     }
 

@@ -6,8 +6,8 @@ use crate::csv::CsvReader;
 use crate::error::{count, DataError};
 use crate::profile::ColumnMapping;
 use crate::value::{
-    impossible_timestamp, looks_like_int, parse_bool, parse_int, parse_number, parse_timestamp_format,
-    parse_timestamp_with, trim, ZoneResolver,
+    impossible_timestamp, looks_like_int, parse_bool, parse_date_format, parse_date_with, parse_int,
+    parse_number, parse_timestamp_format, parse_timestamp_with, trim, ZoneResolver,
 };
 use kpi_schema::ColumnType;
 
@@ -23,6 +23,7 @@ fn expected(ty: ColumnType) -> &'static str {
         ColumnType::Timestamp => {
             "a timestamp: RFC 3339 (2026-03-02T09:30:00Z, 2026-03-02T09:30:00-05:00) or YYYY-MM-DD HH:MM[:SS]"
         }
+        ColumnType::Date => "a date: YYYY-MM-DD",
     }
 }
 
@@ -227,6 +228,7 @@ impl Chunk {
                 ColumnType::Timestamp => {
                     self.timestamp(raw, src.mapping, plan.formats).map(Staged::Timestamp)
                 }
+                ColumnType::Date => self.date(raw, src.mapping, plan.formats).map(Staged::Timestamp),
             };
             match value {
                 Some(v) => staged[k] = v,
@@ -314,6 +316,17 @@ impl Chunk {
             }
         }
         parse_timestamp_with(raw, &mut self.zone)
+    }
+
+    /// A date: the profile's formats, else `YYYY-MM-DD`; held as its local midnight.
+    fn date(&mut self, raw: &str, mapping: Option<&ColumnMapping>, formats: &[String]) -> Option<i64> {
+        let own = mapping.map(|m| &m.format[..]).unwrap_or(&[]);
+        for f in own.iter().chain(formats) {
+            if let Some(t) = parse_date_format(raw, f, &mut self.zone) {
+                return Some(t);
+            }
+        }
+        parse_date_with(raw, &mut self.zone)
     }
 }
 

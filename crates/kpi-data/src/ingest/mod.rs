@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 mod blocks;
+mod business;
 mod checks;
 mod chunk;
 mod discover;
@@ -140,7 +141,11 @@ fn load_with<'a>(
         return Err(errors);
     }
     let other_files = names.into_iter().zip(used).filter(|(_, u)| !u).map(|(n, _)| n).collect();
-    let mut dataset = into_dataset(loaded, options.timezone, warnings);
+    // Rules read `cost_per_hour` when the projection asks for it: then every null is reported.
+    let cost_read = options.columns.as_ref().is_some_and(|p| {
+        p.get("resources").is_some_and(|c| c.contains(kpi_schema::columns::RESOURCE_COST_PER_HOUR.name))
+    });
+    let mut dataset = into_dataset(loaded, options.timezone, warnings, cost_read);
     dataset.skipped_rows = skipped_rows;
     dataset.other_files = other_files;
     dataset.read = record.map(Box::new);
@@ -209,7 +214,12 @@ fn read_table<'a, 'o>(
 
 /// The dataset of the tables read: tables built, links resolved, references and values checked
 /// (their warnings after `warnings`).
-fn into_dataset(mut loaded: Vec<Option<Loaded>>, timezone: chrono_tz::Tz, mut warnings: Warnings) -> Dataset {
+fn into_dataset(
+    mut loaded: Vec<Option<Loaded>>,
+    timezone: chrono_tz::Tz,
+    mut warnings: Warnings,
+    cost_read: bool,
+) -> Dataset {
     let mut tables = Vec::with_capacity(TABLES.len());
     let mut lines = Vec::with_capacity(TABLES.len());
     let mut files = vec![String::new(); TABLES.len()];
@@ -234,7 +244,10 @@ fn into_dataset(mut loaded: Vec<Option<Loaded>>, timezone: chrono_tz::Tz, mut wa
     let mut value_warnings = Warnings::default();
     rayon::join(
         || checks::check_links(&tables, &links, &lines, &files, &left_out, &mut warnings),
-        || checks::check_values(&tables, &lines, &files, &mut value_warnings),
+        || {
+            checks::check_values(&tables, &lines, &files, &mut value_warnings);
+            business::check_business_values(&tables, &lines, &files, cost_read, &mut value_warnings);
+        },
     );
     warnings.append(value_warnings);
     Dataset {

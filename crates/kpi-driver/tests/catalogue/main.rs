@@ -10,6 +10,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod business;
 mod clients;
 mod company;
 mod intake;

@@ -67,9 +67,29 @@ impl<'d> Node<'d> {
                         .collect(),
                 )
             }
+            Node::DateShift { date, hours, sign } => {
+                let t = date.eval(sel, env).time();
+                let h = hours.eval(sel, env).num();
+                Values::Time(t.into_iter().zip(h).map(|(t, h)| shift_date(t, sign * h, env.tz)).collect())
+            }
             _ => unreachable!("not an arithmetic node"),
         }
     }
+}
+
+/// `t` (a date's local midnight) plus `hours`: whole days as calendar days in `tz`.
+fn shift_date(t: i64, hours: f64, tz: chrono_tz::Tz) -> i64 {
+    if t == NULL_TIME || hours.is_nan() {
+        return NULL_TIME;
+    }
+    if hours % 24.0 == 0.0 && hours.abs() < 24.0 * 365.0 * 10_000.0 {
+        let date = chrono::DateTime::from_timestamp_micros(t).map(|d| d.with_timezone(&tz).date_naive());
+        let shifted = date.and_then(|d| d.checked_add_signed(chrono::TimeDelta::days((hours / 24.0) as i64)));
+        if let Some(day) = shifted {
+            return crate::periods::local_midnight(day, tz);
+        }
+    }
+    t + (hours * MICROS_PER_HOUR).round() as i64
 }
 
 /// `abs`, `round`, and the local `hour` and ISO `weekday` of a timestamp.
@@ -102,5 +122,6 @@ pub(super) fn eval_func<'d>(func: RowFunc, e: &Node<'d>, sel: &[u32], env: &Env)
             )
         }
         RowFunc::Coalesce => v,
+        RowFunc::OpenAt => unreachable!("open_at is compiled into comparisons of the lifetime columns"),
     }
 }

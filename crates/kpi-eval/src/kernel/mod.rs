@@ -109,6 +109,14 @@ pub enum Node<'d> {
     NumArith(Arith, Box<Node<'d>>, Box<Node<'d>>),
     /// timestamp - timestamp, in hours.
     TimeDiff(Box<Node<'d>>, Box<Node<'d>>),
+    /// date + hours (or - hours with `sign` -1): whole days are calendar days in the dataset's
+    /// zone (`end_date + 1d` is the next local midnight, 23 or 25 hours later across a clock
+    /// change); other hours are exact.
+    DateShift {
+        date: Box<Node<'d>>,
+        hours: Box<Node<'d>>,
+        sign: f64,
+    },
     /// timestamp + hours (or - hours with `sign` -1).
     TimeShift {
         time: Box<Node<'d>>,
@@ -174,7 +182,9 @@ impl<'d> Node<'d> {
             | Node::TimeCmp(_, a, b)
             | Node::BoolEq(a, b)
             | Node::TextCmp(_, a, b) => a.any(test) || b.any(test),
-            Node::TimeShift { time, hours, .. } => time.any(test) || hours.any(test),
+            Node::TimeShift { time, hours, .. } | Node::DateShift { date: time, hours, .. } => {
+                time.any(test) || hours.any(test)
+            }
             Node::Coalesce(items) | Node::Script(_, items) => items.iter().any(|i| i.any(test)),
             Node::Related { args, filter, .. } => {
                 args.iter().any(|a| a.any(test)) || filter.as_ref().is_some_and(|f| f.any(test))
@@ -227,9 +237,11 @@ impl<'d> Node<'d> {
             Node::Not(_) | Node::And(..) | Node::Or(..) | Node::IsNull(_) | Node::Coalesce(_) => {
                 self.eval_logic(sel, env)
             }
-            Node::Neg(_) | Node::NumArith(..) | Node::TimeDiff(..) | Node::TimeShift { .. } => {
-                self.eval_arith(sel, env)
-            }
+            Node::Neg(_)
+            | Node::NumArith(..)
+            | Node::TimeDiff(..)
+            | Node::TimeShift { .. }
+            | Node::DateShift { .. } => self.eval_arith(sel, env),
             Node::NumCmp(..)
             | Node::TimeCmp(..)
             | Node::BoolEq(..)
