@@ -375,16 +375,11 @@ impl ColumnData {
 
 pub use intern::{Dict, TextColumn};
 
-/// Whether `column` of `table` is a key that links need, loaded whatever the [`Projection`]:
-/// the table's `id` when some link targets the table, or a link's foreign key.
+/// Whether `column` of `table` is loaded whatever the [`Projection`]: a required column (ids
+/// and required values are always validated, so the rows kept never depend on the rules) or a
+/// link's foreign key.
 pub fn is_key_column(table: &str, column: &str) -> bool {
-    let targeted = || kpi_schema::TABLES.iter().flat_map(|t| t.links).any(|l| l.table == table);
-    let foreign = || {
-        kpi_schema::TABLES
-            .iter()
-            .filter(|t| t.name == table)
-            .flat_map(|t| t.links)
-            .any(|l| l.column == column)
-    };
-    (column == "id" && targeted()) || foreign()
+    kpi_schema::TABLES.iter().filter(|t| t.name == table).any(|t| {
+        t.links.iter().any(|l| l.column == column) || t.columns.iter().any(|c| c.required && c.name == column)
+    })
 }

@@ -22,6 +22,10 @@ pub struct Profile {
     pub tickets: Option<TableMapping>,
     pub time_entries: Option<TableMapping>,
     pub surveys: Option<TableMapping>,
+    /// How the profile was named when read: a built-in name or the file's path (to repeat it in
+    /// a command line).
+    #[serde(skip)]
+    pub origin: String,
 }
 
 /// How one canonical table is read.
@@ -175,11 +179,13 @@ impl Profile {
 
     /// A built-in name, or else a file path.
     pub fn from_name_or_file(spec: &str) -> Result<Profile, ProfileError> {
-        if Profile::BUILTIN.contains(&spec) {
+        let mut profile = if Profile::BUILTIN.contains(&spec) {
             Profile::builtin(spec)
         } else {
             Profile::from_file(Path::new(spec))
-        }
+        }?;
+        profile.origin = spec.to_string();
+        Ok(profile)
     }
 
     /// Parses and validates a profile; `origin` names it in messages.

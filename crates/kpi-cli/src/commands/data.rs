@@ -263,6 +263,34 @@ pub fn count(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
+/// The `kpi data check` command that loads `dir` as a run did: same profile, time zone and
+/// `--skip-bad-rows`, so that what it lists is what the run saw.
+pub fn check_command(
+    dir: &std::path::Path,
+    profile: Option<&str>,
+    timezone: kpi_data::Tz,
+    skip_bad_rows: bool,
+) -> String {
+    let quote = |s: &str| {
+        if s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:+".contains(c)) {
+            s.to_string()
+        } else {
+            format!("'{}'", s.replace('\'', "'\\''"))
+        }
+    };
+    let mut cmd = format!("kpi data check --data {}", quote(&dir.display().to_string()));
+    if let Some(p) = profile.filter(|p| !p.is_empty()) {
+        cmd.push_str(&format!(" --profile {}", quote(p)));
+    }
+    if timezone != chrono_tz::UTC {
+        cmd.push_str(&format!(" --timezone {}", timezone.name()));
+    }
+    if skip_bad_rows {
+        cmd.push_str(" --skip-bad-rows");
+    }
+    cmd
+}
+
 /// ` hint` when every load error concerns one row (so `--skip-bad-rows` would leave the rows
 /// out) and the flag was not given; nothing when it cannot help.
 pub fn skip_hint(errors: &kpi_data::LoadErrors, skip_bad_rows: bool, hint: &str) -> String {

@@ -165,13 +165,13 @@ pub(super) struct Header<'a, 'p> {
     pub(super) wanted: Option<&'a BTreeSet<String>>,
 }
 
-/// The columns of `schema` a projection loads: those it lists plus the keys links need (the `id`
-/// of a table some link targets, each link's own column).
+/// The columns of `schema` a projection loads: those it lists, the keys links need (each link's
+/// own column) and every required column (the `id` among them). Ids and required values are
+/// validated whatever the rules read, so the rows a load keeps or leaves out never depend on
+/// the projection (`kpi evaluate` and `kpi data check` see the same rows).
 pub(super) fn wanted_columns(schema: &TableSchema, projection: &Projection) -> BTreeSet<String> {
     let mut wanted = projection.get(schema.name).cloned().unwrap_or_default();
-    if TABLES.iter().any(|t| t.links.iter().any(|l| l.table == schema.name)) {
-        wanted.insert("id".to_string());
-    }
+    wanted.extend(schema.columns.iter().filter(|c| c.required).map(|c| c.name.to_string()));
     wanted.extend(schema.links.iter().map(|l| l.column.to_string()));
     wanted
 }
