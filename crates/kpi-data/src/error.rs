@@ -18,6 +18,8 @@ pub struct DataError {
     pub message: String,
     /// The error concerns one row only, which `skip_bad_rows` may leave out.
     pub row_level: bool,
+    /// In a workbook: the cell (`Tickets!D17`), shown instead of line and field.
+    pub cell: Option<String>,
 }
 
 impl DataError {
@@ -29,6 +31,7 @@ impl DataError {
             header: None,
             message: message.into(),
             row_level: false,
+            cell: None,
         }
     }
 
@@ -40,7 +43,9 @@ impl DataError {
 impl fmt::Display for DataError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;
-        if let Some(line) = self.line {
+        if let Some(cell) = &self.cell {
+            write!(f, ": {cell}")?;
+        } else if let Some(line) = self.line {
             write!(f, ":{line}")?;
             if let Some(col) = self.column {
                 write!(f, ":{col}")?;

@@ -19,7 +19,7 @@ pub(crate) struct Lines {
 }
 
 impl Lines {
-    fn push(&mut self, line: u32) {
+    pub(crate) fn push(&mut self, line: u32) {
         if self.list.is_empty() {
             if self.len == 0 {
                 self.first = line;
