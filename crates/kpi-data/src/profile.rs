@@ -237,34 +237,34 @@ pub enum ProfileError {
     Parse { path: String, message: String },
     #[error("profile {path}: {message}")]
     Invalid { path: String, message: String },
-    #[error("no built-in profile `{0}` (built-in profiles: autotask, connectwise)")]
+    #[error("no built-in profile `{0}` (built-in profiles: autotask, autotask-ui, connectwise, halopsa, servicenow, servicenow-events)")]
     UnknownBuiltin(String),
 }
 
-const AUTOTASK: &str = include_str!("../../../profiles/autotask.toml");
-const CONNECTWISE: &str = include_str!("../../../profiles/connectwise.toml");
+/// The shipped profiles: name and TOML source.
+const SHIPPED: &[(&str, &str)] = &[
+    ("autotask", include_str!("../../../profiles/autotask.toml")),
+    ("autotask-ui", include_str!("../../../profiles/autotask-ui.toml")),
+    ("connectwise", include_str!("../../../profiles/connectwise.toml")),
+    ("halopsa", include_str!("../../../profiles/halopsa.toml")),
+    ("servicenow", include_str!("../../../profiles/servicenow.toml")),
+    ("servicenow-events", include_str!("../../../profiles/servicenow-events.toml")),
+];
 
 impl Profile {
     /// The names of the shipped profiles.
-    pub const BUILTIN: &'static [&'static str] = &["autotask", "connectwise"];
+    pub const BUILTIN: &'static [&'static str] =
+        &["autotask", "autotask-ui", "connectwise", "halopsa", "servicenow", "servicenow-events"];
 
-    /// A shipped profile: `autotask` or `connectwise`.
+    /// A shipped profile (see [`Profile::BUILTIN`]).
     pub fn builtin(name: &str) -> Result<Profile, ProfileError> {
-        let text = match name {
-            "autotask" => AUTOTASK,
-            "connectwise" => CONNECTWISE,
-            _ => return Err(ProfileError::UnknownBuiltin(name.to_string())),
-        };
+        let text = Profile::builtin_source(name).ok_or_else(|| ProfileError::UnknownBuiltin(name.to_string()))?;
         Profile::from_toml(text, &format!("profiles/{name}.toml"))
     }
 
     /// The TOML source of a shipped profile, for copying and editing.
     pub fn builtin_source(name: &str) -> Option<&'static str> {
-        match name {
-            "autotask" => Some(AUTOTASK),
-            "connectwise" => Some(CONNECTWISE),
-            _ => None,
-        }
+        SHIPPED.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
     }
 
     pub fn from_file(path: &Path) -> Result<Profile, ProfileError> {

@@ -273,12 +273,12 @@ pub(super) fn parse_json(
         let list = match doc {
             serde_json::Value::Array(a) => a,
             serde_json::Value::Object(mut m) => {
-                match ["items", "result", "records", "data"].iter().find_map(|k| match m.remove(*k) {
-                    Some(serde_json::Value::Array(a)) => Some(a),
-                    _ => None,
-                }) {
-                    Some(a) => a,
-                    None => vec![serde_json::Value::Object(m)],
+                // A wrapper: `items`, `result` (ServiceNow), else its only array (HaloPSA's `tickets`).
+                let arrays: Vec<String> = m.iter().filter(|(_, v)| v.is_array()).map(|(k, _)| k.clone()).collect();
+                let key = ["items", "result"].iter().map(|k| k.to_string()).find(|k| arrays.contains(k));
+                match key.or_else(|| (arrays.len() == 1).then(|| arrays[0].clone())).and_then(|k| m.remove(&k)) {
+                    Some(serde_json::Value::Array(a)) => a,
+                    _ => vec![serde_json::Value::Object(m)],
                 }
             }
             _ => {
