@@ -43,21 +43,30 @@ fn an_incident_event_log_evaluates_with_its_profile_alone_to_the_hand_checked_va
     let (json, _) = evaluate("examples/exports/servicenow-events");
     let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
     let expected: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("examples/exports/servicenow-events/expected.json")).expect("expected"),
+        &std::fs::read_to_string(repo().join("examples/exports/servicenow-events/expected.json"))
+            .expect("expected"),
     )
     .expect("JSON");
-    assert!(expected["events"].as_u64().expect("events") >= 200 && expected["tickets"].as_u64().expect("n") >= 40);
+    assert!(
+        expected["events"].as_u64().expect("events") >= 200 && expected["tickets"].as_u64().expect("n") >= 40
+    );
     let rows = v["scorecards"][0]["rows"].as_array().expect("rows");
     assert_eq!(rows.len(), 3, "January to March");
     for row in rows {
         let month = row["period"]["label"].as_str().expect("label");
         let want = &expected["months"][month];
-        let kpi = |id: &str| row["kpis"].as_array().expect("kpis").iter().find(|k| k["id"] == id).expect("kpi").clone();
+        let kpi = |id: &str| {
+            row["kpis"].as_array().expect("kpis").iter().find(|k| k["id"] == id).expect("kpi").clone()
+        };
         let n = |k: &str| want[k].as_f64().expect("a count");
         assert_eq!(kpi("opened")["value"].as_f64(), Some(n("opened")), "{month} opened");
         assert_eq!(kpi("sla_completion")["sample_size"].as_f64(), Some(n("resolved")), "{month}");
         assert_eq!(kpi("sla_completion")["value"].as_f64(), Some(n("met") / n("resolved")), "{month} SLA");
-        assert_eq!(kpi("reopened")["value"].as_f64(), Some(n("reopened") / n("resolved")), "{month} reopened");
+        assert_eq!(
+            kpi("reopened")["value"].as_f64(),
+            Some(n("reopened") / n("resolved")),
+            "{month} reopened"
+        );
     }
     // January by hand: 22 opened; 21 resolved, 16 within SLA, 6 reopened.
     let jan = &rows[0]["kpis"];
@@ -74,12 +83,15 @@ fn an_xlsx_export_evaluates_byte_for_byte_like_its_csv_twin() {
 
 fn data_check(dir: &str, profile: &str) -> (bool, String, String) {
     let out = kpi(&["data", "check", "--data", dir, "--profile", profile, "--no-cache"]);
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn rows_of(summary: &str, table: &str) -> String {
-    let line = summary.lines().find(|l| l.starts_with(table)).expect("a table row");
-    line.split_whitespace().rev().nth(0).map(|_| line.to_string()).expect("cells")
+    summary.lines().find(|l| l.starts_with(table)).expect("a table row").to_string()
 }
 
 #[test]
@@ -107,11 +119,15 @@ fn each_shipped_profile_reads_its_products_export() {
 fn an_autotask_ui_export_is_refused_until_its_date_order_is_stated() {
     let (ok, _, err) = data_check("examples/exports/autotask-ui", "autotask-ui");
     assert!(!ok);
-    assert!(err.contains("invalid timestamp `28/02/2023 04:03 PM`") && err.contains("date_order = \"day-first\""), "{err}");
+    assert!(
+        err.contains("invalid timestamp `28/02/2023 04:03 PM`") && err.contains("date_order = \"day-first\""),
+        "{err}"
+    );
     let dir = tempfile::tempdir().expect("temp dir");
     let profile = dir.path().join("client.toml");
     let text = std::fs::read_to_string(repo().join("profiles/autotask-ui.toml")).expect("profile");
-    std::fs::write(&profile, text.replace("# date_order = \"day-first\"", "date_order = \"day-first\"")).expect("write");
+    std::fs::write(&profile, text.replace("# date_order = \"day-first\"", "date_order = \"day-first\""))
+        .expect("write");
     let (ok, out, err) = data_check("examples/exports/autotask-ui", profile.to_str().expect("UTF-8"));
     assert!(ok, "{err}");
     assert!(rows_of(&out, "tickets").contains("created_at 2023-02-28 .. 2023-03-01"), "{out}");
@@ -126,8 +142,14 @@ fn an_event_log_without_a_collapse_rule_fails_even_with_skip_bad_rows() {
     let text = text.replace("[tickets.collapse]\nkeep = \"last\"\norder = \"sys_mod_count\"\n", "");
     std::fs::write(&profile, text).expect("write");
     let out = kpi(&[
-        "data", "check", "--data", "examples/exports/servicenow-events", "--profile", profile.to_str().expect("UTF-8"),
-        "--skip-bad-rows", "--no-cache",
+        "data",
+        "check",
+        "--data",
+        "examples/exports/servicenow-events",
+        "--profile",
+        profile.to_str().expect("UTF-8"),
+        "--skip-bad-rows",
+        "--no-cache",
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());

@@ -18,8 +18,6 @@ pub struct DataError {
     pub message: String,
     /// The error concerns one row only, which `skip_bad_rows` may leave out.
     pub row_level: bool,
-    /// In a workbook: the cell (`Tickets!D17`), shown instead of line and field.
-    pub cell: Option<String>,
 }
 
 impl DataError {
@@ -31,7 +29,6 @@ impl DataError {
             header: None,
             message: message.into(),
             row_level: false,
-            cell: None,
         }
     }
 
@@ -43,9 +40,7 @@ impl DataError {
 impl fmt::Display for DataError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;
-        if let Some(cell) = &self.cell {
-            write!(f, ": {cell}")?;
-        } else if let Some(line) = self.line {
+        if let Some(line) = self.line {
             write!(f, ":{line}")?;
             if let Some(col) = self.column {
                 write!(f, ":{col}")?;

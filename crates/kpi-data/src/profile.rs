@@ -258,7 +258,8 @@ impl Profile {
 
     /// A shipped profile (see [`Profile::BUILTIN`]).
     pub fn builtin(name: &str) -> Result<Profile, ProfileError> {
-        let text = Profile::builtin_source(name).ok_or_else(|| ProfileError::UnknownBuiltin(name.to_string()))?;
+        let text =
+            Profile::builtin_source(name).ok_or_else(|| ProfileError::UnknownBuiltin(name.to_string()))?;
         Profile::from_toml(text, &format!("profiles/{name}.toml"))
     }
 

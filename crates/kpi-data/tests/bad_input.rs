@@ -193,14 +193,17 @@ fn header_only_file_is_fine() {
 }
 
 #[test]
-fn wrong_delimiter() {
-    assert_eq!(
-        errors(&[("resources.csv", "id;name\nR1;Ann\n")]),
-        "resources.csv:1: error: the header is one field containing `;`: looks like `;`-separated; kpi reads comma-separated CSV (re-export with `,` as the delimiter)"
-    );
-    assert_eq!(
-        errors(&[("resources.csv", "id\tname\nR1\tAnn\n")]),
-        "resources.csv:1: error: the header is one field containing tab: looks like tab-separated; kpi reads comma-separated CSV (re-export with `,` as the delimiter)"
+fn another_delimiter_is_detected() {
+    // A header of one field holding `;` or tabs: the file is read again with the delimiter found.
+    for resources in ["id;name\nR1;Ann\n", "id\tname\nR1\tAnn\n"] {
+        let d = run(&[("resources.csv", resources)], &LoadOptions::default()).unwrap();
+        assert_eq!(d.table(kpi_schema::TableId::Resources).row_of_id("R1"), Some(0));
+    }
+    // Its errors still name the file and its own lines.
+    let e = errors(&[("resources.csv", "id;name\nR1;Ann\nR1;Bob\n")]);
+    assert!(
+        e.starts_with("resources.csv:3:1: error: column `id`: duplicate id `R1` (first on line 2)"),
+        "{e}"
     );
 }
 

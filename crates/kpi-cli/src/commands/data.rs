@@ -266,7 +266,8 @@ fn render(dataset: &kpi_data::Dataset) -> String {
 /// what was derived or collapsed, and the columns with no value in any row (their KPIs have no
 /// data).
 fn mapping(profile: &Profile, dataset: &kpi_data::Dataset) -> String {
-    let mut out = format!("mapping ({}):\n", if profile.name.is_empty() { &profile.origin } else { &profile.name });
+    let mut out =
+        format!("mapping ({}):\n", if profile.name.is_empty() { &profile.origin } else { &profile.name });
     for table in &dataset.tables {
         let Some(schema) = kpi_schema::table(&table.name) else { continue };
         let m = profile.table(&table.name);
@@ -285,10 +286,16 @@ fn mapping(profile: &Profile, dataset: &kpi_data::Dataset) -> String {
         for c in schema.columns {
             let cm = m.and_then(|m| m.columns.get(c.name));
             let source = match cm {
-                Some(cm) if cm.met.is_some() => format!("flag {} with {}", cm.met.as_deref().unwrap_or(""), cm.reached.as_deref().unwrap_or("")),
+                Some(cm) if cm.met.is_some() => format!(
+                    "flag {} with {}",
+                    cm.met.as_deref().unwrap_or(""),
+                    cm.reached.as_deref().unwrap_or("")
+                ),
                 Some(cm) if !cm.join.is_empty() => cm.join.join(" + "),
                 Some(cm) if !cm.from.is_empty() => cm.from.join(" | "),
-                Some(cm) if cm.default.is_some() => format!("default {}", cm.default.as_deref().unwrap_or("")),
+                Some(cm) if cm.default.is_some() => {
+                    format!("default {}", cm.default.as_deref().unwrap_or(""))
+                }
                 _ => c.name.to_string(),
             };
             let empty = table.loaded(c.name).is_none_or(|col| table.len > 0 && col.null_count() == table.len);

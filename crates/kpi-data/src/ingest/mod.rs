@@ -359,8 +359,11 @@ fn relocate(e: &mut DataError, raw: &source::Raw, starts: &[u32]) {
     let Some(file) = raw.files.get(fi) else { return };
     e.file = file.name.clone();
     e.line = Some(at as usize);
+    // In a workbook the cell says where (`Tickets.xlsx: Page 1!D17`), not a line and field.
     if let (Some((sheet, col0)), Some(col)) = (&file.sheet, e.column) {
-        e.cell = Some(format!("{sheet}!{}{at}", source::column_letters(col0 + col as u32 - 1)));
+        e.file = format!("{}: {sheet}!{}{at}", file.name, source::column_letters(col0 + col as u32 - 1));
+        e.line = None;
+        e.column = None;
     }
 }
 

@@ -144,7 +144,7 @@ pub(super) fn collapse(
             let cells = group.iter().map(|&r| raw.rows[r][i].as_str()).filter(|c| !is_null(c, reading.nulls));
             let value = match how {
                 "first" => cells.clone().next(),
-                "last" => cells.clone().last(),
+                "last" => cells.clone().next_back(),
                 "max" | "min" => {
                     let mut best: Option<(Key, &str)> = None;
                     for c in cells {

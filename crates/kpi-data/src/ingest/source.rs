@@ -274,9 +274,13 @@ pub(super) fn parse_json(
             serde_json::Value::Array(a) => a,
             serde_json::Value::Object(mut m) => {
                 // A wrapper: `items`, `result` (ServiceNow), else its only array (HaloPSA's `tickets`).
-                let arrays: Vec<String> = m.iter().filter(|(_, v)| v.is_array()).map(|(k, _)| k.clone()).collect();
+                let arrays: Vec<String> =
+                    m.iter().filter(|(_, v)| v.is_array()).map(|(k, _)| k.clone()).collect();
                 let key = ["items", "result"].iter().map(|k| k.to_string()).find(|k| arrays.contains(k));
-                match key.or_else(|| (arrays.len() == 1).then(|| arrays[0].clone())).and_then(|k| m.remove(&k)) {
+                match key
+                    .or_else(|| (arrays.len() == 1).then(|| arrays[0].clone()))
+                    .and_then(|k| m.remove(&k))
+                {
                     Some(serde_json::Value::Array(a)) => a,
                     _ => vec![serde_json::Value::Object(m)],
                 }
