@@ -751,6 +751,7 @@ fn read_meta(
         skipped_rows: meta.skipped_rows,
         warnings,
         other_files: meta.other_files,
+        reshaped: BTreeMap::new(),
         links,
         files: meta.files,
         lines,

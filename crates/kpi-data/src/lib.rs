@@ -29,7 +29,9 @@ pub use ingest::implausible_timestamps;
 pub use ingest::{load, load_from_memory};
 pub use intern::NULL_CODE;
 pub use kpi_schema::TableId;
-pub use profile::{ColumnMapping, Profile, ProfileError, TableMapping};
+pub use profile::{
+    Collapse, ColumnMapping, Condition, DateOrder, Derive, Profile, ProfileError, TableMapping,
+};
 pub use summary::{summarize, TableSummary};
 pub use value::{format_timestamp, parse_timestamp};
 
@@ -162,6 +164,9 @@ pub struct Dataset {
     pub warnings: Vec<DataWarning>,
     /// Files in the directory that were not read.
     pub other_files: Vec<String>,
+    /// Table name -> what the profile did to its rows beyond mapping columns (files read as
+    /// one, rows filtered out, rows collapsed per id, derived from another table).
+    pub reshaped: BTreeMap<String, String>,
     /// `links[t][l]`: for each row of table `t`, the row of link `l`'s target, or `u32::MAX`.
     links: Vec<Vec<Buf<u32>>>,
     /// The file each table was read from ("" when absent).
@@ -183,6 +188,7 @@ impl Dataset {
             skipped_rows: BTreeMap::new(),
             warnings: Vec::new(),
             other_files: Vec::new(),
+            reshaped: BTreeMap::new(),
             files: vec![String::new(); kpi_schema::TABLES.len()],
             links: links.into_iter().map(|t| t.into_iter().map(Buf::from).collect()).collect(),
             lines: vec![ingest::Lines::default(); kpi_schema::TABLES.len()],
@@ -376,16 +382,11 @@ impl ColumnData {
 
 pub use intern::{Dict, TextColumn};
 
-/// Whether `column` of `table` is a key that links need, loaded whatever the [`Projection`]:
-/// the table's `id` when some link targets the table, or a link's foreign key.
+/// Whether `column` of `table` is loaded whatever the [`Projection`]: a required column (ids
+/// and required values are always validated, so the rows kept never depend on the rules) or a
+/// link's foreign key.
 pub fn is_key_column(table: &str, column: &str) -> bool {
-    let targeted = || kpi_schema::TABLES.iter().flat_map(|t| t.links).any(|l| l.table == table);
-    let foreign = || {
-        kpi_schema::TABLES
-            .iter()
-            .filter(|t| t.name == table)
-            .flat_map(|t| t.links)
-            .any(|l| l.column == column)
-    };
-    (column == "id" && targeted()) || foreign()
+    kpi_schema::TABLES.iter().filter(|t| t.name == table).any(|t| {
+        t.links.iter().any(|l| l.column == column) || t.columns.iter().any(|c| c.required && c.name == column)
+    })
 }

@@ -234,9 +234,12 @@ fn a_projected_cache_serves_the_columns_it_holds_and_widens_for_others() {
     assert!(matches!(load(&queue).1, CacheOutcome::Rebuilt(_)));
     let (d, outcome) = load(&queue);
     assert_eq!(outcome, CacheOutcome::Hit);
-    // What was asked for and the keys links need; nothing else is touched.
-    assert_eq!(names(&d, "tickets"), ["id", "client_id", "assigned_resource_id", "queue"]);
-    assert_eq!(names(&d, "time_entries"), ["resource_id", "ticket_id", "project_id"]);
+    // What was asked for, the keys links need and the required columns (always validated).
+    assert_eq!(names(&d, "tickets"), ["id", "client_id", "assigned_resource_id", "created_at", "queue"]);
+    assert_eq!(
+        names(&d, "time_entries"),
+        ["id", "resource_id", "ticket_id", "started_at", "ended_at", "hours", "billable", "project_id"]
+    );
     assert_eq!(d.link_rows(kpi_schema::TableId::TimeEntries, "ticket"), [0, 0]);
     // Other columns: rebuilt holding both sets, so neither evicts the other.
     let (_, outcome) = load(&hours);

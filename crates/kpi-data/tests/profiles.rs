@@ -37,7 +37,8 @@ fn autotask_export() {
     let d = fixture("autotask", "autotask");
     assert!(d.warnings.is_empty(), "{:?}", d.warnings);
     assert_eq!(text(&d, "resources", "name"), s(&[Some("Ann Adams"), Some("Bob Brooks")]));
-    assert_eq!(text(&d, "resources", "team"), s(&[Some("Service Desk"), Some("Field Services")]));
+    // Resources have no department field in Autotask's API: the profile maps no team.
+    assert_eq!(text(&d, "resources", "team"), s(&[None, None]));
     assert!(
         matches!(&d.table(kpi_schema::TableId::Resources).column("active").unwrap().data, ColumnData::Bool(v) if v == &[true, false])
     );
@@ -122,7 +123,7 @@ fn profile_errors_name_the_source_column() {
     assert_eq!(
         e,
         "TimeEntries.csv:1: error: missing required column `billable` (the profile reads it from `isNonBillable`); the header has `id`, `resourceID`, `startDateTime`, `endDateTime`, `hoursWorked`\n\
-         Tickets.csv:2:2: error: column `createDate (created_at)`: invalid timestamp `31/12/2026`: expected a timestamp: RFC 3339 (2026-03-02T09:30:00Z, 2026-03-02T09:30:00-05:00) or YYYY-MM-DD HH:MM[:SS], or the profile's format `%m/%d/%Y %I:%M:%S %p`, `%m/%d/%Y %I:%M %p`, `%m/%d/%Y %H:%M:%S`, `%m/%d/%Y %H:%M`, `%m/%d/%Y`"
+         Tickets.csv:2:2: error: column `createDate (created_at)`: invalid timestamp `31/12/2026`: a date with day and month as numbers is day-first in some exports and month-first in others; state the export's order in the profile: `date_order = \"day-first\"` or `\"month-first\"`"
     );
 }
 
@@ -155,7 +156,7 @@ fn custom_profile_from_file() {
 }
 
 /// The business tables of data contract v1.1 in the PSAs' own field names: Autotask `Contracts`
-/// (the contractType picklist, US dates) and `Opportunities` (status to outcome), ConnectWise
+/// (the contractType picklist, API date-times) and `Opportunities` (status to outcome), ConnectWise
 /// `agreements` (dates as API date-times) and `members.hourlyCost`.
 #[test]
 fn business_tables_from_autotask_and_connectwise_exports() {
@@ -168,7 +169,7 @@ fn business_tables_from_autotask_and_connectwise_exports() {
         (
             "Contracts.csv",
             "id,companyID,contractName,contractType,startDate,endDate\n\
-             30,7,Managed Gold,7,01/01/2026,12/31/2026\n31,7,Block,4,2026-02-01T00:00:00,2026-02-28T00:00:00\n",
+             30,7,Managed Gold,7,2026-01-01T00:00:00,2026-12-31T00:00:00\n31,7,Block,4,2026-02-01T00:00:00,2026-02-28T00:00:00\n",
         ),
         (
             "Opportunities.csv",
@@ -187,7 +188,10 @@ fn business_tables_from_autotask_and_connectwise_exports() {
     let files = [
         ("members.csv", "identifier,firstName,lastName,hourlyCost\nann,Ann,Adams,55.5\n"),
         ("tickets.csv", "id,dateEntered\n1,2026-03-02T09:00:00Z\n"),
-        ("time_entries.csv", "id,member/identifier,timeStart,timeEnd,actualHours,billableOption\n"),
+        (
+            "time_entries.csv",
+            "id,member/identifier,chargeToId,chargeToType,timeStart,timeEnd,actualHours,billableOption\n",
+        ),
         (
             "agreements.csv",
             "id,company/identifier,name,type/name,startDate,endDate,billAmount\n\

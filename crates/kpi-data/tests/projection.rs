@@ -22,11 +22,18 @@ fn listed_columns_and_link_keys_with_the_same_values() {
     ]);
     let options = LoadOptions { columns: Some(columns), ..LoadOptions::default() };
     let d = load(&dir, &options).unwrap();
-    assert_eq!(names(&d, "resources"), ["id"]);
-    assert_eq!(names(&d, "clients"), ["id"]);
+    // Required columns are always loaded (validated whatever the rules read).
+    assert_eq!(names(&d, "resources"), ["id", "name"]);
+    assert_eq!(names(&d, "clients"), ["id", "name"]);
     assert_eq!(names(&d, "tickets"), ["id", "client_id", "assigned_resource_id", "created_at", "status"]);
-    assert_eq!(names(&d, "time_entries"), ["resource_id", "ticket_id", "hours", "project_id"]);
-    assert_eq!(names(&d, "surveys"), ["ticket_id", "resource_id", "client_id", "score"]);
+    assert_eq!(
+        names(&d, "time_entries"),
+        ["id", "resource_id", "ticket_id", "started_at", "ended_at", "hours", "billable", "project_id"]
+    );
+    assert_eq!(
+        names(&d, "surveys"),
+        ["id", "ticket_id", "resource_id", "client_id", "responded_at", "score"]
+    );
     for (t, f) in d.tables.iter().zip(&full.tables) {
         assert_eq!(t.len, f.len);
         for c in &t.columns {
@@ -60,13 +67,19 @@ fn run(entries: &str, columns: &[&str]) -> Result<Dataset, String> {
 fn only_loaded_cells_are_checked_but_every_row_is() {
     let head = "id,resource_id,started_at,ended_at,hours,billable,note\n";
     let bad_hours = format!("{head}E1,R1,2026-03-02T09:00:00Z,,1.5h,true,x\nE1,R1,x,x,1,true,y\n");
-    // Bad and missing values and a duplicate id in columns not loaded: fine.
-    let d = run(&bad_hours, &["billable", "note"]).unwrap();
-    assert_eq!(names(&d, "time_entries"), ["resource_id", "ticket_id", "billable", "project_id", "note"]);
-    assert_eq!(d.table(kpi_schema::TableId::TimeEntries).len, 2);
-    // In a loaded column: reported.
-    let e = run(&bad_hours, &["hours"]).unwrap_err();
-    assert!(e.starts_with("time_entries.csv:2:5: error: column `hours`: invalid number `1.5h`"), "{e}");
+    // Bad values of a required column and a duplicate id are errors whatever the rules read:
+    // the rows a load keeps never depend on the projection.
+    let e = run(&bad_hours, &["note"]).unwrap_err();
+    assert!(e.contains("time_entries.csv:2:5: error: column `hours`: invalid number `1.5h`"), "{e}");
+    let twice = format!("{head}E1,R1,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,1,true,x\n").repeat(1);
+    let twice = twice.clone() + &twice[head.len()..];
+    let e = run(&twice, &["note"]).unwrap_err();
+    assert!(e.contains("duplicate id `E1` (first on line 2)"), "{e}");
+    // Bad values in an optional column not loaded: not looked at.
+    let bad_ticket = format!("{head}E1,R1,2026-03-02T09:00:00Z,2026-03-02T09:00:00Z,1,true,x\n")
+        .replace("note", "created_at");
+    let d = run(&bad_ticket, &["billable"]).unwrap();
+    assert_eq!(d.table(kpi_schema::TableId::TimeEntries).len, 1);
     // The row structure is checked on every row, and the header's required columns.
     let short = format!("{head}E1,R1,2026-03-02T09:00:00Z\n");
     let e = run(&short, &[]).unwrap_err();

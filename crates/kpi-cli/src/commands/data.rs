@@ -12,7 +12,8 @@ pub enum DataCommand {
         /// The dataset directory (one file per table).
         #[arg(long)]
         data: std::path::PathBuf,
-        /// A mapping profile: a built-in name (autotask, connectwise) or a TOML file.
+        /// A mapping profile: a built-in name (autotask, autotask-ui, connectwise, halopsa, servicenow,
+        /// servicenow-events) or a TOML file.
         #[arg(long)]
         profile: Option<String>,
         /// Time zone of naive timestamps and of calendar months (IANA name).
@@ -185,6 +186,9 @@ pub fn run(cmd: DataCommand) -> Result<Outcome, Box<dyn std::error::Error>> {
         eprintln!("{w}");
     }
     println!("{}", render(&dataset));
+    if let Some(profile) = &options.profile {
+        print!("{}", mapping(profile, &dataset));
+    }
     println!("time zone {}; loaded in {:.2} s", dataset.timezone, elapsed.as_secs_f64());
     Ok(Outcome::Ok)
 }
@@ -258,9 +262,92 @@ fn render(dataset: &kpi_data::Dataset) -> String {
     out
 }
 
+/// The profile's mapping as the load used it: per table, the source of each canonical column,
+/// what was derived or collapsed, and the columns with no value in any row (their KPIs have no
+/// data).
+fn mapping(profile: &Profile, dataset: &kpi_data::Dataset) -> String {
+    let mut out =
+        format!("mapping ({}):\n", if profile.name.is_empty() { &profile.origin } else { &profile.name });
+    for table in &dataset.tables {
+        let Some(schema) = kpi_schema::table(&table.name) else { continue };
+        let m = profile.table(&table.name);
+        let mut line = format!("  {}:", table.name);
+        if let Some(note) = dataset.reshaped.get(&table.name) {
+            line.push_str(&format!(" [{note}]"));
+        }
+        if !table.present {
+            line.push_str(" no file (empty)");
+            out.push_str(&line);
+            out.push('\n');
+            continue;
+        }
+        let mut fed = Vec::new();
+        let mut missing = Vec::new();
+        for c in schema.columns {
+            let cm = m.and_then(|m| m.columns.get(c.name));
+            let source = match cm {
+                Some(cm) if cm.met.is_some() => format!(
+                    "flag {} with {}",
+                    cm.met.as_deref().unwrap_or(""),
+                    cm.reached.as_deref().unwrap_or("")
+                ),
+                Some(cm) if !cm.join.is_empty() => cm.join.join(" + "),
+                Some(cm) if !cm.from.is_empty() => cm.from.join(" | "),
+                Some(cm) if cm.default.is_some() => {
+                    format!("default {}", cm.default.as_deref().unwrap_or(""))
+                }
+                _ => c.name.to_string(),
+            };
+            let empty = table.loaded(c.name).is_none_or(|col| table.len > 0 && col.null_count() == table.len);
+            if empty && c.default.is_none() {
+                missing.push(c.name);
+            } else if source != c.name {
+                fed.push(format!("{} <- {source}", c.name));
+            }
+        }
+        if !fed.is_empty() {
+            line.push_str(&format!(" {}", fed.join(", ")));
+        }
+        if !missing.is_empty() {
+            line.push_str(&format!("; no values: {} (KPIs reading them have no data)", missing.join(", ")));
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
 /// `n` and `what`, with an `s` unless `n` is 1.
 pub fn count(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The `kpi data check` command that loads `dir` as a run did: same profile, time zone and
+/// `--skip-bad-rows`, so that what it lists is what the run saw.
+pub fn check_command(
+    dir: &std::path::Path,
+    profile: Option<&str>,
+    timezone: kpi_data::Tz,
+    skip_bad_rows: bool,
+) -> String {
+    let quote = |s: &str| {
+        if s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:+".contains(c)) {
+            s.to_string()
+        } else {
+            format!("'{}'", s.replace('\'', "'\\''"))
+        }
+    };
+    let mut cmd = format!("kpi data check --data {}", quote(&dir.display().to_string()));
+    if let Some(p) = profile.filter(|p| !p.is_empty()) {
+        cmd.push_str(&format!(" --profile {}", quote(p)));
+    }
+    if timezone != chrono_tz::UTC {
+        cmd.push_str(&format!(" --timezone {}", timezone.name()));
+    }
+    if skip_bad_rows {
+        cmd.push_str(" --skip-bad-rows");
+    }
+    cmd
 }
 
 /// ` hint` when every load error concerns one row (so `--skip-bad-rows` would leave the rows

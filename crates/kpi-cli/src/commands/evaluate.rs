@@ -165,6 +165,12 @@ pub fn prepare(request: Request) -> Result<Option<Session>, Box<dyn std::error::
         ),
         DataInput::Tables { .. } => super::data::Progress::start("loading"),
     };
+    let check_command = super::data::check_command(
+        &data.location(),
+        configured.profile.as_ref().map(|p| p.origin.as_str()),
+        configured.timezone,
+        skip_bad_rows,
+    );
     let loaded = kpi_driver::load_configured(&request, resolved, configured);
     drop(progress);
     let session = match loaded {
@@ -189,7 +195,7 @@ pub fn prepare(request: Request) -> Result<Option<Session>, Box<dyn std::error::
     if let Some((outcome, path)) = &session.cache_outcome {
         super::data::debug_cache(outcome, path, started);
     }
-    report_data_warnings(&session.dataset, &session.implausible);
+    report_data_warnings(&session.dataset, &session.implausible, &check_command);
     for message in &session.left_out {
         eprintln!("warning: {message}");
     }
@@ -379,7 +385,11 @@ pub fn emit(
 
 /// Data warnings on stderr: implausible timestamps first (they leave the default range), then
 /// the first few of the load's, and how many in all.
-fn report_data_warnings(dataset: &kpi_data::Dataset, implausible: &[kpi_data::DataWarning]) {
+fn report_data_warnings(
+    dataset: &kpi_data::Dataset,
+    implausible: &[kpi_data::DataWarning],
+    check_command: &str,
+) {
     const SHOWN: usize = 10;
     let all: Vec<&kpi_data::DataWarning> = implausible.iter().chain(&dataset.warnings).collect();
     for w in all.iter().take(SHOWN) {
@@ -387,7 +397,7 @@ fn report_data_warnings(dataset: &kpi_data::Dataset, implausible: &[kpi_data::Da
     }
     if all.len() > SHOWN {
         eprintln!(
-            "... and {} (`kpi data check --data DIR` lists them all)",
+            "... and {} (`{check_command}` lists them all)",
             super::data::count(all.len() - SHOWN, "more data warning")
         );
     }

@@ -27,26 +27,42 @@ pub(super) fn row_errors(
         if l.table.skipped > 0 {
             skipped_rows.insert(schema.name.to_string(), l.table.skipped);
         }
-        row_errors.append(&mut l.table.errors);
-        more_row_errors += l.table.more_errors;
+        let mut table_errors = std::mem::take(&mut l.table.errors);
+        // Errors that no option can leave out (a duplicate id) fail the load.
+        for e in table_errors.extract_if_file_level() {
+            errors.push(e);
+        }
+        if skip_bad_rows {
+            // One warning per row left out (its first error); the rows whose errors were only
+            // counted, in one line naming this table's file.
+            let mut warned = 0;
+            let mut last_line = None;
+            for e in &table_errors {
+                if e.line.is_some() && e.line == last_line {
+                    continue;
+                }
+                last_line = e.line;
+                warned += 1;
+                let mut e = e.clone();
+                let line = e.line.take().unwrap_or(0);
+                warnings.push(&e.file.clone(), "skipped", line, format!("row left out: {}", error_body(&e)));
+            }
+            let unlisted = l.table.skipped.saturating_sub(warned);
+            if l.table.more_errors > 0 && unlisted > 0 {
+                warnings.push_counted(
+                    &l.plan.file,
+                    "skipped-more",
+                    0,
+                    format!("{} of {} left out for errors", count(unlisted, "more row"), schema.name),
+                    unlisted,
+                );
+            }
+        } else {
+            row_errors.append(&mut table_errors);
+            more_row_errors += l.table.more_errors;
+        }
     }
-    row_errors.sort_by_key(|e| (TABLES.iter().position(|t| e.file.starts_with(t.name)), e.line));
-
-    if skip_bad_rows {
-        for e in &row_errors {
-            let mut e = e.clone();
-            let line = e.line.take().unwrap_or(0);
-            warnings.push(&e.file.clone(), "skipped", line, format!("row left out: {}", error_body(&e)));
-        }
-        if more_row_errors > 0 {
-            warnings.push(
-                loaded.iter().flatten().next().map_or("", |l| l.plan.file.as_str()),
-                "skipped-more",
-                0,
-                format!("{} left out for errors", count(more_row_errors, "more row")),
-            );
-        }
-    } else {
+    if !skip_bad_rows {
         let listed = row_errors.len().min(ERROR_CAP.saturating_sub(errors.errors.len()));
         let extra = row_errors.len() - listed;
         for e in row_errors.into_iter().take(listed) {
@@ -55,6 +71,20 @@ pub(super) fn row_errors(
         errors.more += extra + more_row_errors;
     }
     skipped_rows
+}
+
+/// Taking the errors that concern more than one row out of a table's row errors.
+trait FileLevel {
+    fn extract_if_file_level(&mut self) -> Vec<DataError>;
+}
+
+impl FileLevel for Vec<DataError> {
+    fn extract_if_file_level(&mut self) -> Vec<DataError> {
+        let (file_level, rows): (Vec<DataError>, Vec<DataError>) =
+            std::mem::take(self).into_iter().partition(|e| !e.row_level);
+        *self = rows;
+        file_level
+    }
 }
 
 /// An error's text without its location, for a warning that carries the line itself.
@@ -129,7 +159,14 @@ impl Warnings {
     }
 
     /// One warning standing for `count` rows.
-    fn push_counted(&mut self, file: &str, kind: &'static str, line: usize, message: String, count: usize) {
+    pub(super) fn push_counted(
+        &mut self,
+        file: &str,
+        kind: &'static str,
+        line: usize,
+        message: String,
+        count: usize,
+    ) {
         let n = self.counts.entry((file.to_string(), kind)).or_insert(0);
         *n += 1;
         if *n <= WARNING_CAP {

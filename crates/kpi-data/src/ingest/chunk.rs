@@ -1,13 +1,15 @@
 //! Parsing a chunk of whole records into typed column builders, with row errors by line.
 use super::plan::{plan_columns, Plan, SourceFields};
 use super::read::utf8_error;
+use super::reshape::{holds, is_null};
 use crate::build::{ColBuf, Staged};
 use crate::csv::CsvReader;
 use crate::error::{count, DataError};
 use crate::profile::ColumnMapping;
+use crate::profile::DateOrder;
 use crate::value::{
-    impossible_timestamp, looks_like_int, parse_bool, parse_date_format, parse_date_with, parse_int,
-    parse_number, parse_timestamp_format, parse_timestamp_with, trim, ZoneResolver,
+    days_from_civil, impossible_timestamp, looks_like_int, parse_bool, parse_date_format, parse_date_with,
+    parse_int, parse_number, parse_timestamp_format, parse_timestamp_with, trim, ZoneResolver,
 };
 use kpi_schema::ColumnType;
 
@@ -193,15 +195,34 @@ impl Chunk {
                 SourceFields::Field(i) => (fields.field(i), Some(i)),
                 SourceFields::Join(j) => (joined[j].as_str(), None),
             };
+            if !plan.nulls.is_empty() && is_null(raw, plan.nulls) {
+                raw = "";
+            }
             if let Some(m) = src.mapping {
-                if let Some(v) = m.values.get(raw).or_else(|| m.values.get(raw.trim())) {
-                    raw = v;
+                raw = mapped(m, raw);
+                if let (Some(c), Some(w)) = (&m.when, src.when) {
+                    if !holds(c, fields.field(w), plan.nulls) {
+                        raw = "";
+                    }
                 }
                 if raw.trim().is_empty() {
                     if let Some(d) = &m.default {
                         raw = d;
                     }
                 }
+            }
+            if src.reached.is_some() {
+                // An SLA flag, turned into a due time once the milestone's time is read.
+                match parse_bool(raw) {
+                    Some(met) => staged[k] = Staged::Bool(met),
+                    None if trim(raw).is_empty() => {}
+                    None => {
+                        let msg = format!("invalid SLA flag `{}`: expected a boolean (map the export's values with `values`)", shown_value(raw));
+                        self.error(plan, line, field, Some(src.label.clone()), msg);
+                        ok = false;
+                    }
+                }
+                continue;
             }
             let empty = if col.ty == ColumnType::Text { raw.is_empty() } else { trim(raw).is_empty() };
             if empty {
@@ -226,7 +247,9 @@ impl Chunk {
                     parse_bool(raw).map(|b| Staged::Bool(b != src.mapping.is_some_and(|m| m.invert)))
                 }
                 ColumnType::Timestamp => {
-                    self.timestamp(raw, src.mapping, plan.formats).map(Staged::Timestamp)
+                    let own = src.mapping.map(|m| &m.format[..]).unwrap_or(&[]);
+                    read_timestamp(raw, own, plan.formats, plan.date_order, &mut self.zone)
+                        .map(Staged::Timestamp)
                 }
                 ColumnType::Date => self.date(raw, src.mapping, plan.formats).map(Staged::Timestamp),
             };
@@ -243,6 +266,7 @@ impl Chunk {
             self.skipped_id(plan, fields);
             return;
         }
+        sla_flags(plan, &mut staged);
         // The table interns ids as it takes the chunk, and finds duplicates there.
         let n = plan.loaded.len();
         for (col, v) in self.columns.iter_mut().zip(staged.iter()).take(n) {
@@ -250,7 +274,11 @@ impl Chunk {
         }
         for (col, (fi, _)) in self.columns[n..].iter_mut().zip(&plan.custom) {
             let s = fields.field(*fi);
-            col.push(if s.is_empty() { Staged::Null } else { Staged::Text(s) });
+            col.push(if s.is_empty() || (!plan.nulls.is_empty() && is_null(s, plan.nulls)) {
+                Staged::Null
+            } else {
+                Staged::Text(s)
+            });
         }
         self.lines.push(line as u32);
     }
@@ -299,6 +327,12 @@ impl Chunk {
             }
             None => format!("invalid {} `{shown}`: expected {}", col.ty, expected(col.ty)),
         };
+        if col.ty == ColumnType::Timestamp && plan.date_order.is_none() && numeric_date(raw).is_some() {
+            msg = format!(
+                "invalid {} `{shown}`: a date with day and month as numbers is day-first in some exports and month-first in others; state the export's order in the profile: `date_order = \"day-first\"` or `\"month-first\"`",
+                col.ty
+            );
+        }
         let fmts: Vec<&String> =
             src.mapping.map(|m| &m.format[..]).unwrap_or(&[]).iter().chain(plan.formats).collect();
         if col.ty == ColumnType::Timestamp && !fmts.is_empty() && impossible.is_none() {
@@ -306,16 +340,6 @@ impl Chunk {
             msg.push_str(&format!(", or the profile's format {}", fmts.join(", ")));
         }
         self.error(plan, line, field, Some(src.label.clone()), msg);
-    }
-
-    fn timestamp(&mut self, raw: &str, mapping: Option<&ColumnMapping>, formats: &[String]) -> Option<i64> {
-        let own = mapping.map(|m| &m.format[..]).unwrap_or(&[]);
-        for f in own.iter().chain(formats) {
-            if let Some(t) = parse_timestamp_format(raw, f, &mut self.zone) {
-                return Some(t);
-            }
-        }
-        parse_timestamp_with(raw, &mut self.zone)
     }
 
     /// A date: the profile's formats, else `YYYY-MM-DD`; held as its local midnight.
@@ -364,4 +388,158 @@ fn join_fields(plan: &Plan, fields: &(impl Record + ?Sized)) -> Vec<String> {
             ix.iter().map(|&i| fields.field(i).trim()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
         })
         .collect()
+}
+
+/// The value a mapping's `values` gives `raw` (exact, trimmed, then without regard to case);
+/// `raw` itself when unlisted.
+fn mapped<'a>(m: &'a ColumnMapping, raw: &'a str) -> &'a str {
+    if m.values.is_empty() {
+        return raw;
+    }
+    if let Some(v) = m.values.get(raw).or_else(|| m.values.get(trim(raw))) {
+        return v;
+    }
+    let t = trim(raw);
+    m.values.iter().find(|(k, _)| k.eq_ignore_ascii_case(t)).map_or(raw, |(_, v)| v.as_str())
+}
+
+/// SLA flags staged as bools become due times: the milestone's time when met, a second before
+/// it when missed, null when the milestone was not reached (see docs/data.md, "SLA flags").
+fn sla_flags(plan: &Plan, staged: &mut [Staged]) {
+    for (k, &ci) in plan.loaded.iter().enumerate() {
+        let Some(r) = plan.sources[ci].reached else { continue };
+        staged[k] = match (staged[k], staged[r]) {
+            (Staged::Bool(met), Staged::Timestamp(at)) => {
+                Staged::Timestamp(if met { at } else { at - 1_000_000 })
+            }
+            _ => Staged::Null,
+        };
+    }
+}
+
+/// A timestamp cell: the column's formats, the profile's, day/month dates in the profile's
+/// order, then the contract's forms. The format `excel` reads Excel serial dates (days since
+/// 1899-12-30, the fraction the time of day) in the export's zone.
+pub(super) fn read_timestamp(
+    raw: &str,
+    own: &[String],
+    formats: &[String],
+    order: Option<DateOrder>,
+    zone: &mut ZoneResolver,
+) -> Option<i64> {
+    for f in own.iter().chain(formats) {
+        if f == "excel" {
+            if let Some(t) = excel_serial(raw, zone) {
+                return Some(t);
+            }
+        } else if let Some(t) = parse_timestamp_format(raw, f, zone) {
+            return Some(t);
+        }
+    }
+    if let (Some(order), Some(parts)) = (order, numeric_date(raw)) {
+        return numeric_timestamp(parts, order, zone);
+    }
+    parse_timestamp_with(raw, zone)
+}
+
+fn excel_serial(raw: &str, zone: &mut ZoneResolver) -> Option<i64> {
+    let days = parse_number(trim(raw))?;
+    if !(1.0..2_958_466.0).contains(&days) {
+        return None;
+    }
+    let epoch = days_from_civil(1899, 12, 30) * 86_400;
+    let secs = (days * 86_400.0).round() as i64;
+    Some(zone.utc_of_local(epoch + secs) * 1_000_000)
+}
+
+/// A date written `a/b/yyyy` (or with `.` or `-`), optionally with `H:MM[:SS]` and AM/PM: the
+/// two numbers before the year, the year, and the time of day in seconds.
+type NumericDate = (u32, u32, i64, i64);
+
+fn numeric_date(raw: &str) -> Option<NumericDate> {
+    let t = trim(raw);
+    let (date, time) = match t.find([' ', 'T']) {
+        Some(i) => (&t[..i], t[i + 1..].trim()),
+        None => (t, ""),
+    };
+    let sep = date.chars().find(|c| matches!(c, '/' | '.' | '-'))?;
+    let parts: Vec<&str> = date.split(sep).collect();
+    if parts.len() != 3 || parts[0].len() > 2 || parts[1].len() > 2 || !matches!(parts[2].len(), 2 | 4) {
+        return None;
+    }
+    let num =
+        |s: &str| -> Option<u32> { s.bytes().all(|b| b.is_ascii_digit()).then(|| s.parse().ok()).flatten() };
+    let (a, b, y) = (num(parts[0])?, num(parts[1])?, num(parts[2])?);
+    let year = if parts[2].len() == 2 { 2000 + y as i64 } else { y as i64 };
+    let mut secs = 0i64;
+    if !time.is_empty() {
+        let upper = time.to_ascii_uppercase();
+        let (clock, pm) = match (upper.strip_suffix("PM"), upper.strip_suffix("AM")) {
+            (Some(c), _) => (c.trim().to_string(), Some(true)),
+            (_, Some(c)) => (c.trim().to_string(), Some(false)),
+            _ => (upper.clone(), None),
+        };
+        let hms: Vec<&str> = clock.split(':').collect();
+        if !(2..=3).contains(&hms.len()) {
+            return None;
+        }
+        let mut h = num(hms[0])? as i64;
+        let m = num(hms[1])? as i64;
+        let s = match hms.get(2) {
+            Some(x) => x.split('.').next().and_then(num)? as i64,
+            None => 0,
+        };
+        if let Some(pm) = pm {
+            if !(1..=12).contains(&h) {
+                return None;
+            }
+            h = h % 12 + if pm { 12 } else { 0 };
+        }
+        if h > 23 || m > 59 || s > 59 {
+            return None;
+        }
+        secs = h * 3600 + m * 60 + s;
+    }
+    Some((a, b, year, secs))
+}
+
+fn numeric_timestamp(
+    (a, b, year, secs): NumericDate,
+    order: DateOrder,
+    zone: &mut ZoneResolver,
+) -> Option<i64> {
+    let (day, month) = match order {
+        DateOrder::DayFirst => (a, b),
+        DateOrder::MonthFirst => (b, a),
+    };
+    chrono::NaiveDate::from_ymd_opt(year as i32, month, day)?;
+    let local = days_from_civil(year, month, day) * 86_400 + secs;
+    Some(zone.utc_of_local(local) * 1_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_first_us_and_excel_dates() {
+        let mut zone = ZoneResolver::new(chrono_tz::UTC);
+        let ts = |s: &str, o: Option<DateOrder>, f: &[String], z: &mut ZoneResolver| {
+            read_timestamp(s, &[], f, o, z).map(crate::format_timestamp)
+        };
+        let day = Some(DateOrder::DayFirst);
+        let us = Some(DateOrder::MonthFirst);
+        assert_eq!(ts("29/2/2016 01:16", day, &[], &mut zone).as_deref(), Some("2016-02-29T01:16:00Z"));
+        assert_eq!(ts("2/29/2016 1:16 PM", us, &[], &mut zone).as_deref(), Some("2016-02-29T13:16:00Z"));
+        assert_eq!(ts("28/02/2023 04:03 PM", day, &[], &mut zone).as_deref(), Some("2023-02-28T16:03:00Z"));
+        assert_eq!(ts("12/1/2023 12:05 AM", us, &[], &mut zone).as_deref(), Some("2023-12-01T00:05:00Z"));
+        assert_eq!(ts("29/2/2016", us, &[], &mut zone), None, "no 29th month");
+        // Without an order, a day/month date is refused, never guessed.
+        assert_eq!(ts("3/4/2016", None, &[], &mut zone), None);
+        assert_eq!(ts("2026-03-02 09:30", day, &[], &mut zone).as_deref(), Some("2026-03-02T09:30:00Z"));
+        let excel = ["excel".to_string()];
+        assert_eq!(ts("45000.5", None, &excel, &mut zone).as_deref(), Some("2023-03-15T12:00:00Z"));
+        let mut paris = ZoneResolver::new(chrono_tz::Europe::Paris);
+        assert_eq!(ts("1/7/2023 10:00", day, &[], &mut paris).as_deref(), Some("2023-07-01T08:00:00Z"));
+    }
 }

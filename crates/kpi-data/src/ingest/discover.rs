@@ -76,6 +76,30 @@ pub(super) fn find_file(
     }
 }
 
+/// The indices in `names` of `schema`'s files: every file matching the first of the profile's
+/// names or patterns (`tickets_*.csv`) that matches any, else `<table>.csv` or `<table>.jsonl`.
+pub(super) fn find_files(
+    schema: &TableSchema,
+    mapping: Option<&TableMapping>,
+    names: &[String],
+) -> Result<Vec<usize>, DataError> {
+    if let Some(m) = mapping {
+        for pattern in &m.file {
+            let found: Vec<usize> = (0..names.len())
+                .filter(|&i| {
+                    &names[i] == pattern
+                        || (pattern.contains(['*', '?'])
+                            && super::source::matches_pattern(pattern, &names[i]))
+                })
+                .collect();
+            if !found.is_empty() {
+                return Ok(found);
+            }
+        }
+    }
+    Ok(find_file(schema, None, names)?.into_iter().collect())
+}
+
 /// The error for a required table without a file.
 pub(super) fn missing_table(schema: &TableSchema, mapping: Option<&TableMapping>) -> DataError {
     let mut msg =

@@ -19,7 +19,7 @@ pub(crate) struct Lines {
 }
 
 impl Lines {
-    fn push(&mut self, line: u32) {
+    pub(crate) fn push(&mut self, line: u32) {
         if self.list.is_empty() {
             if self.len == 0 {
                 self.first = line;
@@ -61,6 +61,8 @@ pub(super) struct Merged {
     /// The line the next chunk starts on; chunks number their lines from it (0 for JSON Lines,
     /// whose one chunk has the file's own numbers).
     pub(super) line: usize,
+    /// Whether a duplicate id's error has said how to collapse rows (the first one does).
+    duplicate_told: bool,
     /// Scratch: chunk code -> table code, rows kept, ids' first codes and insertion order.
     remap: Vec<u32>,
     keep: Vec<bool>,
@@ -80,6 +82,7 @@ impl Merged {
             failed: None,
             skipped_ids: Vec::new(),
             line: 0,
+            duplicate_told: false,
             remap: Vec::new(),
             keep: Vec::new(),
             firsts: Vec::new(),
@@ -144,14 +147,17 @@ impl Merged {
                     SourceFields::Field(i) => (Some(i + 1), plan.sources[0].label.clone()),
                     _ => (None, "id".to_string()),
                 };
-                let mut e = DataError::at(
-                    &plan.file,
-                    line as usize,
-                    format!("duplicate id `{}` (first on line {first_line})", shown_value(id)),
-                );
+                let mut message = format!("duplicate id `{}` (first on line {first_line})", shown_value(id));
+                if !self.duplicate_told {
+                    self.duplicate_told = true;
+                    message.push_str(&duplicate_help(plan.schema.name));
+                }
+                let mut e = DataError::at(&plan.file, line as usize, message);
                 e.column = if plan.jsonl { None } else { field };
                 e.header = Some(label);
-                e.row_level = true;
+                // Never a row-level error: `skip_bad_rows` would keep whichever row came first,
+                // an arbitrary one of the id's rows (the first event of an event log).
+                e.row_level = false;
                 errors.push(e);
             }
             if errors.len() > errors_before {
@@ -195,6 +201,14 @@ impl Merged {
         let table = Table { name: plan.schema.name.to_string(), present: true, len: self.lines.len, columns };
         (table, self.lines)
     }
+}
+
+/// What the first duplicate id of a table adds: how a profile collapses rows, since
+/// `--skip-bad-rows` does not pick one of them.
+pub(super) fn duplicate_help(table: &str) -> String {
+    format!(
+        "; --skip-bad-rows does not choose between rows of one id. If the export has several rows per {table} id (an event log, a history export), add to the profile `[{table}.collapse]` with `keep = \"last\"` and `order = \"<column>\"` (e.g. `sys_mod_count`), or per column `max`/`min`/`first`/`last` (see docs/data.md, \"Many rows per id\"); otherwise remove the duplicate rows"
+    )
 }
 
 #[cfg(test)]

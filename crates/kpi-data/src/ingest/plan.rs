@@ -2,7 +2,7 @@
 use super::discover::{is_jsonl, quoted_list};
 use crate::build::ColBuf;
 use crate::error::DataError;
-use crate::profile::{ColumnMapping, TableMapping};
+use crate::profile::{ColumnMapping, DateOrder, TableMapping};
 use crate::Projection;
 use kpi_schema::{ColumnType, TableSchema, TABLES};
 use std::collections::{BTreeSet, HashMap};
@@ -20,6 +20,10 @@ pub(super) enum SourceFields {
 pub(super) struct Source<'p> {
     pub(super) fields: SourceFields,
     pub(super) mapping: Option<&'p ColumnMapping>,
+    /// The field of the mapping's `when` condition.
+    pub(super) when: Option<usize>,
+    /// For an SLA flag: the position in [`Plan::loaded`] of the milestone reached.
+    pub(super) reached: Option<usize>,
     /// How errors name the column: the source header, with the canonical name when different.
     pub(super) label: String,
 }
@@ -37,6 +41,9 @@ pub(super) struct Plan<'p> {
     /// Custom columns loaded: (field index, name).
     pub(super) custom: Vec<(usize, String)>,
     pub(super) formats: &'p [String],
+    /// The profile's null tokens.
+    pub(super) nulls: &'p [String],
+    pub(super) date_order: Option<DateOrder>,
     /// JSON Lines: a field position means nothing, errors name the key only.
     pub(super) jsonl: bool,
 }
@@ -44,9 +51,16 @@ pub(super) struct Plan<'p> {
 /// The plan of a file with this `header`; errors for duplicate names and missing required columns.
 pub(super) fn plan<'p>(h: Header<'_, 'p>, header: Vec<String>) -> Result<Plan<'p>, Vec<DataError>> {
     let (schema, file, mapping, formats) = (&TABLES[h.table], h.file, h.mapping, h.formats);
+    // An SLA flag is read with its milestone: loading the due column loads the reached one.
+    let flag_reached: Vec<&str> = mapping
+        .iter()
+        .flat_map(|m| &m.columns)
+        .filter(|(name, _)| h.wanted.is_none_or(|w| w.contains(name.as_str())))
+        .filter_map(|(_, m)| m.reached.as_deref())
+        .collect();
     let wanted = |name: &str| match h.wanted {
         None => true,
-        Some(w) => w.contains(name),
+        Some(w) => w.contains(name) || flag_reached.contains(&name),
     };
     let mut errors = Vec::new();
     let mut position: HashMap<&str, usize> = HashMap::new();
@@ -71,7 +85,13 @@ pub(super) fn plan<'p>(h: Header<'_, 'p>, header: Vec<String>) -> Result<Plan<'p
         let m = mapping.and_then(|m| m.columns.get(col.name));
         let mut fields = SourceFields::Absent;
         let mut label = col.name.to_string();
-        if let Some(m) = m.filter(|m| !m.join.is_empty()) {
+        if let Some(flag) = m.and_then(|m| m.met.as_deref()) {
+            if let Some(&i) = position.get(flag) {
+                used[i] = true;
+                fields = SourceFields::Field(i);
+                label = format!("{flag} ({})", col.name);
+            }
+        } else if let Some(m) = m.filter(|m| !m.join.is_empty()) {
             let ix: Vec<usize> = m.join.iter().filter_map(|j| position.get(j.as_str()).copied()).collect();
             if !ix.is_empty() {
                 ix.iter().for_each(|&i| used[i] = true);
@@ -103,7 +123,24 @@ pub(super) fn plan<'p>(h: Header<'_, 'p>, header: Vec<String>) -> Result<Plan<'p
             }
             errors.push(e);
         }
-        sources.push(Source { fields, mapping: m, label });
+        let when = match m.and_then(|m| m.when.as_ref()) {
+            Some(c) => match position.get(c.column.as_str()) {
+                Some(&i) => Some(i),
+                None => {
+                    errors.push(DataError::at(
+                        file,
+                        1,
+                        format!(
+                            "the condition of `{}` reads column `{}`, which is not in the header",
+                            col.name, c.column
+                        ),
+                    ));
+                    None
+                }
+            },
+            None => None,
+        };
+        sources.push(Source { fields, mapping: m, when, reached: None, label });
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -115,7 +152,12 @@ pub(super) fn plan<'p>(h: Header<'_, 'p>, header: Vec<String>) -> Result<Plan<'p
         .map(|(i, h)| (i, if h.is_empty() { format!("column_{}", i + 1) } else { h.clone() }))
         .filter(|(_, name)| wanted(name))
         .collect();
-    let loaded = (0..schema.columns.len()).filter(|&i| wanted(schema.columns[i].name)).collect();
+    let loaded: Vec<usize> = (0..schema.columns.len()).filter(|&i| wanted(schema.columns[i].name)).collect();
+    for source in &mut sources {
+        if let Some(r) = source.mapping.and_then(|m| m.reached.as_deref()) {
+            source.reached = loaded.iter().position(|&ci| schema.columns[ci].name == r);
+        }
+    }
     Ok(Plan {
         schema,
         file: file.to_string(),
@@ -125,6 +167,8 @@ pub(super) fn plan<'p>(h: Header<'_, 'p>, header: Vec<String>) -> Result<Plan<'p
         loaded,
         custom,
         formats,
+        nulls: h.nulls,
+        date_order: h.date_order,
         jsonl: is_jsonl(file),
     })
 }
@@ -136,7 +180,7 @@ fn missing_column(file: &str, header: &[String], name: &str, mapping: Option<&Co
                 return DataError::at(
                     file,
                     1,
-                    format!("the header is one field containing {shown}: looks like {shown}-separated; kpi reads comma-separated CSV (re-export with `,` as the delimiter)"),
+                    format!("the header is one field containing {shown}: looks like {shown}-separated; set the delimiter in the profile (`delimiter = \";\"`) or re-export with `,`"),
                 );
             }
         }
@@ -161,17 +205,19 @@ pub(super) struct Header<'a, 'p> {
     pub(super) file: &'a str,
     pub(super) mapping: Option<&'p TableMapping>,
     pub(super) formats: &'p [String],
+    pub(super) nulls: &'p [String],
+    pub(super) date_order: Option<DateOrder>,
     /// The columns a projection loads; `None` for all.
     pub(super) wanted: Option<&'a BTreeSet<String>>,
 }
 
-/// The columns of `schema` a projection loads: those it lists plus the keys links need (the `id`
-/// of a table some link targets, each link's own column).
+/// The columns of `schema` a projection loads: those it lists, the keys links need (each link's
+/// own column) and every required column (the `id` among them). Ids and required values are
+/// validated whatever the rules read, so the rows a load keeps or leaves out never depend on
+/// the projection (`kpi evaluate` and `kpi data check` see the same rows).
 pub(super) fn wanted_columns(schema: &TableSchema, projection: &Projection) -> BTreeSet<String> {
     let mut wanted = projection.get(schema.name).cloned().unwrap_or_default();
-    if TABLES.iter().any(|t| t.links.iter().any(|l| l.table == schema.name)) {
-        wanted.insert("id".to_string());
-    }
+    wanted.extend(schema.columns.iter().filter(|c| c.required).map(|c| c.name.to_string()));
     wanted.extend(schema.links.iter().map(|l| l.column.to_string()));
     wanted
 }

@@ -92,7 +92,7 @@ pub(super) fn load_csv<'p>(
     if let Some(e) = table.failed.take() {
         return Err(vec![e]);
     }
-    Ok(Loaded { plan, table, read: blocks.digest() })
+    Ok(Loaded { plan, table, read: blocks.digest(), reshaped: None })
 }
 
 /// The first window of a CSV file, where its body starts in it, the header's fields and the
@@ -214,7 +214,7 @@ pub(super) fn load_jsonl<'p>(
     let mut chunk = Chunk::new(&plan, tz);
     chunk.parse_jsonl(&plan, &text, 1);
     table.append(&mut chunk, &plan);
-    Ok(Loaded { plan, table, read })
+    Ok(Loaded { plan, table, read, reshaped: None })
 }
 
 const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];

@@ -1,0 +1,157 @@
+//! Real PSA exports read with a shipped profile alone, through the built binary: an incident
+//! event log collapsed per incident, its `.xlsx` twin, and each product's own export.
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+}
+
+fn kpi(args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kpi"))
+        .args(args)
+        .current_dir(repo())
+        .env("KPI_CACHE_DIR", std::env::temp_dir().join("kpi-cli-exports-cache"))
+        .output()
+        .expect("kpi runs")
+}
+
+fn evaluate(data: &str) -> (String, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let out = kpi(&[
+        "evaluate",
+        "examples/exports/rules",
+        "--data",
+        data,
+        "--profile",
+        "servicenow-events",
+        "--as-of",
+        "2026-04-01T00:00:00Z",
+        "--from",
+        "2026-01-01",
+        "--format",
+        "json",
+        "--no-cache",
+    ]);
+    let elapsed = started.elapsed();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (String::from_utf8(out.stdout).expect("UTF-8"), elapsed)
+}
+
+#[test]
+fn an_incident_event_log_evaluates_with_its_profile_alone_to_the_hand_checked_values() {
+    let (json, _) = evaluate("examples/exports/servicenow-events");
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("examples/exports/servicenow-events/expected.json"))
+            .expect("expected"),
+    )
+    .expect("JSON");
+    assert!(
+        expected["events"].as_u64().expect("events") >= 200 && expected["tickets"].as_u64().expect("n") >= 40
+    );
+    let rows = v["scorecards"][0]["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 3, "January to March");
+    for row in rows {
+        let month = row["period"]["label"].as_str().expect("label");
+        let want = &expected["months"][month];
+        let kpi = |id: &str| {
+            row["kpis"].as_array().expect("kpis").iter().find(|k| k["id"] == id).expect("kpi").clone()
+        };
+        let n = |k: &str| want[k].as_f64().expect("a count");
+        assert_eq!(kpi("opened")["value"].as_f64(), Some(n("opened")), "{month} opened");
+        assert_eq!(kpi("sla_completion")["sample_size"].as_f64(), Some(n("resolved")), "{month}");
+        assert_eq!(kpi("sla_completion")["value"].as_f64(), Some(n("met") / n("resolved")), "{month} SLA");
+        assert_eq!(
+            kpi("reopened")["value"].as_f64(),
+            Some(n("reopened") / n("resolved")),
+            "{month} reopened"
+        );
+    }
+    // January by hand: 22 opened; 21 resolved, 16 within SLA, 6 reopened.
+    let jan = &rows[0]["kpis"];
+    assert_eq!((jan[0]["value"].as_f64(), jan[1]["value"].as_f64()), (Some(22.0), Some(16.0 / 21.0)));
+}
+
+#[test]
+fn an_xlsx_export_evaluates_byte_for_byte_like_its_csv_twin() {
+    let (csv, csv_time) = evaluate("examples/exports/servicenow-events");
+    let (xlsx, xlsx_time) = evaluate("examples/exports/servicenow-events-xlsx");
+    assert_eq!(csv, xlsx);
+    eprintln!("evaluate: CSV {:.3} s, xlsx {:.3} s", csv_time.as_secs_f64(), xlsx_time.as_secs_f64());
+}
+
+fn data_check(dir: &str, profile: &str) -> (bool, String, String) {
+    let out = kpi(&["data", "check", "--data", dir, "--profile", profile, "--no-cache"]);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn rows_of(summary: &str, table: &str) -> String {
+    summary.lines().find(|l| l.starts_with(table)).expect("a table row").to_string()
+}
+
+#[test]
+fn each_shipped_profile_reads_its_products_export() {
+    for (dir, profile, tickets) in [
+        ("autotask-api", "autotask", 2),
+        ("connectwise", "connectwise", 2),
+        ("halopsa", "halopsa", 2),
+        ("servicenow", "servicenow", 2),
+        ("servicenow-events", "servicenow-events", 48),
+    ] {
+        let (ok, out, err) = data_check(&format!("examples/exports/{dir}"), profile);
+        assert!(ok, "{dir}: {err}");
+        assert!(rows_of(&out, "tickets").contains(&format!(" {tickets} ")), "{dir}: {out}");
+    }
+    // ConnectWise: a time entry charged to a project has no ticket.
+    let (_, out, _) = data_check("examples/exports/connectwise", "connectwise");
+    assert!(rows_of(&out, "time_entries").contains("ticket_id 1"), "{out}");
+    // HaloPSA's 1899-12-30 is no date: one ticket is open.
+    let (_, out, _) = data_check("examples/exports/halopsa", "halopsa");
+    assert!(rows_of(&out, "tickets").contains("completed_at 1"), "{out}");
+}
+
+#[test]
+fn an_autotask_ui_export_is_refused_until_its_date_order_is_stated() {
+    let (ok, _, err) = data_check("examples/exports/autotask-ui", "autotask-ui");
+    assert!(!ok);
+    assert!(
+        err.contains("invalid timestamp `28/02/2023 04:03 PM`") && err.contains("date_order = \"day-first\""),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let profile = dir.path().join("client.toml");
+    let text = std::fs::read_to_string(repo().join("profiles/autotask-ui.toml")).expect("profile");
+    std::fs::write(&profile, text.replace("# date_order = \"day-first\"", "date_order = \"day-first\""))
+        .expect("write");
+    let (ok, out, err) = data_check("examples/exports/autotask-ui", profile.to_str().expect("UTF-8"));
+    assert!(ok, "{err}");
+    assert!(rows_of(&out, "tickets").contains("created_at 2023-02-28 .. 2023-03-01"), "{out}");
+    assert!(rows_of(&out, "resources").contains(" 2 "), "names as ids, derived: {out}");
+}
+
+#[test]
+fn an_event_log_without_a_collapse_rule_fails_even_with_skip_bad_rows() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let profile = dir.path().join("no-collapse.toml");
+    let text = std::fs::read_to_string(repo().join("profiles/servicenow-events.toml")).expect("profile");
+    let text = text.replace("[tickets.collapse]\nkeep = \"last\"\norder = \"sys_mod_count\"\n", "");
+    std::fs::write(&profile, text).expect("write");
+    let out = kpi(&[
+        "data",
+        "check",
+        "--data",
+        "examples/exports/servicenow-events",
+        "--profile",
+        profile.to_str().expect("UTF-8"),
+        "--skip-bad-rows",
+        "--no-cache",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("duplicate id `INC0010001`") && err.contains("[tickets.collapse]"), "{err}");
+}
