@@ -10,5 +10,6 @@ pub mod generate;
 pub mod init;
 pub mod list;
 pub mod provenance;
+pub mod sql;
 pub mod test;
 pub mod watch;

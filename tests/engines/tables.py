@@ -1,0 +1,18 @@
+"""The canonical tables of the data contract with SQL types, shared by the engine runners."""
+
+TABLES = {
+    "resources": [("id", "text"), ("name", "text"), ("team", "text"), ("hours_per_day", "double"),
+                  ("active", "bool")],
+    "clients": [("id", "text"), ("name", "text"), ("endpoints", "bigint")],
+    "tickets": [("id", "text"), ("client_id", "text"), ("assigned_resource_id", "text"),
+                ("created_at", "ts"), ("completed_at", "ts"), ("status", "text"), ("priority", "text"),
+                ("queue", "text"), ("issue_type", "text"), ("ticket_type", "text"), ("source", "text"),
+                ("estimated_hours", "double"), ("first_response_due", "ts"), ("first_response_at", "ts"),
+                ("resolution_plan_due", "ts"), ("resolution_plan_at", "ts"), ("resolved_due", "ts"),
+                ("resolved_at", "ts"), ("due_at", "ts"), ("last_activity_at", "ts"),
+                ("reopen_count", "bigint"), ("escalation_count", "bigint")],
+    "time_entries": [("id", "text"), ("resource_id", "text"), ("ticket_id", "text"), ("started_at", "ts"),
+                     ("ended_at", "ts"), ("hours", "double"), ("billable", "bool"), ("created_at", "ts")],
+    "surveys": [("id", "text"), ("ticket_id", "text"), ("resource_id", "text"), ("client_id", "text"),
+                ("responded_at", "ts"), ("score", "double"), ("max_score", "double")],
+}
