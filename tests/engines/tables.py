@@ -16,3 +16,25 @@ TABLES = {
     "surveys": [("id", "text"), ("ticket_id", "text"), ("resource_id", "text"), ("client_id", "text"),
                 ("responded_at", "ts"), ("score", "double"), ("max_score", "double")],
 }
+
+POSTGRES = {"text": "TEXT", "double": "DOUBLE PRECISION", "bigint": "BIGINT", "bool": "BOOLEAN",
+            "ts": "TIMESTAMPTZ"}
+
+
+def postgres_load(data):
+    """psql script: the tables, and \\copy of each CSV file (columns in the file's header order)."""
+    lines = []
+    for table, columns in TABLES.items():
+        cols = ", ".join(f"{c} {POSTGRES[t]}" for c, t in columns)
+        lines.append(f"CREATE TABLE {table} ({cols});")
+        path = f"{data}/{table}.csv"
+        with open(path) as f:
+            header = f.readline().strip()
+        lines.append(f"\\copy {table} ({header}) FROM '{path}' WITH (FORMAT csv, HEADER true)")
+    lines.append("ANALYZE;")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+    sys.stdout.write(postgres_load(sys.argv[1]))

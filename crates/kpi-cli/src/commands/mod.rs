@@ -3,6 +3,7 @@ pub mod check;
 pub mod completions;
 pub mod data;
 pub mod diff;
+pub mod engine;
 pub mod evaluate;
 pub mod explain;
 pub mod fmt;
