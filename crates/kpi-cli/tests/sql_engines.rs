@@ -16,11 +16,10 @@ use std::process::Command;
 const CONFIG: &str = r#"
 timezone = "America/Chicago"
 holidays = ["2024-11-28", "2024-12-25", "2025-01-01", "2025-07-04", "2025-12-25", "2026-07-03", "2026-09-07"]
-
-[params]
-hours_per_day = 7.5
-realtime_grace = "15m"
 "#;
+
+/// Params of the standard rules in the client config.
+const STANDARD_PARAMS: &str = "[params]\nhours_per_day = 7.5\nrealtime_grace = \"15m\"\n";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -29,6 +28,9 @@ fn root() -> PathBuf {
 /// A dataset, range and instant to compare on.
 struct Case {
     name: &'static str,
+    rules: PathBuf,
+    /// The config's `[params]` table.
+    params: &'static str,
     data: PathBuf,
     from: &'static str,
     to: &'static str,
@@ -40,6 +42,8 @@ fn cases() -> Vec<Case> {
         // The month in progress at as_of counts its workdays to date.
         Case {
             name: "demo",
+            rules: root().join("rules"),
+            params: STANDARD_PARAMS,
             data: root().join("examples/demo"),
             from: "2026-06-01",
             to: "2026-10-01",
@@ -47,6 +51,18 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "medium",
+            rules: root().join("rules"),
+            params: STANDARD_PARAMS,
+            data: medium_data(),
+            from: "2024-10-01",
+            to: "2026-10-01",
+            as_of: "2026-09-15T12:00:00Z",
+        },
+        // Other groupings and periods, local hours and weekdays across DST, text tests, bands...
+        Case {
+            name: "medium-constructs",
+            rules: root().join("tests/engines/rules/constructs.kpi"),
+            params: "[params]\nlate_hour = 17\nhours_per_day = 6\n",
             data: medium_data(),
             from: "2024-10-01",
             to: "2026-10-01",
@@ -73,7 +89,7 @@ fn medium_data() -> PathBuf {
 
 fn request(case: &Case, config: &Path) -> Request {
     Request {
-        rules: vec![root().join("rules")],
+        rules: vec![case.rules.clone()],
         config: Some(ConfigInput::File(config.to_path_buf())),
         data: Some(DataInput::Dir(case.data.clone())),
         as_of: AsOf::Text(case.as_of.into()),
@@ -244,11 +260,11 @@ fn run(command: &mut Command) {
 /// Runs `runner` over every case's SQL and compares; `runner` gets (data, sql dir, out dir) triples.
 fn agree(engine: &str, dialect: Dialect, runner: impl FnOnce(&[(PathBuf, PathBuf, PathBuf)])) {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let config = tmp.path().join("client.toml");
-    std::fs::write(&config, CONFIG).expect("config");
     let mut prepared = Vec::new();
     let mut jobs = Vec::new();
     for case in cases() {
+        let config = tmp.path().join(format!("{}.toml", case.name));
+        std::fs::write(&config, format!("{CONFIG}\n{}", case.params)).expect("config");
         let (native, program, options, compiled) = native_and_sql(&case, dialect, &config);
         let (sql, out) = (tmp.path().join(format!("{}-sql", case.name)), tmp.path().join(format!("{}-out", case.name)));
         write_sql(&sql, &compiled);
