@@ -116,7 +116,6 @@ impl Gen<'_> {
             group_by.insert(0, "p.p".into());
             from.push_str("\n  CROSS JOIN q_periods AS p");
         }
-        from.push_str(&key.join);
         select.extend(parts.select.iter().cloned());
         let group_by =
             if group_by.is_empty() { String::new() } else { format!("\n  GROUP BY {}", group_by.join(", ")) };

@@ -8,18 +8,19 @@ use kpi_eval::{KpiInfo, Period, Scoring};
 use kpi_hir::{CmpOp, Grain, ScorecardDef};
 use kpi_schema::{columns as col, Grouping, TableId};
 
-/// How a scope's rows find their group: what to SELECT as `g_key`, the JOIN to `q_groups` that
-/// keeps rows of the scorecard's groups only, and what to GROUP BY.
+/// How a scope's rows find their group: what to SELECT as `g_key` and GROUP BY. Rows are
+/// grouped by their key as it is, not joined to `q_groups` first: keys of no group (inactive
+/// resources, nulls) make rows the frame never joins, and engines aggregate millions of rows
+/// faster than they join them.
 pub(crate) struct GroupKey {
     pub select: String,
-    pub join: String,
     pub group_by: Vec<String>,
 }
 
 impl Gen<'_> {
     pub(crate) fn group_key(&self, scope: &mut Scope) -> Result<GroupKey, Reason> {
         let Some(grouping) = self.grouping else {
-            return Ok(GroupKey { select: "''".into(), join: String::new(), group_by: Vec::new() });
+            return Ok(GroupKey { select: "''".into(), group_by: Vec::new() });
         };
         // A table with no path to the grouping has no rows in any group (as the evaluator's).
         let key = match scope.table.group_path(grouping) {
@@ -29,11 +30,7 @@ impl Gen<'_> {
             }
             None => format!("CAST(NULL AS {})", self.d.text_type()),
         };
-        Ok(GroupKey {
-            select: "g.g_key".into(),
-            join: format!("\n  JOIN q_groups AS g ON g.g_key = {key}"),
-            group_by: vec!["g.g_key".into()],
-        })
+        Ok(GroupKey { select: key.clone(), group_by: vec![key] })
     }
 
     /// The scorecard's groups, as `kpi_eval::groups` finds them: active resources, all clients,
@@ -76,13 +73,12 @@ impl Gen<'_> {
         let group_by =
             if key.group_by.is_empty() { String::new() } else { format!("\n  GROUP BY {}", key.group_by.join(", ")) };
         Ok(format!(
-            "q_avail AS (\n  SELECT {} AS g_key, SUM(COALESCE({}, {})) AS hpd\n  FROM {} AS t{}{}\n  WHERE COALESCE(t.{}, TRUE){group_by}\n)",
+            "q_avail AS (\n  SELECT {} AS g_key, SUM(COALESCE({}, {})) AS hpd\n  FROM {} AS t{}\n  WHERE COALESCE(t.{}, TRUE){group_by}\n)",
             key.select,
             self.d.cast_double(&format!("t.{}", col::RESOURCE_HOURS_PER_DAY.name)),
             self.d.num(hpd),
             self.table(scope.table),
             joins_text(&scope.joins),
-            key.join,
             col::RESOURCE_ACTIVE.name
         ))
     }
@@ -139,8 +135,15 @@ impl Gen<'_> {
                 }
             }
         }
+        let d = self.d;
+        let day = |us: &str| d.int_div(us, crate::kpi::DAY_MICROS);
         let mut ctes = vec![
             format!("q_periods AS (\n  {}\n)", self.periods_sql(&periods)),
+            // Each period with every UTC day it overlaps (a day across a boundary is in two).
+            format!(
+                "q_period_days AS (\n  SELECT p.*, {}\n  FROM q_periods AS p\n)",
+                d.each_integer(&day("p.p_start"), &day("(p.p_end - 1)"))
+            ),
             format!("q_groups AS (\n  {}\n)", self.groups_sql()),
         ];
         if self.available_hours {
