@@ -100,7 +100,11 @@ fn request(case: &Case, config: &Path) -> Request {
 }
 
 /// The native results, and the compiled SQL of every scorecard (with the options used).
-fn native_and_sql(case: &Case, dialect: Dialect, config: &Path) -> (Vec<ScorecardResult>, kpi_hir::Program, SqlOptions, Vec<kpi_sql::CompiledScorecard>) {
+fn native_and_sql(
+    case: &Case,
+    dialect: Dialect,
+    config: &Path,
+) -> (Vec<ScorecardResult>, kpi_hir::Program, SqlOptions, Vec<kpi_sql::CompiledScorecard>) {
     let session = kpi_driver::prepare(&request(case, config)).expect("native evaluation prepares");
     let native = session.evaluate().expect("native evaluation");
     let options = SqlOptions {
@@ -122,7 +126,8 @@ fn native_and_sql(case: &Case, dialect: Dialect, config: &Path) -> (Vec<Scorecar
 
 /// One CSV line's fields (RFC 4180 quoting).
 fn csv_fields(line: &str) -> Vec<String> {
-    let (mut fields, mut field, mut quoted, mut chars) = (Vec::new(), String::new(), false, line.chars().peekable());
+    let (mut fields, mut field, mut quoted, mut chars) =
+        (Vec::new(), String::new(), false, line.chars().peekable());
     while let Some(c) = chars.next() {
         match (c, quoted) {
             ('"', true) if chars.peek() == Some(&'"') => {
@@ -184,29 +189,56 @@ fn compare(engine: &str, case: &str, native: &[ScorecardResult], sql: &[Scorecar
     for (n, s) in native.iter().zip(sql) {
         assert_eq!(n.rows.len(), s.rows.len(), "{engine} {case} {}: rows", n.id);
         for (nr, sr) in n.rows.iter().zip(&s.rows) {
-            let at = format!("{engine} {case} {} {:?} {:?}", n.id, nr.period.as_ref().map(|p| &p.label), nr.group);
-            assert_eq!((&nr.period, &nr.group, &nr.group_name), (&sr.period, &sr.group, &sr.group_name), "{at}");
+            let at =
+                format!("{engine} {case} {} {:?} {:?}", n.id, nr.period.as_ref().map(|p| &p.label), nr.group);
+            assert_eq!(
+                (&nr.period, &nr.group, &nr.group_name),
+                (&sr.period, &sr.group, &sr.group_name),
+                "{at}"
+            );
             compared += 1;
             if !close(nr.score, sr.score) {
                 wrong.push(format!("{at} score: native {:?}, {engine} {:?}", nr.score, sr.score));
             }
             for ((info, nk), sk) in n.kpis.iter().zip(&nr.kpis).zip(&sr.kpis) {
                 compared += 4;
-                let tie = nk.status != sk.status && close(nk.value, Some(info.target)) && close(sk.value, Some(info.target));
+                let tie = nk.status != sk.status
+                    && close(nk.value, Some(info.target))
+                    && close(sk.value, Some(info.target));
                 if tie && close(nk.value, sk.value) {
-                    ties.push(format!("{at} {}: native {:?} {:?}, {engine} {:?} {:?}", info.id, nk.value, nk.status, sk.value, sk.status));
+                    ties.push(format!(
+                        "{at} {}: native {:?} {:?}, {engine} {:?} {:?}",
+                        info.id, nk.value, nk.status, sk.value, sk.status
+                    ));
                     continue;
                 }
-                if !close(nk.value, sk.value) || nk.status != sk.status || !close(nk.attainment, sk.attainment) || nk.rows != sk.rows {
+                if !close(nk.value, sk.value)
+                    || nk.status != sk.status
+                    || !close(nk.attainment, sk.attainment)
+                    || nk.rows != sk.rows
+                {
                     wrong.push(format!(
                         "{at} {}: native {:?} {:?} {:?} {}, {engine} {:?} {:?} {:?} {}",
-                        info.id, nk.value, nk.status, nk.attainment, nk.rows, sk.value, sk.status, sk.attainment, sk.rows
+                        info.id,
+                        nk.value,
+                        nk.status,
+                        nk.attainment,
+                        nk.rows,
+                        sk.value,
+                        sk.status,
+                        sk.attainment,
+                        sk.rows
                     ));
                 }
             }
         }
     }
-    assert!(wrong.is_empty(), "{} mismatches, e.g.:\n{}", wrong.len(), wrong[..wrong.len().min(20)].join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} mismatches, e.g.:\n{}",
+        wrong.len(),
+        wrong[..wrong.len().min(20)].join("\n")
+    );
     eprintln!(
         "{engine} {case}: {compared} values agree with the native engine; {} statuses on a target tie differ by summation order{}",
         ties.len(),
@@ -217,7 +249,11 @@ fn compare(engine: &str, case: &str, native: &[ScorecardResult], sql: &[Scorecar
 
 /// Whether `check` succeeds; otherwise skip (or fail under CI) saying what to install.
 fn available(engine: &str, check: &mut Command, install: &str) -> bool {
-    let ok = check.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status().is_ok_and(|s| s.success());
+    let ok = check
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     if !ok {
         let message = format!("{engine} is not available: {install}");
         assert!(std::env::var_os("CI").is_none(), "{message}");
@@ -241,7 +277,12 @@ fn write_sql(dir: &Path, compiled: &[kpi_sql::CompiledScorecard]) {
 }
 
 /// Reads `out/<id>.csv` of every scorecard back as results.
-fn engine_results(out: &Path, program: &kpi_hir::Program, options: &SqlOptions, compiled: &[kpi_sql::CompiledScorecard]) -> Vec<ScorecardResult> {
+fn engine_results(
+    out: &Path,
+    program: &kpi_hir::Program,
+    options: &SqlOptions,
+    compiled: &[kpi_sql::CompiledScorecard],
+) -> Vec<ScorecardResult> {
     compiled
         .iter()
         .map(|card| {
@@ -266,7 +307,8 @@ fn agree(engine: &str, dialect: Dialect, runner: impl FnOnce(&[(PathBuf, PathBuf
         let config = tmp.path().join(format!("{}.toml", case.name));
         std::fs::write(&config, format!("{CONFIG}\n{}", case.params)).expect("config");
         let (native, program, options, compiled) = native_and_sql(&case, dialect, &config);
-        let (sql, out) = (tmp.path().join(format!("{}-sql", case.name)), tmp.path().join(format!("{}-out", case.name)));
+        let (sql, out) =
+            (tmp.path().join(format!("{}-sql", case.name)), tmp.path().join(format!("{}-out", case.name)));
         write_sql(&sql, &compiled);
         jobs.push((case.data.clone(), sql, out.clone()));
         prepared.push((case, native, program, options, compiled, out));
@@ -285,7 +327,9 @@ fn duckdb_agrees_with_the_native_engine() {
     }
     agree("duckdb", Dialect::DuckDb, |jobs| {
         for (data, sql, out) in jobs {
-            run(Command::new("python3").arg(root().join("tests/engines/duckdb_run.py")).args([data, sql, out]));
+            run(Command::new("python3")
+                .arg(root().join("tests/engines/duckdb_run.py"))
+                .args([data, sql, out]));
         }
     });
 }
@@ -293,7 +337,11 @@ fn duckdb_agrees_with_the_native_engine() {
 #[test]
 fn spark_agrees_with_the_native_engine() {
     if !available("Spark (pyspark)", &mut python_has("pyspark"), "pip install pyspark")
-        || !available("Java", Command::new("java").arg("-version"), "apt-get install -y openjdk-17-jre-headless")
+        || !available(
+            "Java",
+            Command::new("java").arg("-version"),
+            "apt-get install -y openjdk-17-jre-headless",
+        )
     {
         return;
     }
@@ -332,7 +380,8 @@ impl Drop for Postgres {
 fn postgres_available() -> bool {
     available(
         "PostgreSQL",
-        Command::new("bash").args(["-c", "command -v psql && (command -v pg_ctl || ls /usr/lib/postgresql/*/bin/pg_ctl)"]),
+        Command::new("bash")
+            .args(["-c", "command -v psql && (command -v pg_ctl || ls /usr/lib/postgresql/*/bin/pg_ctl)"]),
         "apt-get install -y postgresql",
     )
 }
@@ -346,7 +395,11 @@ fn postgres_agrees_with_the_native_engine() {
     agree("postgres", Dialect::Postgres, |jobs| {
         for (i, (data, sql, out)) in jobs.iter().enumerate() {
             let pg = Postgres::start(base.path().join(format!("pg{i}")), data);
-            run(Command::new(root().join("tests/engines/postgres.sh")).arg("query").arg(&pg.dir).arg(sql).arg(out));
+            run(Command::new(root().join("tests/engines/postgres.sh"))
+                .arg("query")
+                .arg(&pg.dir)
+                .arg(sql)
+                .arg(out));
         }
     });
 }
@@ -384,9 +437,16 @@ fn evaluate_on_postgres_renders_the_native_report() {
     let base = tempfile::tempdir().expect("tempdir");
     let demo = root().join("examples/demo");
     let pg = Postgres::start(base.path().join("pg"), &demo);
-    let range = ["--from", "2026-06-01", "--to", "2026-10-01", "--as-of", "2026-10-01T00:00:00Z", "--format", "json"];
+    let range =
+        ["--from", "2026-06-01", "--to", "2026-10-01", "--as-of", "2026-10-01T00:00:00Z", "--format", "json"];
     let kpi = |extra: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_kpi")).arg("evaluate").arg(root().join("rules")).args(range).args(extra).output().expect("kpi runs");
+        let out = Command::new(env!("CARGO_BIN_EXE_kpi"))
+            .arg("evaluate")
+            .arg(root().join("rules"))
+            .args(range)
+            .args(extra)
+            .output()
+            .expect("kpi runs");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).expect("utf-8")
     };
@@ -397,6 +457,15 @@ fn evaluate_on_postgres_renders_the_native_report() {
         (serde_json::from_str(&native).expect("json"), serde_json::from_str(&engine).expect("json"));
     let mut wrong = Vec::new();
     json_close(&a, &b, "$", &mut wrong);
-    assert!(wrong.is_empty(), "{} differences, e.g.:\n{}", wrong.len(), wrong[..wrong.len().min(20)].join("\n"));
-    eprintln!("postgres: the JSON report equals the native one ({} bytes; byte-identical: {})", native.len(), native == engine);
+    assert!(
+        wrong.is_empty(),
+        "{} differences, e.g.:\n{}",
+        wrong.len(),
+        wrong[..wrong.len().min(20)].join("\n")
+    );
+    eprintln!(
+        "postgres: the JSON report equals the native one ({} bytes; byte-identical: {})",
+        native.len(),
+        native == engine
+    );
 }

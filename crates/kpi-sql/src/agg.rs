@@ -22,16 +22,12 @@ impl AggParts {
             AggFunc::Count => d.cast_double(&format!("COALESCE({}, 0)", col("n"))),
             AggFunc::Sum => format!("COALESCE({}, {zero})", col("v")),
             AggFunc::Avg | AggFunc::Min | AggFunc::Max => col("v"),
-            AggFunc::Share => format!(
-                "({} / NULLIF({}, 0))",
-                d.cast_double(&col("h")),
-                d.cast_double(&col("n"))
-            ),
-            AggFunc::Ratio => format!(
-                "(COALESCE({}, {zero}) / NULLIF(COALESCE({}, {zero}), 0))",
-                col("x"),
-                col("y")
-            ),
+            AggFunc::Share => {
+                format!("({} / NULLIF({}, 0))", d.cast_double(&col("h")), d.cast_double(&col("n")))
+            }
+            AggFunc::Ratio => {
+                format!("(COALESCE({}, {zero}) / NULLIF(COALESCE({}, {zero}), 0))", col("x"), col("y"))
+            }
         }
     }
 }

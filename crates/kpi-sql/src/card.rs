@@ -70,8 +70,11 @@ impl Gen<'_> {
         };
         let mut scope = Scope::new(TableId::Resources.schema(), "t", false);
         let key = self.group_key(&mut scope)?;
-        let group_by =
-            if key.group_by.is_empty() { String::new() } else { format!("\n  GROUP BY {}", key.group_by.join(", ")) };
+        let group_by = if key.group_by.is_empty() {
+            String::new()
+        } else {
+            format!("\n  GROUP BY {}", key.group_by.join(", "))
+        };
         Ok(format!(
             "q_avail AS (\n  SELECT {} AS g_key, SUM(COALESCE({}, {})) AS hpd\n  FROM {} AS t{}\n  WHERE COALESCE(t.{}, TRUE){group_by}\n)",
             key.select,
@@ -88,11 +91,20 @@ impl Gen<'_> {
         let o = self.opts;
         if grain == Grain::Snapshot {
             let date = kpi_eval::periods::local_date(o.as_of, o.timezone);
-            let p = Period { label: String::new(), start_date: date, end_date: date, start: o.as_of, end: o.as_of };
+            let p = Period {
+                label: String::new(),
+                start_date: date,
+                end_date: date,
+                start: o.as_of,
+                end: o.as_of,
+            };
             return Ok(vec![(p, o.as_of, f64::NAN)]);
         }
         let (Some(from), Some(to)) = (o.from, o.to) else {
-            return Err("name the periods to compile with --from and --to (the SQL does not read the data's span)".into());
+            return Err(
+                "name the periods to compile with --from and --to (the SQL does not read the data's span)"
+                    .into(),
+            );
         };
         Ok(periods_between(grain, o.timezone, from, to)
             .into_iter()
@@ -106,19 +118,38 @@ impl Gen<'_> {
 
     fn periods_sql(&self, periods: &[(Period, i64, f64)]) -> String {
         let (d, big, dbl, text) = (self.d, "BIGINT", self.d.double(), self.d.text_type());
-        let columns = [("p", "INT"), ("label", text), ("p_start", big), ("p_end", big), ("p_cut", big), ("workdays", dbl)];
+        let columns = [
+            ("p", "INT"),
+            ("label", text),
+            ("p_start", big),
+            ("p_end", big),
+            ("p_cut", big),
+            ("workdays", dbl),
+        ];
         let rows: Vec<Vec<String>> = periods
             .iter()
             .enumerate()
             .map(|(i, (p, cut, workdays))| {
-                vec![i.to_string(), d.text(&p.label), p.start.to_string(), p.end.to_string(), cut.to_string(), d.num(*workdays)]
+                vec![
+                    i.to_string(),
+                    d.text(&p.label),
+                    p.start.to_string(),
+                    p.end.to_string(),
+                    cut.to_string(),
+                    d.num(*workdays),
+                ]
             })
             .collect();
         d.rows(&columns, &rows)
     }
 
-    pub(crate) fn scorecard(&mut self, card: &ScorecardDef, infos: &[KpiInfo]) -> Result<CompiledScorecard, SqlError> {
-        let periods = self.periods(card.grain).map_err(|m| SqlError::Input(format!("scorecard `{}`: {m}", card.id)))?;
+    pub(crate) fn scorecard(
+        &mut self,
+        card: &ScorecardDef,
+        infos: &[KpiInfo],
+    ) -> Result<CompiledScorecard, SqlError> {
+        let periods =
+            self.periods(card.grain).map_err(|m| SqlError::Input(format!("scorecard `{}`: {m}", card.id)))?;
         let snapshot = card.grain == Grain::Snapshot;
         let mut compiled: Vec<(&KpiInfo, KpiSql)> = Vec::new();
         let mut warnings = Vec::new();
@@ -131,7 +162,11 @@ impl Gen<'_> {
                     warnings.push(format!("KPI `{}` of scorecard `{}` left out: {reason}", kpi.id, card.id));
                 }
                 Err(Reason(reason)) => {
-                    return Err(SqlError::Uncompilable { scorecard: card.id.clone(), kpi: kpi.id.clone(), reason })
+                    return Err(SqlError::Uncompilable {
+                        scorecard: card.id.clone(),
+                        kpi: kpi.id.clone(),
+                        reason,
+                    })
                 }
             }
         }
@@ -182,7 +217,11 @@ impl Gen<'_> {
         if self.available_hours {
             joins.push("LEFT JOIN q_avail ON q_avail.g_key = f.g_key".into());
         }
-        format!("q_values AS (\n  SELECT {}\n  FROM q_frame AS f{}\n)", select.join(",\n    "), joins_text(&joins))
+        format!(
+            "q_values AS (\n  SELECT {}\n  FROM q_frame AS f{}\n)",
+            select.join(",\n    "),
+            joins_text(&joins)
+        )
     }
 
     fn scored_sql(&self, compiled: &[(&KpiInfo, KpiSql)]) -> String {
@@ -238,7 +277,11 @@ impl Gen<'_> {
                 select.push(format!("s.{id}__{column} AS {id}__{column}", id = info.id));
             }
         }
-        format!("SELECT {}\nFROM q_scored AS s\nORDER BY s.p, {}", select.join(",\n  "), d.bytewise("s.g_key"))
+        format!(
+            "SELECT {}\nFROM q_scored AS s\nORDER BY s.p, {}",
+            select.join(",\n  "),
+            d.bytewise("s.g_key")
+        )
     }
 
     /// 100 x (sum of w a) / (sum of w) over the KPIs with an attainment, in KPI order.

@@ -45,10 +45,15 @@ impl Scope {
     }
 
     /// The alias of the row reached from the scope's row through `links` (by link name), joined.
-    pub fn follow(&mut self, gen: &Gen, links: &[&'static str]) -> Result<(String, &'static TableSchema), Reason> {
+    pub fn follow(
+        &mut self,
+        gen: &Gen,
+        links: &[&'static str],
+    ) -> Result<(String, &'static TableSchema), Reason> {
         let (mut alias, mut here) = (self.alias.clone(), self.table);
         for name in links {
-            let link = here.link(name).ok_or_else(|| Reason::new(format!("{} has no link `{name}`", here.name)))?;
+            let link =
+                here.link(name).ok_or_else(|| Reason::new(format!("{} has no link `{name}`", here.name)))?;
             let next = format!("{alias}_{name}");
             let target = kpi_schema::table(link.table).expect("links name tables");
             if !self.joined.contains(&next) {
@@ -64,7 +69,11 @@ impl Scope {
         Ok((alias, here))
     }
 
-    fn follow_links(&mut self, gen: &Gen, links: &[&'static Link]) -> Result<(String, &'static TableSchema), Reason> {
+    fn follow_links(
+        &mut self,
+        gen: &Gen,
+        links: &[&'static Link],
+    ) -> Result<(String, &'static TableSchema), Reason> {
         let names: Vec<&'static str> = links.iter().map(|l| l.name).collect();
         self.follow(gen, &names)
     }
@@ -77,7 +86,12 @@ impl Scope {
 impl Gen<'_> {
     /// A column read through `links`, typed as the evaluator holds it: defaults in place of nulls
     /// (as the loader fills them), numbers as doubles, timestamps as epoch microseconds.
-    fn column(&self, scope: &mut Scope, links: &[&'static Link], column: &ColumnSchema) -> Result<Sql, Reason> {
+    fn column(
+        &self,
+        scope: &mut Scope,
+        links: &[&'static Link],
+        column: &ColumnSchema,
+    ) -> Result<Sql, Reason> {
         let (alias, _) = scope.follow_links(self, links)?;
         let raw = format!("{alias}.{}", column.name);
         let filled = match column.default {
@@ -132,7 +146,9 @@ impl Gen<'_> {
         match &e.kind {
             TKind::Const(v) => Some(v.clone()),
             TKind::Param(name) => self.opts.params.value(name),
-            TKind::List(items) => items.iter().map(|i| self.const_value(i)).collect::<Option<Vec<_>>>().map(Value::List),
+            TKind::List(items) => {
+                items.iter().map(|i| self.const_value(i)).collect::<Option<Vec<_>>>().map(Value::List)
+            }
             _ => None,
         }
     }
@@ -157,7 +173,8 @@ impl Gen<'_> {
         Ok(match &e.kind {
             TKind::Const(v) => self.constant(v, &e.ty)?,
             TKind::Param(name) => {
-                let v = self.opts.params.value(name).ok_or_else(|| Reason::new(format!("no param `{name}`")))?;
+                let v =
+                    self.opts.params.value(name).ok_or_else(|| Reason::new(format!("no param `{name}`")))?;
                 self.constant(&v, &e.ty)?
             }
             TKind::Instant(i) => Sql::new(self.instant(*i, scope.period)?, Kind::Time),
@@ -233,7 +250,9 @@ impl Gen<'_> {
         match s.kind {
             Kind::Num => s.text.clone(),
             Kind::Time => self.d.cast_double(&s.text),
-            Kind::Bool => format!("(CASE WHEN {} THEN {} ELSE {} END)", s.text, self.d.num(1.0), self.d.num(0.0)),
+            Kind::Bool => {
+                format!("(CASE WHEN {} THEN {} ELSE {} END)", s.text, self.d.num(1.0), self.d.num(0.0))
+            }
             Kind::Text => self.d.num(f64::NAN),
         }
     }
@@ -359,7 +378,8 @@ impl Gen<'_> {
 
     /// timestamp + sign x hours, rounded to the microsecond.
     fn time_shift(&self, time: &Sql, hours: &Sql, sign: f64) -> Sql {
-        let micros = format!("({} * {} * {})", self.d.num(sign), self.as_num(hours), self.d.num(MICROS_PER_HOUR));
+        let micros =
+            format!("({} * {} * {})", self.d.num(sign), self.as_num(hours), self.d.num(MICROS_PER_HOUR));
         let rounded = format!("CAST({} AS BIGINT)", self.d.round(&micros));
         Sql::new(format!("({} + {rounded})", self.as_time(time)), Kind::Time)
     }
@@ -370,10 +390,14 @@ impl Gen<'_> {
         };
         let left = self.row(scope, l)?;
         let (value, literals): (String, Vec<String>) = if l.ty == Type::Text {
-            let texts = items.iter().filter_map(|v| if let Value::Text(s) = v { Some(self.d.text(s)) } else { None });
+            let texts =
+                items.iter().filter_map(|v| if let Value::Text(s) = v { Some(self.d.text(s)) } else { None });
             (left.text.clone(), texts.collect())
         } else {
-            let numbers = items.iter().filter_map(|v| if let Value::Number(x) = v { Some(self.d.num(*x)) } else { None });
+            let numbers =
+                items
+                    .iter()
+                    .filter_map(|v| if let Value::Number(x) = v { Some(self.d.num(*x)) } else { None });
             (self.as_num(&left), numbers.collect())
         };
         if literals.is_empty() {

@@ -3,7 +3,9 @@
 use crate::agg::AggParts;
 use crate::expr::{joins_text, Scope};
 use crate::{Gen, Reason};
-use kpi_hir::{AggSource, BinaryOp, Builtin, Instant, KpiDef, Placement, RowFunc, TExpr, TKind, Type, UnaryOp, Value};
+use kpi_hir::{
+    AggSource, BinaryOp, Builtin, Instant, KpiDef, Placement, RowFunc, TExpr, TKind, Type, UnaryOp, Value,
+};
 
 /// Microseconds in a UTC day, the key of `q_period_days`.
 pub(crate) const DAY_MICROS: &str = "86400000000";
@@ -31,7 +33,12 @@ impl Gen<'_> {
     pub(crate) fn kpi(&mut self, k: usize, kpi: &KpiDef, snapshot: bool) -> Result<KpiSql, Reason> {
         let table = kpi.population.table;
         let alias = format!("q_k{k}");
-        let mut pop = Population { scope: Scope::new(table, "t", true), select: Vec::new(), alias: alias.clone(), joins: Vec::new() };
+        let mut pop = Population {
+            scope: Scope::new(table, "t", true),
+            select: Vec::new(),
+            alias: alias.clone(),
+            joins: Vec::new(),
+        };
         let mut conditions = Vec::new();
         // Wildcard for placements added to the language later: they fail clearly.
         #[allow(unreachable_patterns)]
@@ -49,8 +56,10 @@ impl Gen<'_> {
             Placement::All => "CROSS JOIN q_periods AS p".to_string(),
             Placement::OpenAt(instant) => {
                 let at = if snapshot { self.opts.as_of.to_string() } else { self.instant(*instant, true)? };
-                let (created, completed) = (self.d.epoch_us("t.created_at"), self.d.epoch_us("t.completed_at"));
-                conditions.push(format!("{created} <= {at} AND (t.completed_at IS NULL OR {completed} > {at})"));
+                let (created, completed) =
+                    (self.d.epoch_us("t.created_at"), self.d.epoch_us("t.completed_at"));
+                conditions
+                    .push(format!("{created} <= {at} AND (t.completed_at IS NULL OR {completed} > {at})"));
                 "CROSS JOIN q_periods AS p".to_string()
             }
             _ => return Err(Reason::not_yet("this placement of rows in periods")),
@@ -63,9 +72,14 @@ impl Gen<'_> {
         let key = self.group_key(&mut pop.scope)?;
         let mut group_by = vec!["p.p".to_string()];
         group_by.extend(key.group_by.iter().cloned());
-        let mut select = vec!["p.p AS p".to_string(), format!("{} AS g_key", key.select), "COUNT(*) AS n".into()];
+        let mut select =
+            vec!["p.p AS p".to_string(), format!("{} AS g_key", key.select), "COUNT(*) AS n".into()];
         select.extend(pop.select.iter().cloned());
-        let where_ = if conditions.is_empty() { String::new() } else { format!("\n  WHERE {}", conditions.join("\n    AND ")) };
+        let where_ = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("\n  WHERE {}", conditions.join("\n    AND "))
+        };
         self.ctes.push(format!(
             "{alias} AS (\n  SELECT {}\n  FROM {} AS t{}\n  {period_join}{where_}\n  GROUP BY {}\n)",
             select.join(", "),
@@ -76,7 +90,8 @@ impl Gen<'_> {
         let rows = format!("COALESCE({alias}.n, 0)");
         let value = match &kpi.min_rows {
             Some(e) => {
-                let min = self.const_number(e).ok_or_else(|| Reason::new("a min_rows that is not a number"))?;
+                let min =
+                    self.const_number(e).ok_or_else(|| Reason::new("a min_rows that is not a number"))?;
                 format!("(CASE WHEN {rows} < {} THEN NULL ELSE {value} END)", self.d.num(min))
             }
             None => value,
@@ -121,7 +136,9 @@ impl Gen<'_> {
                 let (a, b) = (self.value(pop, l)?, self.value(pop, r)?);
                 match op {
                     BinaryOp::Sub if times => self.time_diff(&a, &b).text,
-                    BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => self.arith_sql(*op, &a, &b),
+                    BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => {
+                        self.arith_sql(*op, &a, &b)
+                    }
                     _ => return Err(Reason::new("a comparison in a KPI value")),
                 }
             }
@@ -153,7 +170,8 @@ impl Gen<'_> {
                         let name = format!("{}_t{}", pop.alias, pop.joins.len());
                         let scope = Scope::new(t, "t", per_period);
                         parts = self.table_aggregate(&name, scope, (*agg, args, filter.as_deref()))?;
-                        let on_period = if per_period { format!(" AND {name}.p = f.p") } else { String::new() };
+                        let on_period =
+                            if per_period { format!(" AND {name}.p = f.p") } else { String::new() };
                         pop.joins.push(format!("LEFT JOIN {name} ON {name}.g_key = f.g_key{on_period}"));
                         parts.finish(self, &name)
                     }
@@ -171,8 +189,12 @@ fn uses_period(e: &TExpr) -> bool {
     #[allow(unreachable_patterns)]
     match &e.kind {
         TKind::Instant(i) => *i != Instant::AsOf,
-        TKind::Const(_) | TKind::Param(_) | TKind::Column { .. } | TKind::Custom(_) | TKind::Builtin(_) => false,
-        TKind::List(items) | TKind::Call(_, items) | TKind::Script { args: items, .. } => items.iter().any(uses_period),
+        TKind::Const(_) | TKind::Param(_) | TKind::Column { .. } | TKind::Custom(_) | TKind::Builtin(_) => {
+            false
+        }
+        TKind::List(items) | TKind::Call(_, items) | TKind::Script { args: items, .. } => {
+            items.iter().any(uses_period)
+        }
         TKind::Unary(_, inner) | TKind::IsNull { expr: inner, .. } => uses_period(inner),
         TKind::Binary(_, l, r) => uses_period(l) || uses_period(r),
         TKind::Related { args, filter, .. } | TKind::Aggregate { args, filter, .. } => {

@@ -64,7 +64,9 @@ pub fn assemble(
         if row.len() != width {
             return Err(format!("scorecard `{}`: a row of {} columns, not {width}", compiled.id, row.len()));
         }
-        read.push(read_row(&result, compiled, &row).map_err(|e| format!("scorecard `{}`: {e}", compiled.id))?);
+        read.push(
+            read_row(&result, compiled, &row).map_err(|e| format!("scorecard `{}`: {e}", compiled.id))?,
+        );
     }
     // The evaluator's order: periods in time order, groups by key.
     read.sort_by(|a, b| (a.0, &a.1.group).cmp(&(b.0, &b.1.group)));

@@ -59,7 +59,9 @@ pub fn evaluate(
     let mut results = Vec::with_capacity(compiled.len());
     for card in &compiled {
         let started = std::time::Instant::now();
-        let rows = client.query(card.sql.as_str(), &[]).map_err(|e| format!("scorecard `{}` on PostgreSQL: {e}", card.id))?;
+        let rows = client
+            .query(card.sql.as_str(), &[])
+            .map_err(|e| format!("scorecard `{}` on PostgreSQL: {e}", card.id))?;
         let rows = rows.iter().map(cells).collect::<Result<Vec<_>, String>>()?;
         crate::timing(&format!("query {}", card.id), started);
         results.push(kpi_sql::assemble(&configured.program, &options, card, rows)?);
