@@ -151,6 +151,9 @@ impl Gen<'_> {
         let periods =
             self.periods(card.grain).map_err(|m| SqlError::Input(format!("scorecard `{}`: {m}", card.id)))?;
         let snapshot = card.grain == Grain::Snapshot;
+        // Contiguous periods: every start, then the last end.
+        self.bounds =
+            periods.iter().map(|(p, _, _)| p.start).chain(periods.last().map(|(p, _, _)| p.end)).collect();
         let mut compiled: Vec<(&KpiInfo, KpiSql)> = Vec::new();
         let mut warnings = Vec::new();
         for (k, (kpi, info)) in card.kpis.iter().zip(infos).enumerate() {
@@ -170,15 +173,8 @@ impl Gen<'_> {
                 }
             }
         }
-        let d = self.d;
-        let day = |us: &str| d.int_div(us, crate::kpi::DAY_MICROS);
         let mut ctes = vec![
             format!("q_periods AS (\n  {}\n)", self.periods_sql(&periods)),
-            // Each period with every UTC day it overlaps (a day across a boundary is in two).
-            format!(
-                "q_period_days AS (\n  SELECT p.*, {}\n  FROM q_periods AS p\n)",
-                d.each_integer(&day("p.p_start"), &day("(p.p_end - 1)"))
-            ),
             format!("q_groups AS (\n  {}\n)", self.groups_sql()),
         ];
         if self.available_hours {

@@ -7,9 +7,6 @@ use kpi_hir::{
     AggSource, BinaryOp, Builtin, Instant, KpiDef, Placement, RowFunc, TExpr, TKind, Type, UnaryOp, Value,
 };
 
-/// Microseconds in a UTC day, the key of `q_period_days`.
-pub(crate) const DAY_MICROS: &str = "86400000000";
-
 /// What the final SELECT needs of a KPI.
 pub(crate) struct KpiSql {
     /// The value (null when undefined or under `min_rows`), over the frame row `f` and the joins.
@@ -40,6 +37,7 @@ impl Gen<'_> {
             joins: Vec::new(),
         };
         let mut conditions = Vec::new();
+        let mut period = "p.p".to_string();
         // Wildcard for placements added to the language later: they fail clearly.
         #[allow(unreachable_patterns)]
         let period_join = match &kpi.population.placement {
@@ -47,20 +45,28 @@ impl Gen<'_> {
                 let col = table
                     .column(column)
                     .ok_or_else(|| Reason::new(format!("{} has no column `{column}`", table.name)))?;
-                // An equi-join on the UTC day, then the exact bounds: engines hash-join it, where
-                // a join on the bounds alone is a range join (several times slower in DuckDB).
-                let us = self.d.epoch_us(&format!("t.{}", col.name));
-                let day = self.d.int_div(&us, DAY_MICROS);
-                format!("JOIN q_period_days AS p ON p.d = {day} AND {us} >= p.p_start AND {us} < p.p_end")
+                // The period of each row by a search over the literal bounds (null outside the
+                // range: a group the frame never joins), not a join on the bounds, which engines
+                // run as a range join, several times slower; the period's row is joined only
+                // when the KPI reads its instants.
+                let which = self.period_of(&self.d.epoch_us(&format!("t.{}", col.name)));
+                let reads_period =
+                    kpi.population.filter.as_ref().is_some_and(uses_period) || uses_period(&kpi.value);
+                if reads_period {
+                    format!("\n  JOIN q_periods AS p ON p.p = {which}")
+                } else {
+                    period = which;
+                    String::new()
+                }
             }
-            Placement::All => "CROSS JOIN q_periods AS p".to_string(),
+            Placement::All => "\n  CROSS JOIN q_periods AS p".to_string(),
             Placement::OpenAt(instant) => {
                 let at = if snapshot { self.opts.as_of.to_string() } else { self.instant(*instant, true)? };
                 let (created, completed) =
                     (self.d.epoch_us("t.created_at"), self.d.epoch_us("t.completed_at"));
                 conditions
                     .push(format!("{created} <= {at} AND (t.completed_at IS NULL OR {completed} > {at})"));
-                "CROSS JOIN q_periods AS p".to_string()
+                "\n  CROSS JOIN q_periods AS p".to_string()
             }
             _ => return Err(Reason::not_yet("this placement of rows in periods")),
         };
@@ -70,10 +76,10 @@ impl Gen<'_> {
         }
         let value = self.value(&mut pop, &kpi.value)?;
         let key = self.group_key(&mut pop.scope)?;
-        let mut group_by = vec!["p.p".to_string()];
+        let mut group_by = vec![period.clone()];
         group_by.extend(key.group_by.iter().cloned());
         let mut select =
-            vec!["p.p AS p".to_string(), format!("{} AS g_key", key.select), "COUNT(*) AS n".into()];
+            vec![format!("{period} AS p"), format!("{} AS g_key", key.select), "COUNT(*) AS n".into()];
         select.extend(pop.select.iter().cloned());
         let where_ = if conditions.is_empty() {
             String::new()
@@ -99,6 +105,31 @@ impl Gen<'_> {
         let mut joins = vec![format!("LEFT JOIN {alias} ON {alias}.p = f.p AND {alias}.g_key = f.g_key")];
         joins.append(&mut pop.joins);
         Ok(KpiSql { value, rows, joins })
+    }
+
+    /// The index of the period holding epoch microseconds `us` (null outside every period): a
+    /// binary search over the periods' bounds written as nested CASEs (periods are contiguous).
+    fn period_of(&self, us: &str) -> String {
+        fn search(us: &str, bounds: &[i64], lo: usize, hi: usize) -> String {
+            if hi - lo == 1 {
+                return lo.to_string();
+            }
+            let mid = (lo + hi) / 2;
+            format!(
+                "CASE WHEN {us} < {} THEN {} ELSE {} END",
+                bounds[mid],
+                search(us, bounds, lo, mid),
+                search(us, bounds, mid, hi)
+            )
+        }
+        let bounds = &self.bounds;
+        match (bounds.first(), bounds.last()) {
+            (Some(first), Some(last)) if bounds.len() > 1 => format!(
+                "(CASE WHEN {us} >= {first} AND {us} < {last} THEN {} END)",
+                search(us, bounds, 0, bounds.len() - 1)
+            ),
+            _ => "CAST(NULL AS INT)".into(),
+        }
     }
 
     pub(crate) fn const_number(&self, e: &TExpr) -> Option<f64> {

@@ -115,11 +115,21 @@ pub(crate) struct Gen<'a> {
     pub ctes: Vec<String>,
     /// Some KPI reads `available_hours()`.
     pub available_hours: bool,
+    /// The scorecard's period bounds: every start, then the last end (microseconds UTC).
+    pub bounds: Vec<i64>,
 }
 
 impl<'a> Gen<'a> {
     fn new(opts: &'a SqlOptions, functions: &'a [FunctionDef], grouping: Option<Grouping>) -> Gen<'a> {
-        Gen { d: opts.dialect, opts, functions, grouping, ctes: Vec::new(), available_hours: false }
+        Gen {
+            d: opts.dialect,
+            opts,
+            functions,
+            grouping,
+            ctes: Vec::new(),
+            available_hours: false,
+            bounds: Vec::new(),
+        }
     }
 
     /// A canonical table as the query names it.
