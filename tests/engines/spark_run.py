@@ -38,10 +38,11 @@ def main():
         out.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         # Consecutive runs on the same dataset reuse its cached tables; a new one replaces them.
-        if data != loaded:
+        fresh = data != loaded
+        if fresh:
             spark.catalog.clearCache()
             loaded = data
-        for table, columns in ([] if spark.catalog.isCached("tickets") else TABLES.items()):
+        for table, columns in (TABLES.items() if fresh else []):
             schema = ", ".join(f"{c} {TYPES[t]}" for c, t in columns)
             df = spark.read.csv(str(data / (table + ".csv")), header=True, schema=schema,
                                 timestampFormat="yyyy-MM-dd'T'HH:mm:ss[.SSSSSS]XXX")
