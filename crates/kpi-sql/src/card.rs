@@ -177,6 +177,14 @@ impl Gen<'_> {
             format!("q_periods AS (\n  {}\n)", self.periods_sql(&periods)),
             format!("q_groups AS (\n  {}\n)", self.groups_sql()),
         ];
+        if self.d.joins_periods_by_day() {
+            // Each period with every UTC day it overlaps (a day across a boundary is in two).
+            let day = |us: &str| self.d.int_div(us, crate::kpi::DAY_MICROS);
+            ctes.push(format!(
+                "q_period_days AS (\n  SELECT p.*, {}\n  FROM q_periods AS p\n)",
+                self.d.each_integer(&day("p.p_start"), &day("(p.p_end - 1)"))
+            ));
+        }
         if self.available_hours {
             let avail = self.available_sql().map_err(|Reason(reason)| SqlError::Input(reason))?;
             ctes.push(avail);

@@ -78,6 +78,32 @@ impl Dialect {
         }
     }
 
+    /// Spark's optimizer expands a nested CASE compared with a join key into every branch
+    /// (exponential code size, out of memory on a hundred periods): there, a row's period is
+    /// found by an equi-join on its UTC day instead of a search over the bounds.
+    pub(crate) fn joins_periods_by_day(self) -> bool {
+        self == Dialect::Spark
+    }
+
+    /// BIGINT division truncated toward zero.
+    pub(crate) fn int_div(self, a: &str, b: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("({a} // {b})"),
+            Dialect::Postgres => format!("({a} / {b})"),
+            Dialect::Spark => format!("({a} DIV {b})"),
+        }
+    }
+
+    /// One row per value of the integer range [`from`, `to`] as column `d`, beside the other
+    /// columns of the row (`SELECT p.*, <this> FROM ...`).
+    pub(crate) fn each_integer(self, from: &str, to: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("unnest(range({from}, {to} + 1)) AS d"),
+            Dialect::Postgres => format!("generate_series({from}, {to}) AS d"),
+            Dialect::Spark => format!("explode(sequence({from}, {to})) AS d"),
+        }
+    }
+
     /// A double truncated toward zero to BIGINT (Rust's `as i64`).
     pub(crate) fn trunc_bigint(self, sql: &str) -> String {
         match self {

@@ -7,6 +7,9 @@ use kpi_hir::{
     AggSource, BinaryOp, Builtin, Instant, KpiDef, Placement, RowFunc, TExpr, TKind, Type, UnaryOp, Value,
 };
 
+/// Microseconds in a UTC day, the key of `q_period_days`.
+pub(crate) const DAY_MICROS: &str = "86400000000";
+
 /// What the final SELECT needs of a KPI.
 pub(crate) struct KpiSql {
     /// The value (null when undefined or under `min_rows`), over the frame row `f` and the joins.
@@ -38,6 +41,7 @@ impl Gen<'_> {
         };
         let mut conditions = Vec::new();
         let mut period = "p.p".to_string();
+        let mut day_join: Option<String> = None;
         // Wildcard for placements added to the language later: they fail clearly.
         #[allow(unreachable_patterns)]
         let period_join = match &kpi.population.placement {
@@ -49,10 +53,19 @@ impl Gen<'_> {
                 // range: a group the frame never joins), not a join on the bounds, which engines
                 // run as a range join, several times slower; the period's row is joined only
                 // when the KPI reads its instants.
-                let which = self.period_of(&self.d.epoch_us(&format!("t.{}", col.name)));
+                let us = self.d.epoch_us(&format!("t.{}", col.name));
+                if self.d.joins_periods_by_day() {
+                    let day = self.d.int_div(&us, DAY_MICROS);
+                    day_join = Some(format!(
+                        "\n  JOIN q_period_days AS p ON p.d = {day} AND {us} >= p.p_start AND {us} < p.p_end"
+                    ));
+                }
+                let which = self.period_of(&us);
                 let reads_period =
                     kpi.population.filter.as_ref().is_some_and(uses_period) || uses_period(&kpi.value);
-                if reads_period {
+                if let Some(join) = day_join.take() {
+                    join
+                } else if reads_period {
                     format!("\n  JOIN q_periods AS p ON p.p = {which}")
                 } else {
                     period = which;
