@@ -43,6 +43,8 @@ enum Command {
     /// Compare two evaluations: which values, statuses and scores changed, and whether the rules
     /// or the data moved them.
     Diff(commands::diff::DiffArgs),
+    /// Compile scorecards to SQL for DuckDB, PostgreSQL or Spark, to run where the data is.
+    Sql(commands::sql::SqlArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell).
     Completions(commands::completions::CompletionsArgs),
     /// Run the language server on stdin and stdout (for editors: diagnostics, hover, completion, ...).
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
         Command::Init(args) => commands::init::run(args),
         Command::List(args) => commands::list::run(args),
         Command::Diff(args) => commands::diff::run(args),
+        Command::Sql(args) => commands::sql::run(args),
         Command::Completions(args) => commands::completions::run(args, Cli::command()),
         Command::Lsp => match kpi_lsp::run_stdio() {
             Ok(0) => Ok(Outcome::Ok),

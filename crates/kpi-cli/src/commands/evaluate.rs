@@ -225,6 +225,8 @@ pub struct EvaluateArgs {
     /// Evaluate again whenever a rule, config or data file changes (until interrupted).
     #[arg(long)]
     watch: bool,
+    #[command(flatten)]
+    engine: super::engine::EngineArgs,
 }
 
 pub fn run(mut args: EvaluateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
@@ -247,6 +249,12 @@ pub fn run(mut args: EvaluateArgs) -> Result<Outcome, Box<dyn std::error::Error>
              --output FILE.xlsx (or redirect stdout)\n",
         )
         .exit();
+    }
+    if args.engine.engine == super::engine::EngineArg::Postgres {
+        let Some(results) = super::engine::evaluate(&args.inputs, &args.engine, &args.scorecard)? else {
+            return Ok(Outcome::Failed);
+        };
+        return print_results(&args, &results, Default::default());
     }
     if args.watch {
         let request = || args.inputs.request(args.scorecard.clone(), Columns::Read);
@@ -288,7 +296,29 @@ fn evaluate_and_print(
     let results = prepared.evaluate()?;
     crate::timing("evaluate", started);
     drop(progress);
+    let report = kpi_report::Context {
+        skipped_rows: prepared.dataset.skipped_rows.clone(),
+        rule_files: prepared
+            .rules
+            .sources
+            .files()
+            .map(|(_, file)| kpi_report::RuleFile::new(file.path.clone(), &file.text))
+            .collect(),
+        ..Default::default()
+    };
+    let outcome = print_results(args, &results, report);
+    if !args.watch {
+        std::mem::forget(results);
+    }
+    outcome
+}
 
+/// Render results in the chosen format, to the output file or stdout; errors of KPIs on stderr.
+fn print_results(
+    args: &EvaluateArgs,
+    results: &[kpi_eval::ScorecardResult],
+    report: kpi_report::Context,
+) -> Result<Outcome, Box<dyn std::error::Error>> {
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let format = match args.format {
         Some(FormatArg::Table) => kpi_report::Format::Table,
@@ -301,18 +331,12 @@ fn evaluate_and_print(
         None => kpi_report::Format::Json,
     };
     let context = kpi_report::Context {
-        skipped_rows: prepared.dataset.skipped_rows.clone(),
         color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
         width: terminal_width(to_terminal),
-        rule_files: prepared
-            .rules
-            .sources
-            .files()
-            .map(|(_, file)| kpi_report::RuleFile::new(file.path.clone(), &file.text))
-            .collect(),
+        ..report
     };
     let started = std::time::Instant::now();
-    let text = kpi_report::render(format, &results, &context)?;
+    let text = kpi_report::render(format, results, &context)?;
     crate::timing("render", started);
     let started = std::time::Instant::now();
     emit(args.output.as_deref(), &text)?;
@@ -323,7 +347,7 @@ fn evaluate_and_print(
     }
     let outcome = if errors.is_empty() { Outcome::Ok } else { Outcome::Failed };
     if !args.watch {
-        std::mem::forget((results, text));
+        std::mem::forget(text);
     }
     Ok(outcome)
 }
