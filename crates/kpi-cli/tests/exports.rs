@@ -155,3 +155,48 @@ fn an_event_log_without_a_collapse_rule_fails_even_with_skip_bad_rows() {
     assert!(!out.status.success());
     assert!(err.contains("duplicate id `INC0010001`") && err.contains("[tickets.collapse]"), "{err}");
 }
+
+#[test]
+fn autotask_surveys_without_a_resource_count_for_their_tickets_technician() {
+    // SurveyResults have no resource: 8101 and 8103 (4 and 5 of 5) are on Ann's ticket 7001,
+    // 8102 (5 of 5) on Bob's 7002. By hand: Ann 0.9 of 2 answers, Bob 1.0 of 1.
+    let out = kpi(&[
+        "evaluate",
+        "rules",
+        "--data",
+        "examples/exports/autotask-api",
+        "--profile",
+        "autotask",
+        "--scorecard",
+        "tech_balanced",
+        "--as-of",
+        "2026-04-01T00:00:00Z",
+        "--from",
+        "2026-03-01",
+        "--format",
+        "json",
+        "--no-cache",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let cx: Vec<(String, f64, u64)> = v["scorecards"][0]["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| {
+            let k = row["kpis"].as_array().expect("kpis").iter().find(|k| k["id"] == "cx").expect("cx");
+            (
+                row["group_name"].as_str().expect("name").to_string(),
+                k["value"].as_f64().expect("a value"),
+                k["sample_size"].as_u64().expect("a count"),
+            )
+        })
+        .collect();
+    assert_eq!(cx, [("Ann Smith".to_string(), 0.9, 2), ("Bob Jones".to_string(), 1.0, 1)]);
+    let (ok, _, err) = data_check("examples/exports/autotask-api", "autotask");
+    assert!(ok);
+    assert!(
+        err.contains("SurveyResults.csv: warning: 3 surveys have no resource_id: each counts for its ticket's assigned_resource_id"),
+        "{err}"
+    );
+}

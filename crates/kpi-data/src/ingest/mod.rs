@@ -450,6 +450,7 @@ fn into_dataset(
             }
         }
     }
+    checks::survey_resources_from_tickets(&mut tables, &files, &mut warnings);
     let links = resolve_links(&tables);
     // Their kinds of warnings differ: listed one after the other as if checked in turn.
     let mut value_warnings = Warnings::default();

@@ -171,3 +171,46 @@ fn a_quote_inside_an_unquoted_value_does_not_move_chunk_boundaries() {
         }
     }
 }
+
+#[test]
+fn a_survey_without_a_resource_counts_for_its_tickets_technician() {
+    let resources = "id,name,active\nR1,Ann,true\nR2,Bob,true\n";
+    let tickets = "id,client_id,assigned_resource_id,created_at,status,priority,ticket_type\n\
+                   T1,C1,R1,2026-03-02T09:00:00Z,New,P1,incident\n\
+                   T2,C1,R2,2026-03-02T09:00:00Z,New,P1,incident\n\
+                   T3,C1,,2026-03-02T09:00:00Z,New,P1,incident\n";
+    let clients = "id,name\nC1,Acme\n";
+    let resource = |d: &Dataset| {
+        let t = d.table(kpi_schema::TableId::Surveys);
+        let crate::ColumnData::Text(c) = &t.column("resource_id").unwrap().data else { panic!("text") };
+        (0..t.len).map(|r| c.get(r).map(str::to_string)).collect::<Vec<_>>()
+    };
+    // A column with nulls: the null of a ticket with a technician is filled, a given one kept.
+    let surveys = "id,ticket_id,resource_id,responded_at,score\n\
+                   S1,T1,,2026-03-04T00:00:00Z,4\nS2,T1,R2,2026-03-04T00:00:00Z,5\nS3,T3,,2026-03-04T00:00:00Z,5\n";
+    let files = [
+        ("resources.csv", resources),
+        ("clients.csv", clients),
+        ("tickets.csv", tickets),
+        ("time_entries.csv", "id,resource_id,ticket_id,started_at,ended_at,hours,billable\n"),
+        ("surveys.csv", surveys),
+    ];
+    let d = load_from_memory(&files, &LoadOptions::default()).unwrap();
+    assert_eq!(resource(&d), [Some("R1".into()), Some("R2".into()), None]);
+    assert_eq!(d.link_rows(kpi_schema::TableId::Surveys, "resource"), [0, 1, u32::MAX]);
+    let w: Vec<String> = d.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(w.iter().any(|w| w.contains("1 survey has no resource_id: it counts for its ticket's")), "{w:?}");
+    // No column at all: every survey takes its ticket's technician.
+    let files = [
+        files[0],
+        files[1],
+        files[2],
+        files[3],
+        (
+            "surveys.csv",
+            "id,ticket_id,responded_at,score\nS1,T2,2026-03-04T00:00:00Z,4\nS2,T1,2026-03-04T00:00:00Z,5\n",
+        ),
+    ];
+    let d = load_from_memory(&files, &LoadOptions::default()).unwrap();
+    assert_eq!(resource(&d), [Some("R2".into()), Some("R1".into())]);
+}
