@@ -200,3 +200,84 @@ fn autotask_surveys_without_a_resource_count_for_their_tickets_technician() {
         "{err}"
     );
 }
+
+#[test]
+fn data_check_with_rules_lists_the_kpis_an_autotask_export_leaves_without_data() {
+    let check = |extra: &[&str]| {
+        let mut args = vec![
+            "data",
+            "check",
+            "--data",
+            "examples/exports/autotask-api",
+            "--profile",
+            "autotask",
+            "--no-cache",
+        ];
+        args.extend(extra);
+        let out = kpi(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    // Without rules: the summary and the mapping only, as before.
+    assert!(!check(&[]).contains("KPIs without data"));
+    let out = check(&["rules/tech_balanced.kpi"]);
+    let listed: Vec<&str> = out.lines().skip_while(|l| !l.starts_with("KPIs without data")).collect();
+    assert!(listed[0].starts_with("KPIs without data (4)"), "{out}");
+    for want in [
+        "tech_balanced.reopen_rate reads tickets.reopen_count, which the autotask profile does not map (and Tickets.csv has no `reopen_count` column): every row reads the default 0: the KPI will be 0/no_data",
+        "tech_balanced.escalation_rate reads tickets.escalation_count, which the autotask profile does not map",
+        "tech_balanced.sla_engagement reads tickets.resolution_plan_due, which the autotask profile maps from `resolutionPlanDueDateTime`, not in Tickets.csv: every row reads null",
+        "tech_balanced.sla_engagement reads tickets.resolution_plan_at,",
+    ] {
+        assert!(listed.iter().any(|l| l.trim_start().starts_with(want)), "{want}\n{out}");
+    }
+    // Surveys have no resource column, but take their ticket's: `cx` has data.
+    assert!(!out.contains("tech_balanced.cx"), "{out}");
+    // A whole table missing, and rules with errors.
+    let out = check(&["rules/sales.kpi"]);
+    assert!(
+        out.contains("sales.win_rate reads opportunities, but the export has no opportunities file: no_data")
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("bad.kpi");
+    std::fs::write(&bad, "scorecard s \"S\" { kpi k \"K\" { from tickets value count(nope) } }\n")
+        .expect("write");
+    let out = kpi(&[
+        "data",
+        "check",
+        "--data",
+        "examples/exports/autotask-api",
+        "--profile",
+        "autotask",
+        bad.to_str().expect("UTF-8"),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the rules have"), "rule errors are shown");
+}
+
+#[test]
+fn data_check_with_rules_names_a_column_null_in_every_row() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).expect("write");
+    write("resources.csv", "id,name\nR1,Ann\n");
+    write(
+        "tickets.csv",
+        "id,client_id,assigned_resource_id,created_at,status,priority,ticket_type,first_response_due\n\
+         T1,C1,R1,2026-03-02T09:00:00Z,New,P1,incident,\nT2,C1,R1,2026-03-03T09:00:00Z,New,P1,incident,\n",
+    );
+    write("time_entries.csv", "id,resource_id,ticket_id,started_at,ended_at,hours,billable\n");
+    write(
+        "rules.kpi",
+        "scorecard s \"S\" {\n  period month\n  kpi late \"Late\" {\n    from tickets by created_at\n    where first_response_due is not null\n    value count()\n    target <= 1\n    weight 50\n  }\n  kpi opened \"Opened\" {\n    from tickets by created_at\n    value count()\n    target >= 1\n    weight 50\n  }\n}\n",
+    );
+    let data = dir.path().to_str().expect("UTF-8");
+    let rules = dir.path().join("rules.kpi");
+    let out = kpi(&["data", "check", "--data", data, "--no-cache", rules.to_str().expect("UTF-8")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout.contains("KPIs without data (1):\n  s.late reads tickets.first_response_due, which is null in every row of tickets.csv: every row reads null"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("s.opened"), "{stdout}");
+}

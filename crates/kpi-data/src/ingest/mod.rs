@@ -435,10 +435,21 @@ fn into_dataset(
     let mut lines = Vec::with_capacity(TABLES.len());
     let mut files = vec![String::new(); TABLES.len()];
     let mut left_out: Vec<std::collections::HashSet<String>> = vec![Default::default(); TABLES.len()];
+    let mut absent_columns = BTreeMap::new();
     for (ti, schema) in TABLES.iter().enumerate() {
         match loaded[ti].take() {
             Some(mut l) => {
                 files[ti] = l.plan.file.clone();
+                let absent: Vec<String> = (schema.columns.iter().zip(&l.plan.sources))
+                    .filter(|(_, s)| {
+                        matches!(s.fields, plan::SourceFields::Absent)
+                            && s.mapping.is_none_or(|m| m.default.is_none())
+                    })
+                    .map(|(c, _)| c.name.to_string())
+                    .collect();
+                if !absent.is_empty() {
+                    absent_columns.insert(schema.name.to_string(), absent);
+                }
                 left_out[ti] = std::mem::take(&mut l.table.skipped_ids).into_iter().collect();
                 let (table, table_lines) = l.table.into_table(&l.plan);
                 lines.push(table_lines);
@@ -469,6 +480,7 @@ fn into_dataset(
         warnings: warnings.finish(),
         other_files: Vec::new(),
         reshaped: BTreeMap::new(),
+        absent_columns,
         links: links.into_iter().map(|t| t.into_iter().map(crate::Buf::from).collect()).collect(),
         files,
         lines,
