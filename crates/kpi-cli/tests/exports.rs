@@ -281,3 +281,65 @@ fn data_check_with_rules_names_a_column_null_in_every_row() {
     );
     assert!(!stdout.contains("s.opened"), "{stdout}");
 }
+
+#[test]
+fn a_profiles_typed_extra_column_is_read_by_rules_with_its_type() {
+    // `made_sla` as a bool (the profile's [tickets.extra]): the share of incidents resolved in
+    // the month with the flag set is the hand-checked met / resolved of each month.
+    let (json, _) = evaluate("examples/exports/servicenow-events");
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("examples/exports/servicenow-events/expected.json"))
+            .expect("expected"),
+    )
+    .expect("JSON");
+    for row in v["scorecards"][0]["rows"].as_array().expect("rows") {
+        let month = row["period"]["label"].as_str().expect("label");
+        let want = &expected["months"][month];
+        let made = row["kpis"].as_array().expect("kpis").iter().find(|k| k["id"] == "made_sla").expect("kpi");
+        let n = |k: &str| want[k].as_f64().expect("a count");
+        assert_eq!(made["value"].as_f64(), Some(n("met") / n("resolved")), "{month}");
+    }
+    // Type checked: a bool is not compared with a number; the type is one of four.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rule = |body: &str| {
+        format!("scorecard s \"S\" {{\n  period month\n  kpi k \"K\" {{\n    from tickets by created_at\n    value {body}\n    target >= 1\n    weight 100\n  }}\n}}\n")
+    };
+    let path = dir.path().join("typed.kpi");
+    std::fs::write(&path, rule("share(custom(\"made_sla\", bool) > 3)")).expect("write");
+    let out = kpi(&["check", path.to_str().expect("UTF-8")]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !out.status.success() && err.contains("`>` cannot combine a true/false value and a number"),
+        "{err}"
+    );
+    std::fs::write(&path, rule("share(custom(\"made_sla\", boolean))")).expect("write");
+    let out = kpi(&["check", path.to_str().expect("UTF-8")]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success() && err.contains("bool, number, text or timestamp"), "{err}");
+    // Without the profile's declaration the column is text: the evaluation says what to add.
+    let profile = dir.path().join("untyped.toml");
+    let text = std::fs::read_to_string(repo().join("profiles/servicenow-events.toml")).expect("profile");
+    let at = text.find("[tickets.extra]").expect("extra");
+    let end = at + text[at..].find("\n\n").expect("end of the section");
+    std::fs::write(&profile, format!("{}{}", &text[..at], &text[end..])).expect("write");
+    std::fs::write(&path, rule("avg(custom(\"reassignment_count\", number))")).expect("write");
+    let out = kpi(&[
+        "evaluate",
+        path.to_str().expect("UTF-8"),
+        "--data",
+        "examples/exports/servicenow-events",
+        "--profile",
+        profile.to_str().expect("UTF-8"),
+        "--as-of",
+        "2026-04-01T00:00:00Z",
+        "--from",
+        "2026-01-01",
+        "--no-cache",
+    ]);
+    let all = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(
+        all.contains("tickets.reassignment_count is loaded as text; declare it in the profile: [tickets.extra] reassignment_count = { type = \"number\" }"),
+        "{all}"
+    );
+}

@@ -30,7 +30,8 @@ pub use ingest::{load, load_from_memory};
 pub use intern::NULL_CODE;
 pub use kpi_schema::TableId;
 pub use profile::{
-    Collapse, ColumnMapping, Condition, DateOrder, Derive, Profile, ProfileError, TableMapping,
+    Collapse, ColumnMapping, Condition, DateOrder, Derive, ExtraColumn, ExtraType, Profile, ProfileError,
+    TableMapping,
 };
 pub use summary::{summarize, TableSummary};
 pub use value::{format_timestamp, parse_timestamp};

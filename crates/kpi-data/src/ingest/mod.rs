@@ -12,6 +12,7 @@ mod business;
 mod checks;
 mod chunk;
 mod discover;
+mod extra;
 #[cfg(test)]
 mod fuzz;
 mod merge;
@@ -163,7 +164,7 @@ fn load_with<'a>(
     let cost_read = options.columns.as_ref().is_some_and(|p| {
         p.get("resources").is_some_and(|c| c.contains(kpi_schema::columns::RESOURCE_COST_PER_HOUR.name))
     });
-    let mut dataset = into_dataset(loaded, options.timezone, warnings, cost_read);
+    let mut dataset = into_dataset(loaded, options, warnings, cost_read);
     dataset.reshaped = reshaped;
     dataset.skipped_rows = skipped_rows;
     dataset.other_files = other_files;
@@ -427,10 +428,11 @@ fn read_file<'a, 'o>(
 /// (their warnings after `warnings`).
 fn into_dataset(
     mut loaded: Vec<Option<Loaded>>,
-    timezone: chrono_tz::Tz,
+    options: &LoadOptions,
     mut warnings: Warnings,
     cost_read: bool,
 ) -> Dataset {
+    let timezone = options.timezone;
     let mut tables = Vec::with_capacity(TABLES.len());
     let mut lines = Vec::with_capacity(TABLES.len());
     let mut files = vec![String::new(); TABLES.len()];
@@ -461,6 +463,7 @@ fn into_dataset(
             }
         }
     }
+    extra::type_extra_columns(&mut tables, options.profile.as_ref(), timezone, &files, &lines, &mut warnings);
     checks::survey_resources_from_tickets(&mut tables, &files, &mut warnings);
     let links = resolve_links(&tables);
     // Their kinds of warnings differ: listed one after the other as if checked in turn.
