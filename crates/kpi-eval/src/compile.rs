@@ -476,12 +476,13 @@ impl<'d> Compiler<'d> {
                         if customs.is_empty() { "none".to_string() } else { customs.join(", ") }
                     ))
                 })?;
-                let fits = match (&e.ty, col.data.ty()) {
-                    (Type::Bool, ColumnType::Bool) | (Type::Text, ColumnType::Text) => true,
-                    (Type::Number(_), ColumnType::Number | ColumnType::Int) => true,
-                    (Type::Timestamp, ColumnType::Timestamp) => true,
-                    _ => false,
-                };
+                let fits = matches!(
+                    (&e.ty, col.data.ty()),
+                    (Type::Bool, ColumnType::Bool)
+                        | (Type::Text, ColumnType::Text)
+                        | (Type::Number(_), ColumnType::Number | ColumnType::Int)
+                        | (Type::Timestamp, ColumnType::Timestamp)
+                );
                 if !fits {
                     let wanted = match &e.ty {
                         Type::Bool => "bool",
