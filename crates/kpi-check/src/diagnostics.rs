@@ -692,6 +692,12 @@ pub(crate) fn custom_not_text(file: FileId, span: Span) -> Diagnostic {
         .help("e.g. custom(\"contract_type\")")
 }
 
+pub(crate) fn custom_type(file: FileId, span: Span) -> Diagnostic {
+    Diagnostic::error(codes::TYPE_MISMATCH, "the type of a `custom` column is bool, number, text or timestamp")
+        .at(file, span, "not a type")
+        .help("e.g. custom(\"made_sla\", bool), declared in the profile as [tickets.extra] made_sla = { type = \"bool\" }")
+}
+
 pub(crate) fn coalesce_mixes(file: FileId, arg: &TExpr, ty: &Type) -> Diagnostic {
     Diagnostic::error(
         codes::TYPE_MISMATCH,

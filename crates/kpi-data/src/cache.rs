@@ -48,7 +48,7 @@ use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 const MAGIC: &[u8; 8] = b"KPICACHE";
 /// Bump on any change to the layout or to what a loaded dataset holds.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 const HEADER_LEN: u64 = 40;
 
 /// Where and when to cache loaded datasets (see the module docs for the format).
@@ -313,6 +313,7 @@ struct Meta {
     skipped_rows: BTreeMap<String, usize>,
     warnings: Vec<WarningMeta>,
     other_files: Vec<String>,
+    absent_columns: BTreeMap<String, Vec<String>>,
     files: Vec<String>,
     tables: Vec<TableMeta>,
     /// Per table, the blob of each link's rows.
@@ -540,6 +541,7 @@ fn write_file(
         skipped_rows: dataset.skipped_rows.clone(),
         warnings,
         other_files: dataset.other_files.clone(),
+        absent_columns: dataset.absent_columns.clone(),
         files: dataset.files.clone(),
         tables,
         links,
@@ -752,6 +754,7 @@ fn read_meta(
         warnings,
         other_files: meta.other_files,
         reshaped: BTreeMap::new(),
+        absent_columns: meta.absent_columns,
         links,
         files: meta.files,
         lines,

@@ -30,7 +30,8 @@ pub use ingest::{load, load_from_memory};
 pub use intern::NULL_CODE;
 pub use kpi_schema::TableId;
 pub use profile::{
-    Collapse, ColumnMapping, Condition, DateOrder, Derive, Profile, ProfileError, TableMapping,
+    Collapse, ColumnMapping, Condition, DateOrder, Derive, ExtraColumn, ExtraType, Profile, ProfileError,
+    TableMapping,
 };
 pub use summary::{summarize, TableSummary};
 pub use value::{format_timestamp, parse_timestamp};
@@ -167,6 +168,10 @@ pub struct Dataset {
     /// Table name -> what the profile did to its rows beyond mapping columns (files read as
     /// one, rows filtered out, rows collapsed per id, derived from another table).
     pub reshaped: BTreeMap<String, String>,
+    /// Table name -> the canonical columns its file has no source for (no header of the column's
+    /// name, no mapped source, no profile default): they hold the contract's default in every row
+    /// (`tickets.reopen_count` 0) or are null. Only tables read from a file are listed.
+    pub absent_columns: BTreeMap<String, Vec<String>>,
     /// `links[t][l]`: for each row of table `t`, the row of link `l`'s target, or `u32::MAX`.
     links: Vec<Vec<Buf<u32>>>,
     /// The file each table was read from ("" when absent).
@@ -189,6 +194,7 @@ impl Dataset {
             warnings: Vec::new(),
             other_files: Vec::new(),
             reshaped: BTreeMap::new(),
+            absent_columns: BTreeMap::new(),
             files: vec![String::new(); kpi_schema::TABLES.len()],
             links: links.into_iter().map(|t| t.into_iter().map(Buf::from).collect()).collect(),
             lines: vec![ingest::Lines::default(); kpi_schema::TABLES.len()],

@@ -70,6 +70,54 @@ pub struct TableMapping {
     /// A required table may have no file: it is then empty (its KPIs have no data).
     #[serde(default)]
     pub optional: bool,
+    /// Extra columns typed for rules: name -> source, type and value map. A rule reads one with
+    /// `custom("made_sla", bool)`; without an entry here an extra column is text.
+    #[serde(default)]
+    pub extra: BTreeMap<String, ExtraColumn>,
+}
+
+/// An extra (non-canonical) column read with a type: `made_sla = { type = "bool" }`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraColumn {
+    /// Alternative source columns; the first present in the header is read (default: the
+    /// column's own name).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub from: Vec<String>,
+    /// `bool`, `number`, `text` or `timestamp`.
+    #[serde(rename = "type")]
+    pub ty: ExtraType,
+    /// Source value -> value, compared without regard to case, applied before typing.
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+    /// Cells of this column meaning "no value", besides the profile's `null`.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub null: Vec<String>,
+    /// chrono format strings for a timestamp, tried before the profile's and the contract's.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub format: Vec<String>,
+}
+
+/// The type of an extra column.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExtraType {
+    Bool,
+    Number,
+    #[default]
+    Text,
+    Timestamp,
+}
+
+impl ExtraType {
+    pub fn name(self) -> &'static str {
+        match self {
+            ExtraType::Bool => "bool",
+            ExtraType::Number => "number",
+            ExtraType::Text => "text",
+            ExtraType::Timestamp => "timestamp",
+        }
+    }
 }
 
 /// How numeric day/month dates are ordered.
@@ -374,6 +422,16 @@ impl Profile {
                             "[{at}.collapse.columns] {col} = \"{how}\": use max, min, first, last or count_changes"
                         ));
                     }
+                }
+            }
+            for (name, x) in &m.extra {
+                if schema.column(name).is_some() {
+                    return Err(format!(
+                        "[{at}.extra] `{name}` is a canonical column of `{at}`: map it in [{at}.columns]"
+                    ));
+                }
+                if !x.format.is_empty() && x.ty != ExtraType::Timestamp {
+                    return Err(format!("[{at}.extra] `{name}`: `format` needs type = \"timestamp\""));
                 }
             }
             if let Some(d) = &m.derive {

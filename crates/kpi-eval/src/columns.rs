@@ -49,19 +49,33 @@ pub fn columns_read(program: &Program, scorecards: &[String]) -> Projection {
             }
         }
         for kpi in &card.kpis {
-            let table = kpi.population.table;
-            population(&mut p, &kpi.population);
-            let mut exprs = vec![&kpi.value, &kpi.target.value, &kpi.weight];
-            exprs.extend(&kpi.min_rows);
-            if let Scoring::Bands(bands) = &kpi.scoring {
-                exprs.extend(bands.iter().flat_map(|(v, a)| [v, a]));
-            }
-            for e in exprs {
-                walk(&mut p, table, e);
-            }
+            kpi_columns(&mut p, kpi);
         }
     }
     p
+}
+
+/// The columns one KPI reads: its population's (placement and filter), and those of its value,
+/// target, weight, minimum rows and bands, through links and related rows (what
+/// `kpi data check RULES` compares with the export). The engine's own reads and the scorecard's
+/// grouping are not included.
+pub fn kpi_columns_read(kpi: &KpiDef) -> Projection {
+    let mut p = Projection::new();
+    kpi_columns(&mut p, kpi);
+    p
+}
+
+fn kpi_columns(p: &mut Projection, kpi: &KpiDef) {
+    let table = kpi.population.table;
+    population(p, &kpi.population);
+    let mut exprs = vec![&kpi.value, &kpi.target.value, &kpi.weight];
+    exprs.extend(&kpi.min_rows);
+    if let Scoring::Bands(bands) = &kpi.scoring {
+        exprs.extend(bands.iter().flat_map(|(v, a)| [v, a]));
+    }
+    for e in exprs {
+        walk(p, table, e);
+    }
 }
 
 /// The tables a KPI reads rows of (its population, other tables, related rows, links, the

@@ -476,6 +476,27 @@ impl<'d> Compiler<'d> {
                         if customs.is_empty() { "none".to_string() } else { customs.join(", ") }
                     ))
                 })?;
+                let fits = matches!(
+                    (&e.ty, col.data.ty()),
+                    (Type::Bool, ColumnType::Bool)
+                        | (Type::Text, ColumnType::Text)
+                        | (Type::Number(_), ColumnType::Number | ColumnType::Int)
+                        | (Type::Timestamp, ColumnType::Timestamp)
+                );
+                if !fits {
+                    let wanted = match &e.ty {
+                        Type::Bool => "bool",
+                        Type::Number(_) => "number",
+                        Type::Timestamp => "timestamp",
+                        _ => "text",
+                    };
+                    return Err(self.error(format!(
+                        "custom(\"{name}\", {wanted}): {}.{name} is loaded as {}; declare it in the profile: [{}.extra] {name} = {{ type = \"{wanted}\" }}",
+                        table.name,
+                        col.data.ty(),
+                        table.name
+                    )));
+                }
                 column_node(&col.data, col.valid.as_deref(), Via { links: Vec::new() })
             }
             TKind::List(_) => return Err(self.error("a list outside `in`")),

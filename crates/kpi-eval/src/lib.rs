@@ -13,7 +13,7 @@ pub mod params;
 pub mod periods;
 pub mod score;
 
-pub use columns::{columns_read, tables_read};
+pub use columns::{columns_read, kpi_columns_read, tables_read};
 pub use engine::{Cell, RowDetail};
 pub use groups::Groups;
 pub use info::describe;

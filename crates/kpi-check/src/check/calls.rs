@@ -80,7 +80,9 @@ impl Checker<'_> {
         }
     }
 
-    /// `custom("header")`: an extra column of the export, a row value.
+    /// `custom("header")`: an extra column of the export, a row value, as text; or
+    /// `custom("name", bool)` (`number`, `text`, `timestamp`): of that type, which the profile's
+    /// `[table.extra]` declares at load (the evaluator refuses a column of another type).
     fn check_custom(
         &mut self,
         name: &Ident,
@@ -89,14 +91,40 @@ impl Checker<'_> {
         scope: Scope,
         file: FileId,
     ) -> TExpr {
-        let [arg] = args else {
-            return self.arity(name, "one argument, the column name", args.len(), span, file);
+        let (arg, ty) = match args {
+            [arg] => (arg, Type::Text),
+            [arg, ty] => {
+                let named = match &ty.value.kind {
+                    ExprKind::Path(path) if path.len() == 1 => match path[0].name.as_str() {
+                        "bool" => Some(Type::Bool),
+                        "number" => Some(Type::Number(Unit::Number)),
+                        "text" => Some(Type::Text),
+                        "timestamp" => Some(Type::Timestamp),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let Some(named) = named else {
+                    self.error(diag::custom_type(file, ty.value.span));
+                    return Self::invalid(span, file);
+                };
+                (arg, named)
+            }
+            _ => {
+                return self.arity(
+                    name,
+                    "the column name, and optionally its type (bool, number, text, timestamp)",
+                    args.len(),
+                    span,
+                    file,
+                )
+            }
         };
         let ExprKind::String(column) = &arg.value.kind else {
             self.error(diag::custom_not_text(file, arg.value.span));
             return Self::invalid(span, file);
         };
-        let e = Self::texpr(TKind::Custom(column.clone()), Type::Text, span, file);
+        let e = Self::texpr(TKind::Custom(column.clone()), ty, span, file);
         if let Scope::Value { .. } = scope {
             self.error(diag::row_in_aggregate(&e));
             return Self::invalid(span, file);

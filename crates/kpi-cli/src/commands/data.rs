@@ -31,6 +31,10 @@ pub enum DataCommand {
         /// Timestamps from this day on are warned of as implausible (default: two years from today).
         #[arg(long, value_name = "DATE")]
         plausible_to: Option<chrono::NaiveDate>,
+        /// Rule files or directories: list each KPI of their scorecards that reads a column the
+        /// export lacks or leaves null in every row (it has no data, or only the default).
+        #[arg(value_name = "RULES")]
+        rules: Vec<std::path::PathBuf>,
     },
 }
 
@@ -144,8 +148,16 @@ impl Drop for Progress {
 }
 
 pub fn run(cmd: DataCommand) -> Result<Outcome, Box<dyn std::error::Error>> {
-    let DataCommand::Check { data, profile, timezone, skip_bad_rows, no_cache, plausible_from, plausible_to } =
-        cmd;
+    let DataCommand::Check {
+        data,
+        profile,
+        timezone,
+        skip_bad_rows,
+        no_cache,
+        plausible_from,
+        plausible_to,
+        rules,
+    } = cmd;
     let timezone: kpi_data::Tz = timezone
         .parse()
         .map_err(|_| format!("unknown time zone `{timezone}` (use an IANA name like America/New_York)"))?;
@@ -164,6 +176,21 @@ pub fn run(cmd: DataCommand) -> Result<Outcome, Box<dyn std::error::Error>> {
         )
         .into());
     }
+    // The rules first: their errors stop the check before the data is read.
+    let program = match rules.is_empty() {
+        true => None,
+        false => {
+            let request = kpi_driver::Request { rules: rules.clone(), ..kpi_driver::Request::default() };
+            let checked = kpi_driver::resolve(&request).and_then(|r| kpi_driver::check(&request, &r));
+            match checked {
+                Ok(c) => Some(c.program),
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(Outcome::Failed);
+                }
+            }
+        }
+    };
     let started = std::time::Instant::now();
     let mut dataset = match load_dataset(&data, &options, no_cache) {
         Ok(d) => d,
@@ -188,6 +215,9 @@ pub fn run(cmd: DataCommand) -> Result<Outcome, Box<dyn std::error::Error>> {
     println!("{}", render(&dataset));
     if let Some(profile) = &options.profile {
         print!("{}", mapping(profile, &dataset));
+    }
+    if let Some(program) = &program {
+        print!("{}", kpis_without_data(program, options.profile.as_ref(), &dataset));
     }
     println!("time zone {}; loaded in {:.2} s", dataset.timezone, elapsed.as_secs_f64());
     Ok(Outcome::Ok)
@@ -315,6 +345,102 @@ fn mapping(profile: &Profile, dataset: &kpi_data::Dataset) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Why a column a KPI reads has no data in `dataset` (whose table has a file): the file has no
+/// source for the column (it holds the contract's default, or nothing), or every row is null.
+/// `None` when some row has a value (a `resources.hours_per_day` or `cost_per_hour` left null
+/// falls back to a param, so it is not listed either).
+fn no_data_reason(
+    table: &str,
+    column: &str,
+    profile: Option<&Profile>,
+    dataset: &kpi_data::Dataset,
+) -> Option<String> {
+    let schema = kpi_schema::table(table)?;
+    let t = dataset.table_named(table).ok()?;
+    if matches!((table, column), ("resources", "hours_per_day") | ("resources", "cost_per_hour")) {
+        return None;
+    }
+    let file = dataset.file_of(schema.id).unwrap_or(table);
+    let default = schema.column(column).and_then(|c| c.default);
+    let all_null = match t.loaded(column) {
+        Some(c) => t.len > 0 && c.null_count() == t.len,
+        None => true,
+    };
+    let absent = match schema.column(column) {
+        Some(_) => dataset.absent_columns.get(table).is_some_and(|a| a.iter().any(|c| c == column)),
+        // A custom column (`custom("name")`): absent when the file has no such header.
+        None => t.loaded(column).is_none(),
+    };
+    let outcome = match default {
+        Some(d) => format!("every row reads the default {}: the KPI will be 0/no_data", default_text(d)),
+        None => "every row reads null: the KPI will be no_data, or take every row as having none".to_string(),
+    };
+    if absent && (all_null || default.is_some()) {
+        let not_mapped = match profile {
+            Some(p) if schema.column(column).is_some() => {
+                let name = if p.name.is_empty() { &p.origin } else { &p.name };
+                match p.table(table).and_then(|m| m.columns.get(column)) {
+                    Some(m) if !m.from.is_empty() || !m.join.is_empty() => {
+                        let sources = if m.join.is_empty() { &m.from } else { &m.join };
+                        let sources: Vec<String> = sources.iter().map(|s| format!("`{s}`")).collect();
+                        format!("which the {name} profile maps from {}, not in {file}", sources.join(" or "))
+                    }
+                    _ => {
+                        format!("which the {name} profile does not map (and {file} has no `{column}` column)")
+                    }
+                }
+            }
+            _ => format!("which {file} does not have"),
+        };
+        return Some(format!("{not_mapped}: {outcome}"));
+    }
+    if all_null && t.len > 0 {
+        return Some(format!("which is null in every row of {file}: {outcome}"));
+    }
+    None
+}
+
+fn default_text(d: kpi_schema::ColumnDefault) -> String {
+    use kpi_schema::ColumnDefault as D;
+    match d {
+        D::Number(n) => n.to_string(),
+        D::Int(n) => n.to_string(),
+        D::Bool(b) => b.to_string(),
+    }
+}
+
+/// For each KPI of the root scorecards of `program`, the columns it reads that the export does
+/// not give ([`no_data_reason`]), one line each.
+fn kpis_without_data(
+    program: &kpi_hir::Program,
+    profile: Option<&Profile>,
+    dataset: &kpi_data::Dataset,
+) -> String {
+    let mut lines = Vec::new();
+    for card in program.scorecards.iter().filter(|s| s.root) {
+        for kpi in &card.kpis {
+            for (table, columns) in kpi_eval::kpi_columns_read(kpi) {
+                if dataset.table_named(&table).is_ok_and(|t| !t.present) {
+                    lines.push(format!(
+                        "  {}.{} reads {table}, but the export has no {table} file: no_data",
+                        card.id, kpi.id
+                    ));
+                    continue;
+                }
+                for column in columns {
+                    if let Some(why) = no_data_reason(&table, &column, profile, dataset) {
+                        lines.push(format!("  {}.{} reads {table}.{column}, {why}", card.id, kpi.id));
+                    }
+                }
+            }
+        }
+    }
+    if lines.is_empty() {
+        return "KPIs without data: none (every column the scorecards read has values)\n".to_string();
+    }
+    format!("KPIs without data ({}):\n{}\n", lines.len(), lines.join("\n"))
 }
 
 /// `n` and `what`, with an `s` unless `n` is 1.

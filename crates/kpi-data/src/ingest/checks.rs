@@ -422,3 +422,61 @@ pub fn implausible_timestamps(dataset: &crate::Dataset, span: &crate::Plausible)
     }
     w.finish()
 }
+
+/// A survey with no technician counts for its ticket's: a null `surveys.resource_id` (or an
+/// absent column) takes the `assigned_resource_id` of the survey's ticket, so that KPIs per
+/// resource or team (`cx`) count it, and `resource.name` of the survey reads it. Autotask's
+/// SurveyResults, for one, have no resource. Done before links are resolved; the rows filled are
+/// counted in one warning on the surveys file (`kpi data check` shows it).
+pub(super) fn survey_resources_from_tickets(tables: &mut [Table], files: &[String], warnings: &mut Warnings) {
+    let (si, ti) = (kpi_schema::TableId::Surveys as usize, kpi_schema::TableId::Tickets as usize);
+    let fills: Vec<(usize, String)> = {
+        let (surveys, tickets) = (&tables[si], &tables[ti]);
+        let (Some(resource), Some(ColumnData::Text(ticket_ids)), Some(ColumnData::Text(assigned))) = (
+            surveys.loaded("resource_id"),
+            surveys.loaded("ticket_id").map(|c| &c.data),
+            tickets.loaded("assigned_resource_id").map(|c| &c.data),
+        ) else {
+            return;
+        };
+        (0..surveys.len)
+            .filter(|&r| !resource.is_valid(r))
+            .filter_map(|r| {
+                let ticket = tickets.row_of_id(ticket_ids.get(r)?)?;
+                Some((r, assigned.get(ticket as usize)?.to_string()))
+            })
+            .collect()
+    };
+    if fills.is_empty() {
+        return;
+    }
+    let surveys = &mut tables[si];
+    let len = surveys.len;
+    let Some(column) = surveys.columns.iter_mut().find(|c| c.name == "resource_id") else { return };
+    let ColumnData::Text(text) = &mut column.data else { return };
+    if text.codes.len() < len {
+        text.codes.to_mut().resize(len, crate::NULL_CODE);
+    }
+    let valid = column.valid.get_or_insert_with(|| crate::Buf::from(vec![false; len]));
+    for (row, id) in &fills {
+        let code = text.intern(id);
+        text.codes.to_mut()[*row] = code;
+        valid.to_mut()[*row] = true;
+    }
+    if valid.iter().all(|&v| v) {
+        column.valid = None;
+    }
+    let n = fills.len();
+    warnings.push_counted(
+        &files[si],
+        "resource-from-ticket",
+        0,
+        match n {
+            1 => "1 survey has no resource_id: it counts for its ticket's assigned_resource_id".to_string(),
+            _ => {
+                format!("{n} surveys have no resource_id: each counts for its ticket's assigned_resource_id")
+            }
+        },
+        n,
+    );
+}

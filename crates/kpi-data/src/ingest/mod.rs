@@ -12,6 +12,7 @@ mod business;
 mod checks;
 mod chunk;
 mod discover;
+mod extra;
 #[cfg(test)]
 mod fuzz;
 mod merge;
@@ -163,7 +164,7 @@ fn load_with<'a>(
     let cost_read = options.columns.as_ref().is_some_and(|p| {
         p.get("resources").is_some_and(|c| c.contains(kpi_schema::columns::RESOURCE_COST_PER_HOUR.name))
     });
-    let mut dataset = into_dataset(loaded, options.timezone, warnings, cost_read);
+    let mut dataset = into_dataset(loaded, options, warnings, cost_read);
     dataset.reshaped = reshaped;
     dataset.skipped_rows = skipped_rows;
     dataset.other_files = other_files;
@@ -427,18 +428,30 @@ fn read_file<'a, 'o>(
 /// (their warnings after `warnings`).
 fn into_dataset(
     mut loaded: Vec<Option<Loaded>>,
-    timezone: chrono_tz::Tz,
+    options: &LoadOptions,
     mut warnings: Warnings,
     cost_read: bool,
 ) -> Dataset {
+    let timezone = options.timezone;
     let mut tables = Vec::with_capacity(TABLES.len());
     let mut lines = Vec::with_capacity(TABLES.len());
     let mut files = vec![String::new(); TABLES.len()];
     let mut left_out: Vec<std::collections::HashSet<String>> = vec![Default::default(); TABLES.len()];
+    let mut absent_columns = BTreeMap::new();
     for (ti, schema) in TABLES.iter().enumerate() {
         match loaded[ti].take() {
             Some(mut l) => {
                 files[ti] = l.plan.file.clone();
+                let absent: Vec<String> = (schema.columns.iter().zip(&l.plan.sources))
+                    .filter(|(_, s)| {
+                        matches!(s.fields, plan::SourceFields::Absent)
+                            && s.mapping.is_none_or(|m| m.default.is_none())
+                    })
+                    .map(|(c, _)| c.name.to_string())
+                    .collect();
+                if !absent.is_empty() {
+                    absent_columns.insert(schema.name.to_string(), absent);
+                }
                 left_out[ti] = std::mem::take(&mut l.table.skipped_ids).into_iter().collect();
                 let (table, table_lines) = l.table.into_table(&l.plan);
                 lines.push(table_lines);
@@ -450,6 +463,8 @@ fn into_dataset(
             }
         }
     }
+    extra::type_extra_columns(&mut tables, options.profile.as_ref(), timezone, &files, &lines, &mut warnings);
+    checks::survey_resources_from_tickets(&mut tables, &files, &mut warnings);
     let links = resolve_links(&tables);
     // Their kinds of warnings differ: listed one after the other as if checked in turn.
     let mut value_warnings = Warnings::default();
@@ -468,6 +483,7 @@ fn into_dataset(
         warnings: warnings.finish(),
         other_files: Vec::new(),
         reshaped: BTreeMap::new(),
+        absent_columns,
         links: links.into_iter().map(|t| t.into_iter().map(crate::Buf::from).collect()).collect(),
         files,
         lines,

@@ -145,13 +145,26 @@ pub(super) fn plan<'p>(h: Header<'_, 'p>, header: Vec<String>) -> Result<Plan<'p
     if !errors.is_empty() {
         return Err(errors);
     }
-    let custom = header
+    // Extra columns of the profile: their first source present, under the extra's name (a
+    // source may also feed a canonical column: `made_sla` as an SLA flag and as a bool).
+    let mut extras: Vec<(usize, String)> = Vec::new();
+    for (name, x) in mapping.iter().flat_map(|m| &m.extra) {
+        let found = x.from.iter().map(|s| s.as_str()).chain([name.as_str()]).find_map(|n| position.get(n));
+        if let Some(&i) = found {
+            used[i] = true;
+            if wanted(name) {
+                extras.push((i, name.clone()));
+            }
+        }
+    }
+    let mut custom: Vec<(usize, String)> = header
         .iter()
         .enumerate()
         .filter(|(i, _)| !used[*i])
         .map(|(i, h)| (i, if h.is_empty() { format!("column_{}", i + 1) } else { h.clone() }))
         .filter(|(_, name)| wanted(name))
         .collect();
+    custom.extend(extras);
     let loaded: Vec<usize> = (0..schema.columns.len()).filter(|&i| wanted(schema.columns[i].name)).collect();
     for source in &mut sources {
         if let Some(r) = source.mapping.and_then(|m| m.reached.as_deref()) {

@@ -171,3 +171,95 @@ fn a_quote_inside_an_unquoted_value_does_not_move_chunk_boundaries() {
         }
     }
 }
+
+#[test]
+fn a_survey_without_a_resource_counts_for_its_tickets_technician() {
+    let resources = "id,name,active\nR1,Ann,true\nR2,Bob,true\n";
+    let tickets = "id,client_id,assigned_resource_id,created_at,status,priority,ticket_type\n\
+                   T1,C1,R1,2026-03-02T09:00:00Z,New,P1,incident\n\
+                   T2,C1,R2,2026-03-02T09:00:00Z,New,P1,incident\n\
+                   T3,C1,,2026-03-02T09:00:00Z,New,P1,incident\n";
+    let clients = "id,name\nC1,Acme\n";
+    let resource = |d: &Dataset| {
+        let t = d.table(kpi_schema::TableId::Surveys);
+        let crate::ColumnData::Text(c) = &t.column("resource_id").unwrap().data else { panic!("text") };
+        (0..t.len).map(|r| c.get(r).map(str::to_string)).collect::<Vec<_>>()
+    };
+    // A column with nulls: the null of a ticket with a technician is filled, a given one kept.
+    let surveys = "id,ticket_id,resource_id,responded_at,score\n\
+                   S1,T1,,2026-03-04T00:00:00Z,4\nS2,T1,R2,2026-03-04T00:00:00Z,5\nS3,T3,,2026-03-04T00:00:00Z,5\n";
+    let files = [
+        ("resources.csv", resources),
+        ("clients.csv", clients),
+        ("tickets.csv", tickets),
+        ("time_entries.csv", "id,resource_id,ticket_id,started_at,ended_at,hours,billable\n"),
+        ("surveys.csv", surveys),
+    ];
+    let d = load_from_memory(&files, &LoadOptions::default()).unwrap();
+    assert_eq!(resource(&d), [Some("R1".into()), Some("R2".into()), None]);
+    assert_eq!(d.link_rows(kpi_schema::TableId::Surveys, "resource"), [0, 1, u32::MAX]);
+    let w: Vec<String> = d.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(w.iter().any(|w| w.contains("1 survey has no resource_id: it counts for its ticket's")), "{w:?}");
+    // No column at all: every survey takes its ticket's technician.
+    let files = [
+        files[0],
+        files[1],
+        files[2],
+        files[3],
+        (
+            "surveys.csv",
+            "id,ticket_id,responded_at,score\nS1,T2,2026-03-04T00:00:00Z,4\nS2,T1,2026-03-04T00:00:00Z,5\n",
+        ),
+    ];
+    let d = load_from_memory(&files, &LoadOptions::default()).unwrap();
+    assert_eq!(resource(&d), [Some("R2".into()), Some("R1".into())]);
+}
+
+#[test]
+fn a_profiles_extra_columns_are_typed_and_mapped_without_regard_to_case() {
+    let profile = crate::Profile::from_toml(
+        r#"
+[tickets.extra]
+sla = { from = ["SLA Met", "sla_met"], type = "bool", values = { "Met" = "true", "Not met" = "false" } }
+reassignments = { type = "number", null = "n/a" }
+closed = { type = "timestamp", format = "%d/%m/%Y %H:%M" }
+note = { type = "text", values = { "x" = "cross" } }
+"#,
+        "p.toml",
+    )
+    .unwrap();
+    let tickets = "id,client_id,assigned_resource_id,created_at,status,priority,ticket_type,SLA Met,reassignments,closed,note\n\
+                   T1,C1,R1,2026-03-02T09:00:00Z,New,P1,incident,MET,2,28/02/2026 16:03,X\n\
+                   T2,C1,R1,2026-03-02T09:00:00Z,New,P1,incident,not met,N/A,,y\n\
+                   T3,C1,R1,2026-03-02T09:00:00Z,New,P1,incident,maybe,1.5,01/03/2026 00:00,\n";
+    let files = [
+        ("resources.csv", "id,name\nR1,Ann\n"),
+        ("clients.csv", "id,name\nC1,Acme\n"),
+        ("tickets.csv", tickets),
+        ("time_entries.csv", "id,resource_id,ticket_id,started_at,ended_at,hours,billable\n"),
+    ];
+    let options = LoadOptions { profile: Some(profile), ..LoadOptions::default() };
+    let d = load_from_memory(&files, &options).unwrap();
+    let t = d.table(kpi_schema::TableId::Tickets);
+    let col = |name: &str| t.column(name).unwrap_or_else(|| panic!("{name}"));
+    let valid = |name: &str| (0..t.len).map(|r| col(name).is_valid(r)).collect::<Vec<_>>();
+    assert!(matches!(&col("sla").data, crate::ColumnData::Bool(v) if v[..2] == [true, false]));
+    assert_eq!(valid("sla"), [true, true, false]);
+    assert!(matches!(&col("reassignments").data, crate::ColumnData::Number(v) if v[0] == 2.0 && v[2] == 1.5));
+    assert_eq!(valid("reassignments"), [true, false, true]);
+    let crate::ColumnData::Timestamp(closed) = &col("closed").data else { panic!("timestamp") };
+    assert_eq!(crate::format_timestamp(closed[0]), "2026-02-28T16:03:00Z");
+    assert_eq!(valid("closed"), [true, false, true]);
+    let crate::ColumnData::Text(note) = &col("note").data else { panic!("text") };
+    assert_eq!((note.get(0), note.get(1), note.get(2)), (Some("cross"), Some("y"), None));
+    assert!(col("sla").custom && t.loaded("SLA Met").is_none(), "the source header is read as the extra");
+    let w: Vec<String> = d.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        w[1..],
+        ["tickets.csv:4: warning: extra column `sla`: `maybe` is not a bool (true/false, yes/no, 1/0; map others with `values`); read as null"]
+    );
+    // An extra may not shadow a canonical column.
+    let err =
+        crate::Profile::from_toml("[tickets.extra]\nqueue = { type = \"text\" }\n", "p.toml").unwrap_err();
+    assert!(err.to_string().contains("is a canonical column of `tickets`"), "{err}");
+}
