@@ -246,14 +246,19 @@ pub fn markdown(results: &[ScorecardResult], context: &Context) -> String {
     out
 }
 
-/// ` ▲` higher than the previous period, ` ▼` lower, ` =` the same; nothing without one.
-fn md_arrow(value: Option<f64>, change: Option<f64>) -> &'static str {
+/// `▲` higher than the previous period, `▼` lower, `=` the same; `None` without one.
+fn trend_mark(value: Option<f64>, change: Option<f64>) -> Option<&'static str> {
     match (value, change) {
-        (Some(v), Some(c)) if c.abs() <= 1e-9 * v.abs().max(1.0) => " =",
-        (_, Some(c)) if c > 0.0 => " ▲",
-        (_, Some(_)) => " ▼",
-        _ => "",
+        (Some(v), Some(c)) if c.abs() <= 1e-9 * v.abs().max(1.0) => Some("="),
+        (_, Some(c)) if c > 0.0 => Some("▲"),
+        (_, Some(_)) => Some("▼"),
+        _ => None,
     }
+}
+
+/// The trend mark after a space, for Markdown; nothing without one.
+fn md_arrow(value: Option<f64>, change: Option<f64>) -> String {
+    trend_mark(value, change).map_or_else(String::new, |m| format!(" {m}"))
 }
 
 fn capitalize(s: &str) -> String {

@@ -1,7 +1,7 @@
 //! `--format table`: what an owner reads in a terminal. KPI titles head the columns (wrapped
 //! to two lines, shortened with a legend), one precision per column, status, small samples and
 //! trends marked, and the KPI columns split into blocks that fit the terminal's width.
-use super::{any_partial, period_label, skipped_line, PARTIAL_NOTE};
+use super::{any_partial, period_label, skipped_line, trend_mark, PARTIAL_NOTE};
 use crate::{display_target, trim_number, Context, Trend};
 use kpi_eval::{KpiInfo, ScorecardResult, Status};
 use kpi_hir::Unit;
@@ -157,14 +157,9 @@ fn column_value(value: Option<f64>, unit: Unit, integral: bool) -> String {
     }
 }
 
-/// `▲` higher than the previous period, `▼` lower, `=` the same, blank without one.
+/// The trend mark, blank without one (so that columns stay aligned).
 fn arrow(value: Option<f64>, change: Option<f64>) -> &'static str {
-    match (value, change) {
-        (Some(v), Some(c)) if c.abs() <= 1e-9 * v.abs().max(1.0) => "=",
-        (_, Some(c)) if c > 0.0 => "▲",
-        (_, Some(_)) => "▼",
-        _ => " ",
-    }
+    trend_mark(value, change).unwrap_or(" ")
 }
 
 /// A title in at most two lines of [`TITLE_WIDTH`], the second shortened with `…` if need be.
