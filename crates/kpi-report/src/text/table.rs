@@ -114,9 +114,11 @@ fn key_columns(r: &ScorecardResult, trend: &Trend) -> Vec<Column> {
     });
     columns.push(Column { header: vec!["score".into()], cells: scores.collect(), right: true });
     // How many KPIs met their target, of those with data: the score alone does not say.
+    // Weight-0 KPIs are shown, not scored: they are not counted.
     let met = r.rows.iter().map(|row| {
-        let with_data = row.kpis.iter().filter(|k| k.status != Status::NoData).count();
-        let met = row.kpis.iter().filter(|k| k.status == Status::Met).count();
+        let scored = || r.kpis.iter().zip(&row.kpis).filter(|(info, _)| info.weight > 0.0).map(|(_, k)| k);
+        let with_data = scored().filter(|k| k.status != Status::NoData).count();
+        let met = scored().filter(|k| k.status == Status::Met).count();
         Cell::plain(if with_data == 0 { String::new() } else { format!("{met}/{with_data}") })
     });
     columns.push(Column { header: vec!["met".into()], cells: met.collect(), right: true });
@@ -273,7 +275,7 @@ fn write_legend(out: &mut String, r: &ScorecardResult, context: &Context) {
     let _ = writeln!(
         out,
         "  score: the KPIs' attainments (value against target, capped at 1) weighted, 0-100;\n  \
-         \x20      not the share of KPIs met (met: KPIs on target, of those with data)"
+         \x20      not the share of KPIs met (met: scored KPIs on target, of those with data)"
     );
     let _ = writeln!(
         out,
