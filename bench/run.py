@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """kpi vs DuckDB on the standard scorecards: time, peak memory, and the same numbers.
 
-    bench/run.sh [--sizes medium,large] [--runs 3] [--write-doc] [--no-build]
+    bench/run.sh [--sizes medium,large,large-shuffled] [--runs 3] [--write-doc] [--no-build]
     bench/run.sh --compare DIR [--no-build]   # only compare the values on one dataset, untimed
 
 $KPI_BIN names the kpi binary to run (default target/release/kpi).
 
 Generated datasets are kept in $KPI_BENCH_DATA (default target/bench-data), one directory per
-size, and reused. Each run is a fresh process measured by /usr/bin/time -v (elapsed, peak RSS):
+size, and reused. A size is a scale of `kpi generate` (medium, large, xlarge), or one followed by
+`-shuffled`: the same rows in random order. Each run is a fresh process measured by /usr/bin/time -v (elapsed, peak RSS):
 
 * kpi cold: `kpi evaluate --no-cache` (parse the CSV files, evaluate, write JSON);
 * kpi first run: `kpi evaluate` with an empty cache directory (the same, and write the cache);
@@ -61,15 +62,21 @@ def kpi_bin():
 
 
 def ensure_data(base, size):
+    """A dataset `SCALE` (rows as generated: tickets in time order) or `SCALE-shuffled` (the same
+    rows in random order, `kpi generate --order random`)."""
     out = base / size
     marker = out / ".complete"
     if marker.exists():
         return out
     if out.exists():
         shutil.rmtree(out)
+    scale, _, shuffled = size.partition("-")
+    if shuffled not in ("", "shuffled"):
+        sys.exit(f"unknown dataset {size}: use a scale, or a scale followed by -shuffled")
+    order = "random" if shuffled else "generated"
     print(f"generating {size} into {out} ...", flush=True)
-    subprocess.run([str(kpi_bin()), "generate", "--out", str(out), "--scale", size], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run([str(kpi_bin()), "generate", "--out", str(out), "--scale", scale, "--order", order],
+                   check=True, stdout=subprocess.DEVNULL)
     marker.write_text(size + "\n")
     return out
 
@@ -143,7 +150,7 @@ def machine():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default="medium,large")
+    ap.add_argument("--sizes", default="medium,large,large-shuffled")
     ap.add_argument("--runs", type=int, default=3, help="runs per measurement (the median is reported)")
     ap.add_argument("--write-doc", action="store_true", help=f"put the table into {DOC.relative_to(ROOT)}")
     ap.add_argument("--no-build", action="store_true", help="use target/release/kpi as it is")

@@ -48,7 +48,7 @@ use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 const MAGIC: &[u8; 8] = b"KPICACHE";
 /// Bump on any change to the layout or to what a loaded dataset holds.
-pub const FORMAT_VERSION: u32 = 7;
+pub const FORMAT_VERSION: u32 = 8;
 const HEADER_LEN: u64 = 40;
 
 /// Where and when to cache loaded datasets (see the module docs for the format).

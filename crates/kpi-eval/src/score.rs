@@ -29,13 +29,21 @@ pub enum Scoring {
     Bands(Vec<(f64, f64)>),
 }
 
+/// Whether `v` equals `target` but for floating-point rounding: within 1e-12 of it, relative
+/// (absolute below 1). A mean of 4/5, 5/5, 4/5, 5/5 is 0.9 or 0.8999999999999999 depending on the
+/// order the rows are added in; on a target of 0.9 both must score the same.
+pub fn at_target(v: f64, target: f64) -> bool {
+    (v - target).abs() <= 1e-12 * v.abs().max(target.abs()).max(1.0)
+}
+
 pub fn status(value: Option<f64>, op: CmpOp, target: f64) -> Status {
     let Some(v) = value else { return Status::NoData };
+    let on = at_target(v, target);
     let met = match op {
-        CmpOp::Ge => v >= target,
-        CmpOp::Gt => v > target,
-        CmpOp::Le => v <= target,
-        CmpOp::Lt => v < target,
+        CmpOp::Ge => on || v >= target,
+        CmpOp::Gt => !on && v > target,
+        CmpOp::Le => on || v <= target,
+        CmpOp::Lt => !on && v < target,
     };
     if met {
         Status::Met
@@ -58,7 +66,7 @@ pub fn attainment(value: Option<f64>, op: CmpOp, target: f64, scoring: &Scoring)
         Scoring::Bands(points) => interpolate(points, v),
         // A target of zero or below has no meaningful ratio, and neither has a value exactly on a
         // strict target: such a KPI scores pass/fail, so a missed KPI never gets full attainment.
-        Scoring::Attainment if target <= 0.0 || v == target => {
+        Scoring::Attainment if target <= 0.0 || at_target(v, target) => {
             f64::from(u8::from(status(Some(v), op, target) == Status::Met))
         }
         Scoring::Attainment => match op {
@@ -108,6 +116,20 @@ pub fn score(kpis: impl IntoIterator<Item = (f64, Option<f64>)>) -> Option<f64> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_at_its_target_but_for_rounding_scores_as_at_it() {
+        let below = 0.8999999999999999;
+        assert_eq!(status(Some(below), CmpOp::Ge, 0.9), Status::Met);
+        assert_eq!(status(Some(below), CmpOp::Gt, 0.9), Status::Missed);
+        assert_eq!(status(Some(0.9000000000000001), CmpOp::Le, 0.9), Status::Met);
+        assert_eq!(status(Some(0.9000000000000001), CmpOp::Lt, 0.9), Status::Missed);
+        assert_eq!(attainment(Some(below), CmpOp::Ge, 0.9, &Scoring::Attainment), Some(1.0));
+        // A real difference still counts.
+        assert_eq!(status(Some(0.8999999), CmpOp::Ge, 0.9), Status::Missed);
+        assert_eq!(status(Some(1e-13), CmpOp::Le, 0.0), Status::Met);
+        assert_eq!(status(Some(1e-9), CmpOp::Le, 0.0), Status::Missed);
+    }
 
     #[test]
     fn attainment_follows_the_catalogue() {

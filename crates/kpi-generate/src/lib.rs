@@ -5,11 +5,14 @@ use std::path::Path;
 
 mod business;
 mod month;
+mod order;
 mod out;
 mod rng;
 mod world;
 
 use month::{gen_month, MonthOut};
+pub use order::Order;
+use order::{reorder, Big};
 use out::Out;
 use rng::Rng;
 use world::{clients, techs, World};
@@ -23,6 +26,8 @@ pub enum Scale {
     Medium,
     /// 300 technicians, 24 months, about 1,000,000 tickets and 5,000,000 time entries.
     Large,
+    /// 3,000 technicians, 24 months, about 10,000,000 tickets and 50,000,000 time entries (7 GB).
+    XLarge,
     /// This many technicians over 24 months, at the large scale's ticket rate.
     Technicians(u32),
 }
@@ -34,10 +39,11 @@ impl std::str::FromStr for Scale {
             "small" => Ok(Scale::Small),
             "medium" => Ok(Scale::Medium),
             "large" => Ok(Scale::Large),
+            "xlarge" => Ok(Scale::XLarge),
             n => match n.parse::<u32>() {
                 Ok(n) if (1..=100_000).contains(&n) => Ok(Scale::Technicians(n)),
                 _ => {
-                    Err(format!("`{s}` is not a scale: use small, medium, large or a number of technicians"))
+                    Err(format!("`{s}` is not a scale: use small, medium, large, xlarge or a number of technicians"))
                 }
             },
         }
@@ -51,6 +57,7 @@ impl Scale {
             Scale::Small => (10, 4, 55.0),
             Scale::Medium => (30, 24, 139.0),
             Scale::Large => (300, 24, 139.0),
+            Scale::XLarge => (3000, 24, 139.0),
             Scale::Technicians(n) => (n, 24, 139.0),
         }
     }
@@ -63,6 +70,8 @@ pub struct GenerateOptions {
     pub scale: Scale,
     /// The instant the data ends (exclusive), seconds since the epoch, UTC; the first of a month.
     pub end: i64,
+    /// The order of the rows of tickets, time entries and surveys.
+    pub order: Order,
 }
 
 /// The default end of the data: 2026-10-01T00:00:00Z.
@@ -70,7 +79,7 @@ pub const DEFAULT_END: i64 = 20_727 * 86_400;
 
 impl Default for GenerateOptions {
     fn default() -> Self {
-        GenerateOptions { seed: 1, scale: Scale::Small, end: DEFAULT_END }
+        GenerateOptions { seed: 1, scale: Scale::Small, end: DEFAULT_END, order: Order::Generated }
     }
 }
 
@@ -160,6 +169,8 @@ pub fn generate(out_dir: &Path, options: &GenerateOptions) -> std::io::Result<Ge
         w.write_all(h.as_bytes())?;
         writers.push((w, h.len() as u64, 0usize));
     }
+    // Any order but the generated one needs whole files before a row is written.
+    let mut held = (options.order != Order::Generated).then(|| [Vec::new(), Vec::new(), Vec::new()]);
     let mut project_hours = vec![0.0; world.projects.len()];
     let batch = (rayon::current_num_threads() * 2).max(2) as u32;
     let mut m = 0;
@@ -172,12 +183,22 @@ pub fn generate(out_dir: &Path, options: &GenerateOptions) -> std::io::Result<Ge
         for mo in outs {
             project_hours.iter_mut().zip(&mo.project_hours).for_each(|(a, b)| *a += b);
             for (k, buf) in [&mo.tickets, &mo.entries, &mo.surveys].into_iter().enumerate() {
-                writers[k].0.write_all(&buf.0)?;
+                match &mut held {
+                    Some(bodies) => bodies[k].extend_from_slice(&buf.0),
+                    None => writers[k].0.write_all(&buf.0)?,
+                }
                 writers[k].1 += buf.0.len() as u64;
                 writers[k].2 += mo.counts[k];
             }
         }
         m = upto;
+    }
+    if let Some(bodies) = held {
+        let bigs = [Big::Tickets, Big::Entries, Big::Surveys];
+        for (k, big) in bigs.into_iter().enumerate() {
+            let body = reorder(&bodies[k], big, options.order, options.seed, &bodies[0]);
+            writers[k].0.write_all(&body)?;
+        }
     }
     for (f, (mut w, bytes, rows)) in files.iter().zip(writers) {
         w.flush()?;

@@ -1,6 +1,6 @@
 //! `kpi generate`: a deterministic synthetic MSP dataset.
 use crate::Outcome;
-use kpi_generate::{generate, GenerateOptions, Scale};
+use kpi_generate::{generate, GenerateOptions, Order, Scale};
 
 #[derive(clap::Args)]
 pub struct GenerateArgs {
@@ -11,13 +11,19 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// small (10 technicians, 4 months), medium (30, 24 months), large (300, 24 months, about
-    /// 1M tickets and 5M time entries) or a number of technicians (24 months).
+    /// 1M tickets and 5M time entries), xlarge (3,000, 24 months, about 10M tickets and 50M time
+    /// entries, 7 GB) or a number of technicians (24 months).
     #[arg(long, default_value = "small")]
     scale: Scale,
+    /// The order of the rows of tickets, time entries and surveys: time (each row's own instant),
+    /// id, client (time entries by their ticket's client), random (drawn from the seed), or
+    /// generated (the default: month by month, tickets in creation order, then their time).
+    #[arg(long, default_value = "generated")]
+    order: Order,
 }
 
 pub fn run(args: GenerateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
-    let options = GenerateOptions { seed: args.seed, scale: args.scale, ..GenerateOptions::default() };
+    let options = GenerateOptions { seed: args.seed, scale: args.scale, order: args.order, ..GenerateOptions::default() };
     let report =
         generate(&args.out, &options).map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
     for (file, rows, bytes) in &report.files {

@@ -120,22 +120,26 @@ pub(crate) fn resolve_links(tables: &[Table]) -> Vec<Vec<Vec<u32>>> {
                         Some(ColumnData::Text(ids)) => Some(ids),
                         _ => None,
                     };
-                    let mut next = 0u32;
-                    let by_code: Vec<u32> = col
-                        .dict
-                        .iter()
-                        .map(|id| {
-                            let row = match target_ids {
-                                Some(ids)
-                                    if ids.codes.get(next as usize) == Some(&next)
-                                        && ids.text(next) == Some(id) =>
-                                {
-                                    Some(next)
-                                }
-                                _ => target.row_of_id(id),
-                            };
-                            next = row.map_or(next, |r| r.wrapping_add(1));
-                            row.unwrap_or(u32::MAX)
+                    // In parallel pieces of the dictionary, each guessing from its own last row.
+                    let codes: Vec<u32> = (0..col.dict.len() as u32).collect();
+                    let by_code: Vec<u32> = codes
+                        .par_chunks(1 << 14)
+                        .flat_map_iter(|piece| {
+                            let mut next = 0u32;
+                            piece.iter().map(move |&code| {
+                                let id = &col.dict[code as usize];
+                                let row = match target_ids {
+                                    Some(ids)
+                                        if ids.codes.get(next as usize) == Some(&next)
+                                            && ids.text(next) == Some(id) =>
+                                    {
+                                        Some(next)
+                                    }
+                                    _ => target.row_of_id(id),
+                                };
+                                next = row.map_or(next, |r| r.wrapping_add(1));
+                                row.unwrap_or(u32::MAX)
+                            })
                         })
                         .collect();
                     col.codes.iter().map(|&c| by_code.get(c as usize).copied().unwrap_or(u32::MAX)).collect()

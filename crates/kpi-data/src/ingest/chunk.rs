@@ -436,8 +436,11 @@ pub(super) fn read_timestamp(
             return Some(t);
         }
     }
-    if let (Some(order), Some(parts)) = (order, numeric_date(raw)) {
-        return numeric_timestamp(parts, order, zone);
+    // Only with a stated order: the tuple form would parse every cell as a numeric date.
+    if let Some(order) = order {
+        if let Some(parts) = numeric_date(raw) {
+            return numeric_timestamp(parts, order, zone);
+        }
     }
     parse_timestamp_with(raw, zone)
 }

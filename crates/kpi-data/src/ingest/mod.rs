@@ -16,6 +16,7 @@ mod extra;
 #[cfg(test)]
 mod fuzz;
 mod merge;
+mod placement;
 mod plan;
 mod read;
 mod reshape;
@@ -476,6 +477,8 @@ fn into_dataset(
         },
     );
     warnings.append(value_warnings);
+    let mut links = links;
+    placement::place_rows(&mut tables, &mut lines, &mut links);
     Dataset {
         timezone,
         tables,
