@@ -249,8 +249,21 @@ impl Gen<'_> {
         format!("q_scored AS (\n  SELECT {}\n  FROM q_values AS v\n)", select.join(",\n    "))
     }
 
+    /// `kpi_eval::score::status` as SQL: a value within rounding of the target is on it.
     fn meets(&self, v: &str, op: CmpOp, target: f64) -> String {
-        format!("{v} {} {}", op.symbol(), self.d.num(target))
+        let on = self.on_target(v, target);
+        let cmp = format!("{v} {} {}", op.symbol(), self.d.num(target));
+        match op {
+            CmpOp::Ge | CmpOp::Le => format!("({cmp} OR {on})"),
+            CmpOp::Gt | CmpOp::Lt => format!("({cmp} AND NOT {on})"),
+        }
+    }
+
+    /// `kpi_eval::score::at_target` (the tolerance taken from the target alone: the two differ
+    /// only for values 1e-24 apart).
+    fn on_target(&self, v: &str, target: f64) -> String {
+        let d = self.d;
+        format!("ABS({v} - {}) <= {}", d.num(target), d.num(1e-12 * target.abs().max(1.0)))
     }
 
     /// `kpi_eval::score::attainment` as SQL: the target and weights are constants here.
@@ -267,7 +280,7 @@ impl Gen<'_> {
                     CmpOp::Ge | CmpOp::Gt => format!("LEAST({one}, {v} / {t})"),
                     CmpOp::Le | CmpOp::Lt => format!("CASE WHEN {v} <= {t} THEN {one} ELSE {t} / {v} END"),
                 };
-                format!("CASE WHEN {v} = {t} THEN ({pass_fail}) ELSE {ratio} END")
+                format!("CASE WHEN {} THEN ({pass_fail}) ELSE {ratio} END", self.on_target(v, target))
             }
             Scoring::Bands(points) => bands(d, v, points),
         };
