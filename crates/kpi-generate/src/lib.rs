@@ -42,9 +42,9 @@ impl std::str::FromStr for Scale {
             "xlarge" => Ok(Scale::XLarge),
             n => match n.parse::<u32>() {
                 Ok(n) if (1..=100_000).contains(&n) => Ok(Scale::Technicians(n)),
-                _ => {
-                    Err(format!("`{s}` is not a scale: use small, medium, large, xlarge or a number of technicians"))
-                }
+                _ => Err(format!(
+                    "`{s}` is not a scale: use small, medium, large, xlarge or a number of technicians"
+                )),
             },
         }
     }

@@ -162,7 +162,8 @@ mod tests {
 
     #[test]
     fn each_order_sorts_by_its_key() {
-        let tickets = b"T2,C2,R1,2026-01-02T00:00:00Z\nT10,C1,R1,2026-01-03T00:00:00Z\nT1,C2,R1,2026-01-01T00:00:00Z\n";
+        let tickets =
+            b"T2,C2,R1,2026-01-02T00:00:00Z\nT10,C1,R1,2026-01-03T00:00:00Z\nT1,C2,R1,2026-01-01T00:00:00Z\n";
         let text = |o| String::from_utf8(reorder(tickets, Big::Tickets, o, 1, tickets)).unwrap();
         let ids = |o| text(o).lines().map(|l| l.split(',').next().unwrap().to_string()).collect::<Vec<_>>();
         assert_eq!(ids(Order::Time), ["T1", "T2", "T10"]);
@@ -172,7 +173,8 @@ mod tests {
         let mut random = ids(Order::Random);
         random.sort();
         assert_eq!(random, ["T1", "T10", "T2"]);
-        let entries = b"E1,R1,T1,2026-01-05T00:00:00Z\nE2,R1,,2026-01-04T00:00:00Z\nE3,R1,T10,2026-01-06T00:00:00Z\n";
+        let entries =
+            b"E1,R1,T1,2026-01-05T00:00:00Z\nE2,R1,,2026-01-04T00:00:00Z\nE3,R1,T10,2026-01-06T00:00:00Z\n";
         let by_client = String::from_utf8(reorder(entries, Big::Entries, Order::Client, 1, tickets)).unwrap();
         let ids: Vec<&str> = by_client.lines().map(|l| l.split(',').next().unwrap()).collect();
         assert_eq!(ids, ["E3", "E1", "E2"]);

@@ -23,7 +23,12 @@ pub struct GenerateArgs {
 }
 
 pub fn run(args: GenerateArgs) -> Result<Outcome, Box<dyn std::error::Error>> {
-    let options = GenerateOptions { seed: args.seed, scale: args.scale, order: args.order, ..GenerateOptions::default() };
+    let options = GenerateOptions {
+        seed: args.seed,
+        scale: args.scale,
+        order: args.order,
+        ..GenerateOptions::default()
+    };
     let report =
         generate(&args.out, &options).map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
     for (file, rows, bytes) in &report.files {

@@ -34,7 +34,8 @@ pub(super) fn place_rows(tables: &mut [Table], lines: &mut [Lines], links: &mut 
     let dests: Vec<Option<Vec<u32>>> = tables
         .par_iter()
         .map(|t| {
-            let (_, column) = PLACED.iter().find(|(name, _)| *name == t.name).filter(|_| t.len >= MIN_ROWS)?;
+            let (_, column) =
+                PLACED.iter().find(|(name, _)| *name == t.name).filter(|_| t.len >= MIN_ROWS)?;
             let c = t.loaded(column)?;
             let ColumnData::Timestamp(at) = &c.data else { return None };
             day_dest(at, c.valid.as_deref())
@@ -74,7 +75,8 @@ fn day_dest(at: &[i64], valid: Option<&[bool]>) -> Option<Vec<u32>> {
     if in_time_order((0..at.len()).map(day)) {
         return None;
     }
-    let (lo, hi) = (0..at.len()).filter_map(day).fold((i64::MAX, i64::MIN), |(lo, hi), d| (lo.min(d), hi.max(d)));
+    let (lo, hi) =
+        (0..at.len()).filter_map(day).fold((i64::MAX, i64::MIN), |(lo, hi), d| (lo.min(d), hi.max(d)));
     let mut dest = vec![0u32; at.len()];
     // A counting sort over the days (one more bucket for nulls) when the span is sane; a timestamp
     // in year 1 or 9999 makes it a comparison sort.
@@ -145,7 +147,8 @@ fn move_column(column: &mut Column, dest: &[u32]) {
 /// An id column keeps its code equal to its row (what `Table::row_of_id` counts on): its
 /// dictionary moves with the rows. Other text columns keep their dictionary.
 fn move_text(text: &TextColumn, dest: &[u32]) -> TextColumn {
-    let identity = text.dict.len() == text.codes.len() && text.codes.iter().enumerate().all(|(r, &c)| c == r as u32);
+    let identity =
+        text.dict.len() == text.codes.len() && text.codes.iter().enumerate().all(|(r, &c)| c == r as u32);
     if !identity {
         return TextColumn::from_parts(Buf::from(scatter(&text.codes, dest)), text.dict.clone());
     }
