@@ -4,7 +4,7 @@
 mod commands;
 mod write;
 
-pub use write::write_file;
+pub use write::{write_file, write_file_with};
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;

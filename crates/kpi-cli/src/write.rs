@@ -29,18 +29,27 @@ fn failed(path: &Path, e: std::io::Error) -> WriteError {
 /// beside it and a rename; anything else at the path (a device such as `/dev/null`, a FIFO) is
 /// written in place. A symbolic link is followed, so the link stays and its target changes.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    write_file_with(path, &mut |out| out.write_all(bytes))
+}
+
+/// [`write_file`] of what `write` writes, as it writes it (buffered).
+pub fn write_file_with(
+    path: &Path,
+    write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), WriteError> {
     let target = resolve_links(path).map_err(|e| failed(path, e))?;
     match fs::metadata(&target) {
         Ok(meta) if !meta.is_file() && !meta.is_dir() => {
-            let mut file = fs::OpenOptions::new().write(true).open(&target).map_err(|e| failed(path, e))?;
-            file.write_all(bytes).and_then(|_| file.flush()).map_err(|e| failed(path, e))
+            let file = fs::OpenOptions::new().write(true).open(&target).map_err(|e| failed(path, e))?;
+            let mut out = std::io::BufWriter::new(file);
+            write(&mut out).and_then(|_| out.flush()).map_err(|e| failed(path, e))
         }
         Ok(meta) if meta.is_dir() => {
             Err(WriteError(format!("cannot write `{}`: it is a directory; name a file", path.display())))
         }
-        Ok(meta) => replace(&target, bytes, Some(&meta)).map_err(|e| failed(path, e)),
+        Ok(meta) => replace(&target, write, Some(&meta)).map_err(|e| failed(path, e)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            replace(&target, bytes, None).map_err(|e| failed(path, e))
+            replace(&target, write, None).map_err(|e| failed(path, e))
         }
         Err(e) => Err(failed(path, e)),
     }
@@ -66,14 +75,19 @@ fn resolve_links(path: &Path) -> std::io::Result<PathBuf> {
 
 /// Write a temporary file beside `path` and rename it over `path`, keeping the old file's
 /// permissions and owner; the temporary file is removed when anything fails.
-fn replace(path: &Path, bytes: &[u8], old: Option<&fs::Metadata>) -> std::io::Result<()> {
+fn replace(
+    path: &Path,
+    write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+    old: Option<&fs::Metadata>,
+) -> std::io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
-        let mut file = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        file.write_all(bytes)?;
-        file.flush()?;
+        let file = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+        write(&mut out)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
         if let Some(old) = old {
             file.set_permissions(old.permissions())?;
             keep_owner(&tmp, old);

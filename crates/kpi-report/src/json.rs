@@ -15,7 +15,37 @@ use std::fmt::Write as _;
 mod tests;
 
 pub fn json(results: &[ScorecardResult], context: &Context) -> String {
-    let mut w = Writer { out: String::with_capacity(estimated_len(results)), depth: 0, empty: false };
+    let mut w =
+        Writer { out: String::with_capacity(estimated_len(results)), depth: 0, empty: false, sink: None };
+    write_report(&mut w, results, context);
+    w.out
+}
+
+/// [`json`] into `sink` as it is made, a megabyte at a time: the report is never whole in memory
+/// (91 MB for 24 months of a 300-technician MSP, 917 MB for 3,000 technicians).
+pub fn json_to(
+    results: &[ScorecardResult],
+    context: &Context,
+    sink: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut w = Writer {
+        out: String::with_capacity(2 * FLUSH_AT),
+        depth: 0,
+        empty: false,
+        sink: Some(Sink { to: sink, error: None }),
+    };
+    write_report(&mut w, results, context);
+    w.flush(0);
+    match w.sink.and_then(|s| s.error) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// How much [`json_to`] gathers before it writes.
+const FLUSH_AT: usize = 1 << 20;
+
+fn write_report(w: &mut Writer, results: &[ScorecardResult], context: &Context) {
     // v2: one object whatever the number of scorecards.
     w.open('{');
     w.number("version", Some(2.0), true);
@@ -28,12 +58,11 @@ pub fn json(results: &[ScorecardResult], context: &Context) -> String {
     w.open('[');
     for r in results {
         w.element();
-        write_scorecard(&mut w, r, context);
+        write_scorecard(w, r, context);
     }
     w.close(']');
     w.close('}');
     w.out.push('\n');
-    w.out
 }
 
 /// Roughly the output's size, so that the string is allocated once.
@@ -42,14 +71,36 @@ fn estimated_len(results: &[ScorecardResult]) -> usize {
 }
 
 /// Pretty JSON as serde_json's `PrettyFormatter` writes it.
-struct Writer {
+struct Writer<'s> {
     out: String,
     depth: usize,
     /// Nothing written yet in the innermost open array or object.
     empty: bool,
+    /// Where `out` goes once it holds a megabyte, if anywhere.
+    sink: Option<Sink<'s>>,
 }
 
-impl Writer {
+struct Sink<'s> {
+    to: &'s mut dyn std::io::Write,
+    /// The first write that failed; nothing is written after it.
+    error: Option<std::io::Error>,
+}
+
+impl Writer<'_> {
+    /// Hands `out` to the sink once it holds `at` bytes or more.
+    fn flush(&mut self, at: usize) {
+        if let Some(sink) = &mut self.sink {
+            if self.out.len() >= at {
+                if sink.error.is_none() {
+                    if let Err(e) = sink.to.write_all(self.out.as_bytes()) {
+                        sink.error = Some(e);
+                    }
+                }
+                self.out.clear();
+            }
+        }
+    }
+
     fn open(&mut self, bracket: char) {
         self.out.push(bracket);
         self.depth += 1;
@@ -190,6 +241,7 @@ fn write_scorecard(w: &mut Writer, r: &ScorecardResult, context: &Context) {
     for i in 0..r.rows.len() {
         w.element();
         write_row(w, r, i, &trend, &templates, group_name);
+        w.flush(FLUSH_AT);
     }
     w.close(']');
     w.key("kpi_definitions");
@@ -274,7 +326,7 @@ struct KpiTemplate {
 impl KpiTemplate {
     /// The object as the writer would print it at `depth`, holes for the row's values.
     fn new(info: &KpiInfo, depth: usize) -> KpiTemplate {
-        let mut w = Writer { out: String::new(), depth, empty: false };
+        let mut w = Writer { out: String::new(), depth, empty: false, sink: None };
         w.open('{');
         w.str("id", &info.id);
         w.str("title", &info.title);

@@ -13,7 +13,7 @@ mod trend;
 mod xlsx;
 
 pub use html::html;
-pub use json::json;
+pub use json::{json, json_to};
 pub use text::{csv, markdown, table};
 pub use trend::Trend;
 pub use xlsx::xlsx;

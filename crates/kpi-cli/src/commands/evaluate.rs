@@ -336,11 +336,18 @@ fn print_results(
         ..report
     };
     let started = std::time::Instant::now();
-    let text = kpi_report::render(format, results, &context)?;
-    crate::timing("render", started);
-    let started = std::time::Instant::now();
-    emit(args.output.as_deref(), &text)?;
-    crate::timing("write", started);
+    let mut text = Vec::new();
+    if format == kpi_report::Format::Json {
+        // Written as it is made: never the whole report in memory.
+        emit_with(args.output.as_deref(), &mut |out| kpi_report::json_to(results, &context, out))?;
+        crate::timing("render and write", started);
+    } else {
+        text = kpi_report::render(format, results, &context)?;
+        crate::timing("render", started);
+        let started = std::time::Instant::now();
+        emit(args.output.as_deref(), &text)?;
+        crate::timing("write", started);
+    }
     let errors: Vec<&String> = results.iter().flat_map(|r| &r.errors).collect();
     for e in &errors {
         eprintln!("error: {e}");
@@ -392,12 +399,20 @@ pub fn emit(
     bytes: impl AsRef<[u8]>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let bytes = bytes.as_ref();
+    emit_with(output, &mut |out| out.write_all(bytes))
+}
+
+/// [`emit`] of what `write` writes, as it writes it.
+fn emit_with(
+    output: Option<&std::path::Path>,
+    write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), Box<dyn std::error::Error>> {
     match output {
-        Some(path) => crate::write_file(path, bytes)?,
+        Some(path) => crate::write_file_with(path, write)?,
         None => {
             use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            if let Err(e) = out.write_all(bytes).and_then(|_| out.flush()) {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            if let Err(e) = write(&mut out).and_then(|_| out.flush()) {
                 if e.kind() != std::io::ErrorKind::BrokenPipe {
                     return Err(e.into());
                 }

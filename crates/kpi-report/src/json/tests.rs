@@ -1,5 +1,5 @@
 //! The writer against the serde version it replaced (kept here, unchanged, as the reference).
-use super::{json, write_f64, write_str, Writer};
+use super::{json, json_to, write_f64, write_str, Writer};
 use crate::test_fixtures::{contexts, result_sets, FLOATS, NASTY};
 
 /// The serde_json rendering `json` replaced, as it was.
@@ -193,6 +193,21 @@ fn same_bytes_as_serde_json() {
     }
 }
 
+#[test]
+fn written_as_made_gives_the_same_bytes_and_reports_a_failed_write() {
+    for results in result_sets() {
+        for context in contexts() {
+            let mut out = Vec::new();
+            json_to(&results, &context, &mut out).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), json(&results, &context));
+        }
+    }
+    let results = &result_sets()[0];
+    let mut full: &mut [u8] = &mut [0u8; 10];
+    let e = json_to(results, &contexts()[0], &mut full).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::WriteZero);
+}
+
 /// A xorshift generator: many values, no dependency.
 fn random(seed: &mut u64) -> u64 {
     *seed ^= *seed << 13;
@@ -213,7 +228,7 @@ fn floats_as_serde_json() {
         write_f64(&mut out, Some(x));
         assert_eq!(out, serde_json::to_string(&x).unwrap(), "{x:e}");
         for integral in [false, true] {
-            let mut w = Writer { out: String::new(), depth: 0, empty: true };
+            let mut w = Writer { out: String::new(), depth: 0, empty: true, sink: None };
             w.number("n", Some(x), integral);
             let expected = serde_json::to_string(&reference::number(x, integral)).unwrap();
             assert_eq!(w.out, format!("\n\"n\": {expected}"), "{x:e}");
