@@ -336,18 +336,19 @@ fn print_results(
         ..report
     };
     let started = std::time::Instant::now();
-    let mut text = Vec::new();
-    if format == kpi_report::Format::Json {
+    let text = if format == kpi_report::Format::Json {
         // Written as it is made: never the whole report in memory.
         emit_with(args.output.as_deref(), &mut |out| kpi_report::json_to(results, &context, out))?;
         crate::timing("render and write", started);
+        Vec::new()
     } else {
-        text = kpi_report::render(format, results, &context)?;
+        let text = kpi_report::render(format, results, &context)?;
         crate::timing("render", started);
         let started = std::time::Instant::now();
         emit(args.output.as_deref(), &text)?;
         crate::timing("write", started);
-    }
+        text
+    };
     let errors: Vec<&String> = results.iter().flat_map(|r| &r.errors).collect();
     for e in &errors {
         eprintln!("error: {e}");

@@ -121,13 +121,14 @@ pub(crate) fn resolve_links(tables: &[Table]) -> Vec<Vec<Vec<u32>>> {
                         _ => None,
                     };
                     // In parallel pieces of the dictionary, each guessing from its own last row.
-                    let codes: Vec<u32> = (0..col.dict.len() as u32).collect();
-                    let by_code: Vec<u32> = codes
-                        .par_chunks(1 << 14)
+                    const PIECE: usize = 1 << 14;
+                    let n = col.dict.len();
+                    let by_code: Vec<u32> = (0..n.div_ceil(PIECE))
+                        .into_par_iter()
                         .flat_map_iter(|piece| {
                             let mut next = 0u32;
-                            piece.iter().map(move |&code| {
-                                let id = &col.dict[code as usize];
+                            (piece * PIECE..n.min((piece + 1) * PIECE)).map(move |code| {
+                                let id = &col.dict[code];
                                 let row = match target_ids {
                                     Some(ids)
                                         if ids.codes.get(next as usize) == Some(&next)
